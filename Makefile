@@ -1,0 +1,180 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# qmigrate: a plain GNU Makefile.  `make help` lists the targets.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+BUILD ?= build
+
+# SAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer into
+# its own directory, so sanitizer and plain objects never meet in one link.
+ifeq ($(SAN),1)
+BUILD := build-asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+endif
+
+JANSSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
+# Debian 12 ships no libev.pc.
+EV_CFLAGS := $(shell $(PKG_CONFIG) --cflags libev 2>/dev/null)
+EV_LIBS := $(shell $(PKG_CONFIG) --libs libev 2>/dev/null || echo -lev)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla \
+        -Wno-missing-field-initializers
+QM_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -I. \
+             $(JANSSON_CFLAGS) $(EV_CFLAGS) $(SAN_FLAGS)
+# The user's CFLAGS and LDFLAGS come last, so they win.
+ALL_CFLAGS = $(QM_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+LIBS := $(JANSSON_LIBS) $(EV_LIBS) -lm
+
+QMP_SRC := $(sort $(wildcard qmp/*.c))
+POLICY_SRC := $(sort $(wildcard policy/*.c))
+CLI_SRC := $(filter-out cli/main.c,$(sort $(wildcard cli/*.c)))
+FAKE_LIB_SRC := $(filter-out tests/fake-qemu/main.c,$(sort $(wildcard tests/fake-qemu/*.c)))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBQMP := $(BUILD)/libqmp.a
+LIBPOLICY := $(BUILD)/libpolicy.a
+LIBCLI := $(BUILD)/libcli.a
+LIBFAKE := $(BUILD)/libfakeqemu.a
+QMIGRATE := $(BUILD)/qmigrate
+FAKE_QEMU := $(BUILD)/fake-qemu
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+GUEST := $(BUILD)/guest/dirty.elf
+ALL_LIBS := $(LIBCLI) $(LIBPOLICY) $(LIBQMP)
+
+.PHONY: all check check-unit check-integration check-valgrind asan \
+        install uninstall clean demo deps lint format help bench fuzz
+
+all: $(QMIGRATE) $(if $(wildcard tests/fake-qemu/main.c),$(FAKE_QEMU))
+
+help:
+	@echo "make            build $(QMIGRATE)"
+	@echo "make demo       install deps, migrate a live guest between two local QEMUs"
+	@echo "make check      install deps, run unit and integration tests"
+	@echo "make asan       the unit and integration tests under ASan + UBSan"
+	@echo "make check-valgrind   the unit tests under valgrind memcheck"
+	@echo "make bench      benchmarks (not part of check)"
+	@echo "make install    install into \$$(DESTDIR)\$$(PREFIX) ($(PREFIX))"
+	@echo "make lint       clang-format and clang-tidy checks"
+
+deps:
+	@scripts/install-deps
+
+# A stamp of the flags: objects rebuild when the flags change.
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $@ || \
+	    echo '$(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@
+FORCE:
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/tests/unit/%.o: tests/unit/%.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBQMP): $(call obj,$(QMP_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(LIBPOLICY): $(call obj,$(POLICY_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(LIBCLI): $(call obj,$(CLI_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(LIBFAKE): $(call obj,$(FAKE_LIB_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(QMIGRATE): $(call obj,cli/main.c) $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(FAKE_QEMU): $(call obj,tests/fake-qemu/main.c) $(LIBFAKE) $(LIBQMP)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS) $(LIBFAKE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS) $(LIBFAKE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The test guest is assembled at test time from its source.
+$(GUEST): tests/guest/dirty.S
+	@mkdir -p $(dir $@)
+	as --32 -o $(BUILD)/guest/dirty.o $<
+	ld -m elf_i386 -Ttext 0x100000 -o $@ $(BUILD)/guest/dirty.o
+
+TEST_BINS := $(QMIGRATE) $(if $(wildcard tests/fake-qemu/main.c),$(FAKE_QEMU)) \
+             $(UNIT_BINS) $(TOOL_BINS) $(GUEST)
+
+check: deps
+	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-integration
+
+check-unit: $(TEST_BINS)
+	@tests/run-unit $(BUILD) $(UNIT_BINS)
+
+check-integration: $(TEST_BINS)
+	@BUILD=$(BUILD) tests/run-integration
+
+check-valgrind: $(TEST_BINS)
+	@VALGRIND=1 tests/run-unit $(BUILD) $(UNIT_BINS)
+
+asan:
+	@$(MAKE) --no-print-directory SAN=1 check-unit check-integration
+
+bench: deps $(QMIGRATE) $(BENCH_BINS)
+	@bench/run $(BUILD)
+
+demo: deps
+	@$(MAKE) --no-print-directory $(QMIGRATE) $(GUEST)
+	@scripts/demo $(BUILD)
+
+install: $(QMIGRATE)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(QMIGRATE) $(DESTDIR)$(BINDIR)/qmigrate
+	install -m 644 docs/qmigrate.1 $(DESTDIR)$(MANDIR)/man1/qmigrate.1
+	@if [ -f contrib/qmigrate.bash-completion ]; then \
+	    install -d $(DESTDIR)$(DATADIR)/bash-completion/completions && \
+	    install -m 644 contrib/qmigrate.bash-completion \
+	        $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/qmigrate $(DESTDIR)$(MANDIR)/man1/qmigrate.1 \
+	      $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate
+
+LINT_SRC = $(QMP_SRC) $(POLICY_SRC) $(CLI_SRC) cli/main.c
+lint:
+	clang-format --dry-run --Werror $(LINT_SRC) $(wildcard qmp/*.h policy/*.h cli/*.h)
+	clang-tidy --quiet $(LINT_SRC) -- $(QM_CFLAGS)
+
+format:
+	clang-format -i $(LINT_SRC) $(wildcard qmp/*.h policy/*.h cli/*.h)
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
