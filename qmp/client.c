@@ -601,6 +601,9 @@ client_dispatch(struct qmp_client *c, json_t *msg, struct qmp_error *err)
         command_reply(cmd, value, NULL);
     }
     command_destroy(cmd);
+    if (!c->free_requested && c->state == CLIENT_READY) {
+        client_flush(c); /* a slot is free */
+    }
     return 0;
 }
 
