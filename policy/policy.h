@@ -106,7 +106,7 @@ struct policy_action {
 
 /* What an operator sees for each sample, whatever the policy. */
 struct policy_report {
-    double memory_percent;        /* ram transferred share, 0..100 */
+    double memory_percent;        /* share of RAM not left to send, 0..100 */
     double disk_percent;          /* 0..100; 100 when no disk is copied */
     double percent;               /* combined; never goes back; < 100 until completed */
     uint64_t dirty_rate;          /* bytes/s */
@@ -115,6 +115,14 @@ struct policy_report {
     double eta_s;                 /* seconds to completion; < 0 when unknown */
     char eta_note[80];            /* why the ETA is unknown, "" otherwise */
     double since_low_watermark_s; /* seconds since remaining last beat its low */
+    /* Copied from the sample, so a report can be shown on its own. */
+    enum migration_status status;
+    double elapsed_s;             /* seconds since the first sample */
+    uint64_t memory_total, memory_remaining, memory_transferred;
+    uint64_t disk_total, disk_remaining, disk_transferred;
+    uint64_t downtime_limit_ms;   /* in force now */
+    int64_t expected_downtime_ms; /* QEMU's; -1 when none */
+    int throttle_percent;
 };
 
 struct policy_output {
@@ -136,11 +144,25 @@ struct policy_schedule_entry {
     uint64_t downtime_ms;         /* for SET_DOWNTIME */
 };
 
+/*
+ * How --policy vdsm drives the downtime (docs/policy.md, "vdsm"):
+ * ENTRIES is VDSM's convergence schedule (the profiles and files);
+ * LEGACY is VDSM's schedule computed for a legacy migration, exponential
+ * values from --downtime and --downtime-steps on iterations 1, 2, ...;
+ * TIMED is VDSM's pre-2019 DowntimeThread, the same values on a timer.
+ */
+enum policy_schedule_mode {
+    POLICY_SCHEDULE_ENTRIES = 0,
+    POLICY_SCHEDULE_LEGACY,
+    POLICY_SCHEDULE_TIMED,
+};
+
 struct policy_schedule {
     char name[POLICY_NAME_MAX];
     uint64_t init_downtime_ms;    /* the init action; 0: none */
     size_t n_entries;
     struct policy_schedule_entry entries[POLICY_MAX_SCHEDULE];
+    enum policy_schedule_mode mode; /* ENTRIES unless a profile says */
 };
 
 struct policy_config {
@@ -160,5 +182,157 @@ struct policy_config {
     uint64_t disk_bytes[POLICY_MAX_DISKS];
     struct policy_schedule schedule; /* vdsm */
 };
+
+/* Bounds that policy_config_validate() enforces. */
+#define POLICY_DOWNTIME_MAX_MS 2000000 /* QEMU's downtime-limit maximum */
+#define POLICY_STEPS_MAX 1000
+#define POLICY_NOVA_DOWNTIME_MIN_MS 100
+#define POLICY_NOVA_STEPS_MIN 3
+#define POLICY_NOVA_DELAY_MIN_S 3
+
+/*
+ * Defaults: adaptive, downtime 500, initial 300, 10 steps, 75 s/GiB,
+ * completion 800 s/GiB, progress 150 s (not given), abort, unlimited
+ * bandwidth, no disks, the "minimal-downtime" schedule.
+ */
+void policy_config_init(struct policy_config *cfg);
+
+/*
+ * Refuses what cannot work, with a message naming the option and value:
+ * 0, or -1 with err filled.  It changes cfg in one case only: the default
+ * --downtime-initial 300 is lowered to a --downtime below it (a value
+ * other than 300 above --downtime is refused).  See docs/policy.md.
+ */
+int policy_config_validate(struct policy_config *cfg, char *err,
+                           size_t errlen);
+
+/* "adaptive", "nova", "vdsm", "proxmox", "pray". */
+const char *policy_kind_name(enum policy_kind kind);
+/* 0 and *kind set, or -1 for an unknown name. */
+int policy_kind_from_name(const char *name, enum policy_kind *kind);
+
+/*
+ * oVirt's stock schedules: "minimal-downtime", "suspend-workload",
+ * "post-copy", "very-large-vms"; and "legacy", "timed" (VDSM's legacy
+ * paths, computed from --downtime/--downtime-steps).  0, or -1 when the
+ * name is none of these (out untouched).
+ */
+int policy_schedule_profile(const char *name, struct policy_schedule *out);
+
+/*
+ * Parses a schedule file's text (format in docs/policy.md).  filename is
+ * only used in messages and as the schedule's name.  0, or -1 with err
+ * "FILE:LINE: what is wrong" and out untouched.  No I/O.
+ */
+int policy_schedule_parse(const char *text, const char *filename,
+                          struct policy_schedule *out, char *err,
+                          size_t errlen);
+
+/*
+ * The policy's memory between samples.  Plain data the caller allocates
+ * (no pointers inside); set up with policy_state_init().  Fields the job
+ * may read: paused (we stopped the guest: resume it on the source if the
+ * migration fails or is cancelled), postcopy_requested, cancelled.
+ */
+struct policy_track {
+    bool started;                 /* a sample was seen */
+    double t0;                    /* time of the first sample */
+    uint64_t moved_prev;          /* ram + disk transferred, last sample */
+    double t_moved;               /* when that total last grew */
+    bool bw_valid;
+    double bw_ref_t;              /* bandwidth window start */
+    uint64_t bw_ref_bytes;
+    double bandwidth;             /* bytes/s over the last window */
+    bool have_base;               /* the first running sample was seen */
+    uint64_t sync;                /* last pass number seen */
+    bool boundary;                /* this sample began a new pass */
+    double t_boundary;            /* time of the last pass start seen */
+    uint64_t moved_boundary;
+    double pass_bandwidth;        /* bytes/s over the last whole pass */
+    double pass_s;                /* its length */
+    size_t n_rem;                 /* valid entries below, newest first */
+    uint64_t rem_at_sync[3];      /* RAM remaining as each pass began */
+    uint64_t sync_at[3];          /* and its pass number */
+    uint64_t low_total;           /* lowest ram+disk remaining, first pass */
+    uint64_t low_disk;            /* lowest disk remaining */
+    uint64_t low_post;            /* lowest remaining in post-copy */
+    uint64_t best_sync_rem;       /* lowest RAM remaining at a pass start */
+    double t_low;                 /* when any of these last fell */
+    unsigned passes_since_low;    /* pass starts since then */
+    double percent;               /* combined percent, never goes back */
+};
+
+struct policy_nova_state {
+    double data_gb;               /* fixed at the first sample with RAM */
+    uint64_t downtime_ms;         /* last step applied; 0: none */
+    bool have_watermark;
+    uint64_t watermark;           /* old progress rule */
+    double t_watermark;
+};
+
+struct policy_vdsm_state {
+    struct policy_schedule schedule; /* LEGACY: computed entries */
+    size_t next;                  /* next entry to fire */
+    bool have_initial;
+    uint64_t initial_iteration;
+    uint64_t last_iteration;
+    bool thread_started;          /* TIMED: the DowntimeThread runs */
+    double t_thread;
+    unsigned thread_step;         /* next exponential step to apply */
+    bool have_lowmark;
+    uint64_t lowmark;
+    double t_progress;
+};
+
+struct policy_adaptive_state {
+    unsigned evidence;            /* pass starts in a row: stalled, too big */
+    uint64_t clean_sync;          /* first pass not shared with a disk bulk */
+    bool throttle_released;       /* we emitted auto-converge */
+    int throttle_last;            /* throttle at the last pass start */
+    unsigned throttle_idle;       /* pass starts since it last rose */
+    unsigned postcopy_wait;       /* pass starts since start-postcopy */
+    bool postcopy_failed;         /* still pre-copy after that: it failed */
+};
+
+struct policy_proxmox_state {
+    uint64_t last_transferred;
+    uint64_t last_remaining;
+    unsigned counter;
+};
+
+struct policy_state {
+    enum policy_kind kind;
+    uint64_t downtime_ms;         /* the limit we last set; 0: QEMU's own */
+    bool paused;                  /* we emitted pause */
+    bool postcopy_requested;      /* we emitted start-postcopy */
+    bool cancelled;               /* we emitted cancel: nothing more follows */
+    struct policy_track track;
+    struct policy_nova_state nova;
+    struct policy_vdsm_state vdsm;
+    struct policy_adaptive_state adaptive;
+    struct policy_proxmox_state proxmox;
+};
+
+/* Sets st up for one migration under cfg (a validated config). */
+void policy_state_init(struct policy_state *st,
+                       const struct policy_config *cfg);
+
+/*
+ * What to set before migrate, filled into out->actions (out->report is
+ * zeroed): max-bandwidth from --bandwidth for every policy, then the first
+ * downtime limit: adaptive --downtime-initial, vdsm the schedule's init,
+ * proxmox 100 ms; nova and pray none.  Returns the number of actions.
+ */
+int policy_initial_actions(const struct policy_config *cfg,
+                           struct policy_state *st,
+                           struct policy_output *out);
+
+/*
+ * One sample in, the actions to apply now and the report out.  Pure: no
+ * I/O, no clock, no allocation.  Setup and none give no actions; final
+ * statuses give none either (completed reports 100 %).
+ */
+void policy_step(const struct policy_config *cfg, struct policy_state *st,
+                 const struct policy_sample *s, struct policy_output *out);
 
 #endif /* QMIGRATE_POLICY_H */

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* policy: appending actions to an output, with their reasons. */
+#include <stdio.h>
+#include <string.h>
+
+#include "policy/internal.h"
+
+struct policy_action *
+policy_internal_emit(struct policy_output *out, const struct policy_sample *s,
+                     enum policy_action_kind kind, uint64_t value,
+                     const char *fmt, ...)
+{
+    struct policy_action *a;
+    va_list ap;
+    char *nl;
+
+    if (out->n_actions >= POLICY_MAX_ACTIONS) {
+        return NULL;
+    }
+    /* The last guard: post-copy cannot be aborted or paused away. */
+    if (s != NULL && migration_status_is_postcopy(s->status) &&
+        (kind == POLICY_ACTION_CANCEL || kind == POLICY_ACTION_PAUSE)) {
+        return NULL;
+    }
+    a = &out->actions[out->n_actions++];
+    memset(a, 0, sizeof(*a));
+    a->kind = kind;
+    a->value = value;
+    va_start(ap, fmt);
+    vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
+    va_end(ap);
+    /* One line, whatever went into it. */
+    while ((nl = strpbrk(a->reason, "\r\n")) != NULL) {
+        *nl = ' ';
+    }
+    return a;
+}
+
+double
+policy_internal_mb(double bytes)
+{
+    return bytes / 1e6;
+}
+
+int
+policy_internal_mb_prec(double bytes)
+{
+    return bytes < 10e6 ? 1 : 0;
+}

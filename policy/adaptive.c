@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* policy: --policy adaptive, decisions at pass boundaries from QEMU's data. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy/internal.h"
+
+/*
+ * The model and the reasons for these numbers are in docs/policy.md,
+ * "adaptive".
+ */
+#define STALL_RATIO 0.9    /* a pass leaving >= 90 % of the last: stalled */
+#define PREDICT_RATIO 0.9  /* dirty rate >= 90 % of bandwidth: will stall */
+#define EXCEEDS_RATIO 1.05 /* "exceeds" in a reason, rather than "keeps up" */
+#define MARGIN 1.25        /* on the needed downtime */
+#define ROUND_MS 10
+#define EVIDENCE_NEEDED 2  /* pass starts that show a hopeless stall */
+#define THROTTLE_MAX 99    /* QEMU's max-cpu-throttle */
+#define THROTTLE_IDLE_MAX 3
+#define POSTCOPY_WAIT_MAX 2
+#define ALIVE_S 2.0        /* bytes moved this recently: the link works */
+
+/* What one pass boundary shows. */
+struct evidence {
+    uint64_t sync;
+    double rem;                   /* RAM remaining as this pass began */
+    bool have_prev;
+    uint64_t prev_sync;
+    double prev_rem;
+    double bw;                    /* bytes/s */
+    double dirty;                 /* bytes/s */
+    double need_s;                /* rem / bw */
+    double allowed_s;             /* --downtime */
+    bool stalled;
+};
+
+static uint64_t
+round_up_ms(double ms)
+{
+    return (uint64_t)(ceil(ms / ROUND_MS) * ROUND_MS);
+}
+
+/* "dirty rate 310 MB/s exceeds bandwidth 100 MB/s; ..." */
+static void
+describe(const struct evidence *ev, char *buf, size_t len)
+{
+    double d = policy_internal_mb(ev->dirty);
+    double b = policy_internal_mb(ev->bw);
+    int dp = policy_internal_mb_prec(ev->dirty);
+    int bp = policy_internal_mb_prec(ev->bw);
+
+    if (ev->dirty > EXCEEDS_RATIO * ev->bw) {
+        snprintf(buf, len, "dirty rate %.*f MB/s exceeds bandwidth %.*f MB/s",
+                 dp, d, bp, b);
+    } else if (ev->dirty >= PREDICT_RATIO * ev->bw) {
+        snprintf(buf, len, "dirty rate %.*f MB/s keeps up with bandwidth "
+                           "%.*f MB/s",
+                 dp, d, bp, b);
+    } else if (ev->have_prev) {
+        snprintf(buf, len, "pass %llu left %.*f MB after %.*f MB at pass "
+                           "%llu (dirty rate %.*f MB/s, bandwidth %.*f MB/s)",
+                 (unsigned long long)ev->sync,
+                 policy_internal_mb_prec(ev->rem),
+                 policy_internal_mb(ev->rem),
+                 policy_internal_mb_prec(ev->prev_rem),
+                 policy_internal_mb(ev->prev_rem),
+                 (unsigned long long)ev->prev_sync, dp, d, bp, b);
+    } else {
+        snprintf(buf, len, "dirty rate %.*f MB/s, bandwidth %.*f MB/s", dp,
+                 d, bp, b);
+    }
+}
+
+/* Gathers what this pass boundary says; false if it says nothing yet. */
+static bool
+gather(const struct policy_config *cfg, const struct policy_state *st,
+       const struct policy_sample *s, struct evidence *ev)
+{
+    const struct policy_track *tr = &st->track;
+    size_t valid = 0;
+
+    while (valid < tr->n_rem && tr->sync_at[valid] >= st->adaptive.clean_sync) {
+        valid++;
+    }
+    if (valid == 0) {
+        return false;
+    }
+    ev->sync = tr->sync_at[0];
+    ev->rem = (double)tr->rem_at_sync[0];
+    ev->have_prev = valid >= 2;
+    ev->prev_sync = ev->have_prev ? tr->sync_at[1] : 0;
+    ev->prev_rem = ev->have_prev ? (double)tr->rem_at_sync[1] : 0;
+    ev->bw = policy_internal_bandwidth(tr, s);
+    ev->dirty = policy_internal_dirty_rate(s);
+    ev->allowed_s = (double)cfg->downtime_ms / 1000.0;
+    if (!(ev->bw > 0)) {
+        return false;
+    }
+    ev->need_s = ev->rem / ev->bw;
+    /* Like with like: what two passes left; before that, the rates. */
+    if (ev->have_prev) {
+        ev->stalled = ev->rem >= STALL_RATIO * ev->prev_rem;
+    } else {
+        ev->stalled = ev->dirty >= PREDICT_RATIO * ev->bw;
+    }
+    return true;
+}
+
+static uint64_t
+limit_in_force(const struct policy_state *st, const struct policy_sample *s)
+{
+    return s->downtime_limit_ms != 0 ? s->downtime_limit_ms : st->downtime_ms;
+}
+
+static void
+set_downtime(struct policy_state *st, const struct policy_sample *s,
+             struct policy_output *out, uint64_t ms, const char *why)
+{
+    if (policy_internal_emit(out, s, POLICY_ACTION_SET_DOWNTIME, ms,
+                             "%s: downtime %llu ms", why,
+                             (unsigned long long)ms) != NULL) {
+        st->downtime_ms = ms;
+    }
+}
+
+/* The stall fits: the downtime it needs, at once. */
+static void
+give_downtime(const struct policy_config *cfg, struct policy_state *st,
+              const struct policy_sample *s, struct policy_output *out,
+              const struct evidence *ev)
+{
+    uint64_t ms = round_up_ms(ev->need_s * 1000.0 * MARGIN);
+    char why[POLICY_REASON_MAX];
+
+    if (ms > cfg->downtime_ms) {
+        ms = cfg->downtime_ms;
+    }
+    if (ms <= limit_in_force(st, s)) {
+        return;
+    }
+    snprintf(why, sizeof(why),
+             "pass %llu left %.*f MB%s at %.*f MB/s: switch-over needs "
+             "%.2f s, allowed %.2f s",
+             (unsigned long long)ev->sync, policy_internal_mb_prec(ev->rem),
+             policy_internal_mb(ev->rem),
+             ev->have_prev ? ", not shrinking" : ", dirty rate keeps up",
+             policy_internal_mb_prec(ev->bw), policy_internal_mb(ev->bw),
+             ev->need_s, ev->allowed_s);
+    set_downtime(st, s, out, ms, why);
+}
+
+/* After auto-converge was released: has QEMU's throttle run out? */
+static bool
+throttle_exhausted(struct policy_adaptive_state *ad,
+                   const struct policy_sample *s)
+{
+    if (s->throttle_percent > ad->throttle_last) {
+        ad->throttle_idle = 0;
+    } else {
+        ad->throttle_idle++;
+    }
+    ad->throttle_last = s->throttle_percent;
+    return s->throttle_percent >= THROTTLE_MAX ||
+           ad->throttle_idle >= THROTTLE_IDLE_MAX;
+}
+
+/* The stall does not fit: the next permitted rung, or abort. */
+static void
+escalate(const struct policy_config *cfg, struct policy_state *st,
+         const struct policy_sample *s, struct policy_output *out,
+         const struct evidence *ev)
+{
+    struct policy_adaptive_state *ad = &st->adaptive;
+    char what[160];
+    char why[POLICY_REASON_MAX];
+
+    describe(ev, what, sizeof(what));
+    snprintf(why, sizeof(why), "%s; switch-over needs %.1f s, allowed %.1f s",
+             what, ev->need_s, ev->allowed_s);
+    ad->evidence++;
+    if (limit_in_force(st, s) < cfg->downtime_ms) {
+        set_downtime(st, s, out, cfg->downtime_ms, why);
+    }
+    if (cfg->auto_converge_permitted && !ad->throttle_released) {
+        if (policy_internal_emit(out, s, POLICY_ACTION_AUTO_CONVERGE, 0,
+                                 "%s: throttle the guest", why) != NULL) {
+            ad->throttle_released = true;
+            ad->throttle_last = s->throttle_percent;
+            ad->throttle_idle = 0;
+        }
+        return;
+    }
+    if (ad->throttle_released && !throttle_exhausted(ad, s)) {
+        return; /* QEMU still raises the throttle */
+    }
+    if (ad->evidence < EVIDENCE_NEEDED) {
+        return;
+    }
+    if (cfg->postcopy_permitted && !st->postcopy_requested) {
+        if (s->t - st->track.t_moved > ALIVE_S) {
+            return; /* never switch over a silent link */
+        }
+        if (policy_internal_emit(out, s, POLICY_ACTION_START_POSTCOPY, 0,
+                                 "%s: post-copy", why) != NULL) {
+            st->postcopy_requested = true;
+            ad->postcopy_wait = 0;
+        }
+        return;
+    }
+    if (ad->throttle_released) {
+        size_t n = strlen(why);
+
+        snprintf(why + n, sizeof(why) - n, " (throttle at %d %%)",
+                 s->throttle_percent);
+    }
+    if (cfg->timeout_action == POLICY_TIMEOUT_FORCE_COMPLETE) {
+        if (!st->paused &&
+            policy_internal_emit(out, s, POLICY_ACTION_PAUSE, 0,
+                                 "%s: pause the guest so the rest drains",
+                                 why) != NULL) {
+            st->paused = true;
+        }
+        return;
+    }
+    if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0, "%s: abort",
+                             why) != NULL) {
+        st->cancelled = true;
+    }
+}
+
+/* One pass boundary: leave alone, give the downtime, or escalate. */
+static void
+decide(const struct policy_config *cfg, struct policy_state *st,
+       const struct policy_sample *s, struct policy_output *out)
+{
+    struct policy_adaptive_state *ad = &st->adaptive;
+    struct evidence ev = { 0 };
+
+    if (st->postcopy_requested && !ad->postcopy_failed) {
+        /* Still pre-copy passes after start-postcopy: it did not take. */
+        if (++ad->postcopy_wait < POSTCOPY_WAIT_MAX) {
+            return;
+        }
+        ad->postcopy_failed = true;
+    }
+    if (!gather(cfg, st, s, &ev)) {
+        return;
+    }
+    if (!ev.stalled) {
+        ad->evidence = 0;
+        if (ad->throttle_released) {
+            (void)throttle_exhausted(ad, s);
+        }
+        return;
+    }
+    if (ev.need_s * 1000.0 <= (double)cfg->downtime_ms) {
+        ad->evidence = 0;
+        give_downtime(cfg, st, s, out, &ev);
+        return;
+    }
+    escalate(cfg, st, s, out, &ev);
+}
+
+/*
+ * Backstops, every sample: a dead stream, passes that never beat the
+ * best, and the completion cap.  true when an action ended the policy's
+ * work.
+ */
+static bool
+backstops(const struct policy_config *cfg, struct policy_state *st,
+          const struct policy_sample *s, struct policy_output *out)
+{
+    const struct policy_track *tr = &st->track;
+    double p = cfg->progress_timeout_s;
+    double elapsed = policy_internal_elapsed(tr, s);
+    bool pending_postcopy = st->postcopy_requested &&
+                            !st->adaptive.postcopy_failed;
+    char why[POLICY_REASON_MAX];
+    double cap;
+
+    if (p > 0 && s->t - tr->t_moved > p) {
+        /* Nothing to force over a dead link: cancel, whatever the action. */
+        if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0,
+                                 "no bytes moved for %.0f s (transferred "
+                                 "%.0f MB) > progress timeout %.0f s: "
+                                 "stream dead or frozen: abort",
+                                 s->t - tr->t_moved,
+                                 policy_internal_mb((double)tr->moved_prev),
+                                 p) != NULL) {
+            st->cancelled = true;
+        }
+        return true;
+    }
+    if (st->paused || pending_postcopy) {
+        return st->paused;
+    }
+    if (p > 0 && s->t - tr->t_low > p &&
+        tr->passes_since_low >= EVIDENCE_NEEDED) {
+        snprintf(why, sizeof(why),
+                 "%u passes in %.0f s, none below the best %.0f MB left "
+                 "> progress timeout %.0f s",
+                 tr->passes_since_low, s->t - tr->t_low,
+                 policy_internal_mb((double)tr->best_sync_rem), p);
+        policy_internal_timeout_action(cfg, st, s, out, why);
+        return true;
+    }
+    cap = cfg->completion_timeout_s * policy_internal_data_gb(cfg, s);
+    if (cap > 0 && elapsed > cap) {
+        snprintf(why, sizeof(why),
+                 "elapsed %.0f s > completion cap %.0f s (%.0f s/GiB x "
+                 "data %.1f GiB)",
+                 elapsed, cap, cfg->completion_timeout_s,
+                 policy_internal_data_gb(cfg, s));
+        policy_internal_timeout_action(cfg, st, s, out, why);
+        return true;
+    }
+    return false;
+}
+
+void
+policy_internal_adaptive(const struct policy_config *cfg,
+                         struct policy_state *st,
+                         const struct policy_sample *s,
+                         struct policy_output *out)
+{
+    const struct policy_track *tr = &st->track;
+
+    /* Post-copy is never aborted, and there is nothing left to tune. */
+    if (st->cancelled || !policy_internal_running(s->status)) {
+        return;
+    }
+    if (backstops(cfg, st, s, out) || st->cancelled) {
+        return;
+    }
+    if (policy_internal_disk_busy(s)) {
+        /* The disk copy shares the link: passes now compare with nothing. */
+        st->adaptive.clean_sync = tr->sync + 1;
+        st->adaptive.evidence = 0;
+        return;
+    }
+    if (tr->boundary) {
+        decide(cfg, st, s, out);
+    }
+}

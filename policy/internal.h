@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* policy: private declarations shared by the files of policy/. */
+#ifndef QMIGRATE_POLICY_INTERNAL_H
+#define QMIGRATE_POLICY_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "policy/policy.h"
+
+#define POLICY_GIB 1073741824.0
+#define POLICY_MIB 1048576.0
+
+/* action.c */
+/*
+ * Appends an action with a printf-formed one-line reason.  Refuses (NULL)
+ * when out is full, and refuses pause and cancel while s says post-copy
+ * runs (aborting post-copy loses the guest).  s may be NULL before migrate.
+ */
+struct policy_action *policy_internal_emit(struct policy_output *out,
+                                           const struct policy_sample *s,
+                                           enum policy_action_kind kind,
+                                           uint64_t value, const char *fmt,
+                                           ...)
+    __attribute__((format(printf, 5, 6)));
+/* Bytes as decimal megabytes, with one decimal below 10 MB. */
+int policy_internal_mb_prec(double bytes);
+double policy_internal_mb(double bytes);
+
+/* size.c */
+/* RAM total + disks being copied, GiB, true sizes. */
+double policy_internal_data_gb(const struct policy_config *cfg,
+                               const struct policy_sample *s);
+/* Nova's _live_migration_data_gb: RAM and each disk at least 2 GiB. */
+double policy_internal_nova_data_gb(const struct policy_config *cfg,
+                                    uint64_t ram_total, uint64_t disk_total);
+/* The disk is still in its bulk copy (docs/policy.md, "disk phase"). */
+bool policy_internal_disk_busy(const struct policy_sample *s);
+/* The status in which pre-copy iterates and policies act. */
+bool policy_internal_running(enum migration_status status);
+/* Dirty rate in bytes/s. */
+double policy_internal_dirty_rate(const struct policy_sample *s);
+
+/* track.c */
+void policy_internal_track_init(struct policy_track *tr);
+/* Bookkeeping for every sample, before any policy looks at it. */
+void policy_internal_track(struct policy_track *tr,
+                           const struct policy_sample *s);
+double policy_internal_elapsed(const struct policy_track *tr,
+                               const struct policy_sample *s);
+/* Best bandwidth estimate for decisions: whole pass, else window, else mbps. */
+double policy_internal_bandwidth(const struct policy_track *tr,
+                                 const struct policy_sample *s);
+
+/* report.c */
+void policy_internal_report(const struct policy_config *cfg,
+                            struct policy_state *st,
+                            const struct policy_sample *s,
+                            struct policy_report *r);
+
+/* timeout.c */
+/*
+ * The timeout action (--timeout-action): cancel, or force-complete
+ * (start-postcopy when permitted, else pause once).  why is the reason.
+ */
+void policy_internal_timeout_action(const struct policy_config *cfg,
+                                    struct policy_state *st,
+                                    const struct policy_sample *s,
+                                    struct policy_output *out,
+                                    const char *why);
+
+/* nova.c */
+/* Step i of Nova's linear schedule: time mark (s) and downtime (ms). */
+void policy_internal_nova_step_value(const struct policy_config *cfg,
+                                     double data_gb, unsigned i,
+                                     int64_t *time_s, uint64_t *downtime_ms);
+void policy_internal_nova(const struct policy_config *cfg,
+                          struct policy_state *st,
+                          const struct policy_sample *s,
+                          struct policy_output *out);
+
+/* vdsm.c */
+/* Step i (0..steps-1) of VDSM's exponential_downtime, ms. */
+uint64_t policy_internal_vdsm_exponential(uint64_t downtime_ms,
+                                          unsigned steps, unsigned i);
+/* Seconds between DowntimeThread steps: min(delay * ram GiB / steps, 60). */
+double policy_internal_vdsm_wait(const struct policy_config *cfg,
+                                 uint64_t ram_total);
+/* Fills st->vdsm.schedule (computing LEGACY's entries). */
+void policy_internal_vdsm_init(const struct policy_config *cfg,
+                               struct policy_vdsm_state *vs);
+uint64_t policy_internal_vdsm_init_downtime(const struct policy_config *cfg,
+                                            const struct policy_vdsm_state *vs);
+void policy_internal_vdsm(const struct policy_config *cfg,
+                          struct policy_state *st,
+                          const struct policy_sample *s,
+                          struct policy_output *out);
+
+/* adaptive.c */
+void policy_internal_adaptive(const struct policy_config *cfg,
+                              struct policy_state *st,
+                              const struct policy_sample *s,
+                              struct policy_output *out);
+
+/* baseline.c */
+#define POLICY_PROXMOX_INITIAL_MS 100
+void policy_internal_proxmox(const struct policy_config *cfg,
+                             struct policy_state *st,
+                             const struct policy_sample *s,
+                             struct policy_output *out);
+
+#endif /* QMIGRATE_POLICY_INTERNAL_H */
