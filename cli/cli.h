@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cli: what the qmigrate program's files share, grouped by the file that provides it. */
+#ifndef QMIGRATE_CLI_H
+#define QMIGRATE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+#include "policy/policy.h"
+#include "qmp/qmp.h"
+
+/* The exit codes of DESIGN.md's contract. */
+enum qm_exit {
+    QM_EXIT_COMPLETED = 0, /* the guest runs on the destination */
+    QM_EXIT_FAILED = 1,    /* QEMU reported a failure; guest on the source */
+    QM_EXIT_USAGE = 2,     /* bad usage or configuration; nothing started */
+    QM_EXIT_ABORTED = 3,   /* aborted by the policy or a cancel */
+    QM_EXIT_MONITOR = 4,   /* a monitor unreachable, or not speaking QMP */
+};
+
+#define QM_PATH_MAX 1024
+
+/* options.c */
+enum disk_mode {
+    DISK_NONE = 0,
+    DISK_BLK,
+    DISK_MIRROR,
+};
+
+struct qm_options {
+    char source[QM_PATH_MAX];     /* --source QMP */
+    char dest[QM_PATH_MAX];       /* --dest QMP, "" when absent */
+    char uri[QM_PATH_MAX];        /* --to URI */
+    char trace[QM_PATH_MAX];      /* --trace FILE, "" when absent */
+    struct policy_config policy;
+    bool json;                    /* --json: JSON lines on stdout */
+    bool quiet;                   /* --quiet: no human progress */
+    int verbose;                  /* -v, repeatable */
+    unsigned interval_ms;         /* --interval (500) */
+    enum disk_mode disk;          /* --disk */
+    double greeting_timeout_s;    /* --greeting-timeout (3) */
+    double command_timeout_s;     /* --command-timeout (30) */
+    double cancel_timeout_s;      /* --cancel-timeout (60) */
+};
+
+void options_init(struct qm_options *o);
+/*
+ * Sets one option by its long name (without dashes) from its text, the
+ * same way for the command line and the config file.  Returns 0, or -1
+ * with a message naming the option and the bad value.
+ */
+int options_set(struct qm_options *o, const char *key, const char *value,
+                char *err, size_t errlen);
+/* Cross-checks once all are set.  Returns 0 or -1 with a message. */
+int options_validate(struct qm_options *o, bool need_target, char *err,
+                     size_t errlen);
+
+/* sample.c */
+/*
+ * Reads QEMU's query-migrate reply into a sample.  Unknown keys are
+ * ignored, missing ones read as zero; a key of the wrong type is an error
+ * naming it.  t, downtime_limit_ms, bandwidth_limit and pass_event are the
+ * caller's to fill.  Returns 0 or -1 with a message.
+ */
+int sample_from_query_migrate(json_t *reply, struct policy_sample *s,
+                              char *err, size_t errlen);
+/* What query-migrate says beside the sample, for the end of a job. */
+struct migrate_summary {
+    int64_t downtime_ms;    /* -1 when absent */
+    int64_t total_time_ms;  /* -1 when absent */
+    char error_desc[512];   /* "" when absent */
+};
+void summary_from_query_migrate(json_t *reply, struct migrate_summary *sum);
+/* A sample as one flat JSON object (the trace format), and back. */
+json_t *sample_to_json(const struct policy_sample *s);
+int sample_from_json(json_t *obj, struct policy_sample *s, char *err,
+                     size_t errlen);
+
+/* output.c */
+struct qm_output {
+    FILE *json;      /* JSON lines, or NULL */
+    FILE *human;     /* text for people, or NULL when quiet */
+    bool human_tty;  /* human is a terminal: the progress line updates */
+    bool line_open;  /* an updating line is on the terminal */
+    int verbose;
+};
+
+void output_init(struct qm_output *out, const struct qm_options *o);
+/* A note for people: level 0 always, 1 with -v, 2 with -vv. */
+void output_note(struct qm_output *out, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* An error for people: always shown, even when quiet. */
+void output_error(struct qm_output *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Writes one JSON line; obj is stolen.  vm may be NULL. */
+void output_json(struct qm_output *out, const char *vm, const char *event,
+                 double t, json_t *obj);
+void output_progress(struct qm_output *out, const char *vm, double t,
+                     const struct policy_sample *s,
+                     const struct policy_report *r);
+void output_action(struct qm_output *out, const char *vm, double t,
+                   const struct policy_action *a);
+/* Ends an updating line, if one is open. */
+void output_line_end(struct qm_output *out);
+
+/* job.c */
+struct job;
+
+struct job_result {
+    enum qm_exit code;
+    const char *result;      /* completed, failed, aborted, cancelled, error */
+    char reason[512];
+    int64_t downtime_ms;     /* -1 unknown */
+    double total_time_s;
+    uint64_t transferred;
+};
+
+typedef void job_done_fn(struct job *job, const struct job_result *res,
+                         void *opaque);
+
+/* o is copied; out is borrowed and must outlive the job. */
+struct job *job_new(struct ev_loop *loop, const struct qm_options *o,
+                    const char *name, struct qm_output *out,
+                    job_done_fn *done, void *opaque);
+void job_start(struct job *job);
+/* Cancels a running migration (SIGINT, SIGTERM); the guest stays on the source. */
+void job_cancel(struct job *job, const char *why);
+void job_free(struct job *job);
+
+#endif /* QMIGRATE_CLI_H */

@@ -1,0 +1,786 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cli/job: one migration's driver: set up, migrate, sample, apply the policy, end safely. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/job_internal.h"
+
+/*
+ * The job is a chain of QMP replies.  Each step is a function that sends
+ * one command; its reply callback runs the next step.  Whatever way the
+ * job ends, it goes through job_finish() exactly once, and before that,
+ * when a migration was started, through the end checks that leave the
+ * guest running on exactly one side (or say loudly why not).
+ */
+
+static void job_preflight(struct job *job);
+static void job_after_final(struct job *job, const struct policy_sample *s,
+                            json_t *reply);
+
+static double
+job_now(const struct job *job)
+{
+    return ev_now(job->loop) - job->t0;
+}
+
+static const char *
+job_vm(const struct job *job)
+{
+    return job->name[0] ? job->name : NULL;
+}
+
+void
+job_finish(struct job *job, enum qm_exit code, const char *result,
+           const char *fmt, ...)
+{
+    struct job_result *res = &job->result;
+    va_list ap;
+    json_t *obj;
+
+    if (job->phase == PHASE_DONE) {
+        return;
+    }
+    job->phase = PHASE_DONE;
+    ev_timer_stop(job->loop, &job->poll_timer);
+    ev_timer_stop(job->loop, &job->cancel_timer);
+    res->code = code;
+    res->result = result;
+    va_start(ap, fmt);
+    vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+    va_end(ap);
+    res->total_time_s = job_now(job);
+    obj = json_object();
+    json_object_set_new(obj, "result", json_string(result));
+    json_object_set_new(obj, "reason", json_string(res->reason));
+    json_object_set_new(obj, "exit_code", json_integer(code));
+    json_object_set_new(obj, "downtime_ms",
+                        res->downtime_ms >= 0
+                            ? json_integer(res->downtime_ms)
+                            : json_null());
+    json_object_set_new(obj, "total_time_ms",
+                        json_integer((json_int_t)llround(
+                            res->total_time_s * 1000.0)));
+    json_object_set_new(obj, "transferred",
+                        json_integer((json_int_t)res->transferred));
+    trace_write(job, "end", json_incref(obj));
+    output_json(job->out, job_vm(job), "end", res->total_time_s, obj);
+    output_line_end(job->out);
+    if (code == QM_EXIT_COMPLETED) {
+        output_note(job->out, 0, "%s%s%s", job_vm(job) ? job_vm(job) : "",
+                    job_vm(job) ? ": " : "", res->reason);
+    } else {
+        output_error(job->out, "%s%s%s", job_vm(job) ? job_vm(job) : "",
+                     job_vm(job) ? ": " : "", res->reason);
+    }
+    /* Let go of the monitors at once: QEMU serves one client at a time. */
+    if (job->src != NULL) {
+        qmp_client_close(job->src);
+    }
+    if (job->dst != NULL) {
+        qmp_client_close(job->dst);
+    }
+    trace_close(job);
+    if (job->done != NULL) {
+        job->done(job, res, job->opaque);
+    }
+}
+
+/*
+ * Sends a command on one side.  On failure to even queue it, the job ends
+ * as a monitor error.  Returns 0 or -1.
+ */
+int
+job_send(struct job *job, struct qmp_client *side, const char *command,
+         json_t *args, qmp_reply_fn *reply)
+{
+    struct qmp_error err;
+
+    job->pending++;
+    if (qmp_client_execute(side, command, args, reply, job, NULL, &err) <
+        0) {
+        job->pending--;
+        job_finish(job, QM_EXIT_MONITOR, "error", "%s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+/* The common head of every reply callback: false when the job is over. */
+bool
+job_reply_begin(struct job *job)
+{
+    job->pending--;
+    return job->phase != PHASE_DONE;
+}
+
+/* A QMP error during set-up: nothing was started. */
+static void
+job_setup_failed(struct job *job, const struct qmp_error *err)
+{
+    enum qm_exit code = err->kind == QMP_ERROR_COMMAND ? QM_EXIT_USAGE
+                                                       : QM_EXIT_MONITOR;
+
+    job_finish(job, code, "error", "%s", err->message);
+}
+
+/* --- set-up ------------------------------------------------------------ */
+
+static void
+migrate_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+              void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)c;
+    (void)ret;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        if (err->kind == QMP_ERROR_COMMAND) {
+            job_finish(job, QM_EXIT_FAILED, "failed",
+                       "QEMU refused the migration: %s", err->message);
+        } else {
+            job_finish(job, QM_EXIT_MONITOR, "error", "%s", err->message);
+        }
+        return;
+    }
+    job->migrate_sent = true;
+    job->migrate_time = job_now(job);
+    job->phase = PHASE_MONITOR;
+    if (job->cancel_requested) {
+        job_begin_cancel(job, job->cancel_code, "%s", job->cancel_reason);
+        return;
+    }
+    ev_timer_again(job->loop, &job->poll_timer);
+    job_poll(job);
+}
+
+static void
+job_migrate(struct job *job)
+{
+    json_t *args = json_pack("{s:s}", "uri", job->opts.uri);
+    json_t *start;
+
+    if (job->opts.disk == DISK_BLK) {
+        json_object_set_new(args, "blk", json_true());
+    }
+    job->phase = PHASE_MIGRATE;
+    start = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "source",
+                      job->opts.source, "uri", job->opts.uri, "policy",
+                      policy_kind_name(job->opts.policy.kind), "ram_total",
+                      (json_int_t)job->ram_size, "disk_total",
+                      (json_int_t)0, "downtime_limit_ms",
+                      (json_int_t)job->downtime_limit_ms, "bandwidth",
+                      (json_int_t)job->bandwidth);
+    json_object_set_new(start, "settings", job_settings_json(job));
+    if (job->opts.dest[0] != '\0') {
+        json_object_set_new(start, "dest", json_string(job->opts.dest));
+    }
+    trace_write(job, "start", json_incref(start));
+    output_json(job->out, job_vm(job), "start", job_now(job), start);
+    output_note(job->out, 0, "%s%smigrating %s to %s (policy %s)",
+                job_vm(job) ? job_vm(job) : "", job_vm(job) ? ": " : "",
+                job->opts.source, job->opts.uri,
+                policy_kind_name(job->opts.policy.kind));
+    job_send(job, job->src, "migrate", args, migrate_reply);
+}
+
+static void
+setup_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+            void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)c;
+    (void)ret;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        job_setup_failed(job, err);
+        return;
+    }
+    if (job->pending > 0) {
+        return; /* the other set-up commands are still out */
+    }
+    if (job->cancel_requested) {
+        job_finish(job, job->cancel_code, "cancelled",
+                   "%s before the migration started; nothing was changed "
+                   "but the migration settings",
+                   job->cancel_reason);
+        return;
+    }
+    job_migrate(job);
+}
+
+static json_t *
+caps_json(bool events, bool auto_converge, bool postcopy)
+{
+    json_t *caps = json_array();
+
+    json_array_append_new(caps, json_pack("{s:s, s:b}", "capability",
+                                          "events", "state", events));
+    if (auto_converge) {
+        json_array_append_new(caps,
+                              json_pack("{s:s, s:b}", "capability",
+                                        "auto-converge", "state", 1));
+    }
+    if (postcopy) {
+        json_array_append_new(caps,
+                              json_pack("{s:s, s:b}", "capability",
+                                        "postcopy-ram", "state", 1));
+    }
+    return json_pack("{s:o}", "capabilities", caps);
+}
+
+/*
+ * Everything QEMU must know before migrate: capabilities cannot change
+ * once a migration runs, so they all go now, then the parameters.
+ */
+static void
+job_setup(struct job *job)
+{
+    const struct policy_config *p = &job->opts.policy;
+    struct policy_output init;
+    json_t *params;
+    size_t i;
+
+    job->phase = PHASE_SETUP;
+    memset(&init, 0, sizeof(init));
+    policy_initial_actions(p, &job->pstate, &init);
+    job->downtime_limit_ms = 300; /* QEMU's own default */
+    job->bandwidth = p->bandwidth;
+    for (i = 0; i < init.n_actions; i++) {
+        if (init.actions[i].kind == POLICY_ACTION_SET_DOWNTIME) {
+            job->downtime_limit_ms = init.actions[i].value;
+        } else if (init.actions[i].kind == POLICY_ACTION_SET_BANDWIDTH) {
+            job->bandwidth = init.actions[i].value;
+        }
+        output_action(job->out, job_vm(job), job_now(job),
+                      &init.actions[i]);
+        trace_action(job, &init.actions[i]);
+    }
+    params = json_pack("{s:I, s:I}", "downtime-limit",
+                       (json_int_t)job->downtime_limit_ms, "max-bandwidth",
+                       (json_int_t)job->bandwidth);
+    if (p->auto_converge_permitted && p->kind == POLICY_ADAPTIVE) {
+        /* Held back until the policy releases it; see docs/policy.md. */
+        json_object_set_new(params, "throttle-trigger-threshold",
+                            json_integer(100));
+    }
+    if (job_send(job, job->src, "migrate-set-capabilities",
+                 caps_json(true, p->auto_converge_permitted,
+                           p->postcopy_permitted),
+                 setup_reply) < 0) {
+        return;
+    }
+    if (job_send(job, job->src, "migrate-set-parameters", params,
+                 setup_reply) < 0) {
+        return;
+    }
+    if (job->dst != NULL) {
+        if (job_send(job, job->dst, "migrate-set-capabilities",
+                     caps_json(true, false, p->postcopy_permitted),
+                     setup_reply) < 0) {
+            return;
+        }
+        if (job->dst_needs_incoming) {
+            job_send(job, job->dst, "migrate-incoming",
+                     json_pack("{s:s}", "uri", job->opts.uri), setup_reply);
+        }
+    }
+}
+
+/* --- preflight: is this a guest we may migrate? ------------------------- */
+
+static void
+dst_query_migrate_reply(struct qmp_client *c, json_t *ret,
+                        const struct qmp_error *err, void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        job_setup_failed(job, err);
+        return;
+    }
+    /* Listening already (-incoming URI) or waiting for migrate-incoming. */
+    job->dst_needs_incoming = json_object_get(ret, "socket-address") == NULL &&
+                              json_object_get(ret, "status") == NULL;
+    job_setup(job);
+}
+
+static void
+dst_status_reply(struct qmp_client *c, json_t *ret,
+                 const struct qmp_error *err, void *opaque)
+{
+    struct job *job = opaque;
+    const char *status;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        job_setup_failed(job, err);
+        return;
+    }
+    status = json_string_value(json_object_get(ret, "status"));
+    if (status == NULL || strcmp(status, "inmigrate") != 0) {
+        job_finish(job, QM_EXIT_USAGE, "error",
+                   "--dest %s is not waiting for an incoming migration "
+                   "(its status is '%s'); start it with -incoming",
+                   job->opts.dest, status ? status : "unknown");
+        return;
+    }
+    job_send(job, job->dst, "query-migrate", NULL, dst_query_migrate_reply);
+}
+
+static void
+memory_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+             void *opaque)
+{
+    struct job *job = opaque;
+    json_t *base;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    /* Optional: older QEMUs lack it; the first sample has ram.total. */
+    base = json_object_get(ret, "base-memory");
+    if (err == NULL && json_is_integer(base) && json_integer_value(base) > 0) {
+        job->ram_size = (uint64_t)json_integer_value(base);
+    }
+    if (job->dst != NULL) {
+        job_send(job, job->dst, "query-status", NULL, dst_status_reply);
+    } else {
+        job_setup(job);
+    }
+}
+
+static void
+src_query_migrate_reply(struct qmp_client *c, json_t *ret,
+                        const struct qmp_error *err, void *opaque)
+{
+    struct job *job = opaque;
+    struct policy_sample s;
+    char why[256];
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        job_setup_failed(job, err);
+        return;
+    }
+    if (sample_from_query_migrate(ret, &s, why, sizeof(why)) < 0) {
+        job_finish(job, QM_EXIT_MONITOR, "error", "monitor %s: %s",
+                   job->opts.source, why);
+        return;
+    }
+    if (s.status != MIGRATION_STATUS_NONE && !migration_status_is_final(s.status)) {
+        job_finish(job, QM_EXIT_USAGE, "error",
+                   "a migration is already in progress on %s (status %s); "
+                   "use 'qmigrate watch' to follow it or 'qmigrate cancel' "
+                   "to stop it",
+                   job->opts.source, migration_status_name(s.status));
+        return;
+    }
+    job_send(job, job->src, "query-memory-size-summary", NULL,
+             memory_reply);
+}
+
+static void
+src_status_reply(struct qmp_client *c, json_t *ret,
+                 const struct qmp_error *err, void *opaque)
+{
+    struct job *job = opaque;
+    const char *status;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        job_setup_failed(job, err);
+        return;
+    }
+    status = json_string_value(json_object_get(ret, "status"));
+    if (status == NULL) {
+        job_finish(job, QM_EXIT_MONITOR, "error",
+                   "monitor %s: query-status has no 'status' string",
+                   job->opts.source);
+        return;
+    }
+    if (strcmp(status, "running") == 0) {
+        job->source_was_running = true;
+    } else if (strcmp(status, "paused") == 0 ||
+               strcmp(status, "prelaunch") == 0) {
+        job->source_was_running = false;
+    } else if (strcmp(status, "inmigrate") == 0) {
+        job_finish(job, QM_EXIT_USAGE, "error",
+                   "--source %s is waiting for an incoming migration: it is "
+                   "a destination, not a source",
+                   job->opts.source);
+        return;
+    } else if (strcmp(status, "postmigrate") == 0) {
+        job_finish(job, QM_EXIT_USAGE, "error",
+                   "the guest behind %s was already migrated away (status "
+                   "postmigrate); it runs elsewhere, not here",
+                   job->opts.source);
+        return;
+    } else {
+        job_finish(job, QM_EXIT_USAGE, "error",
+                   "the guest behind %s cannot be migrated in run state "
+                   "'%s'",
+                   job->opts.source, status);
+        return;
+    }
+    job_send(job, job->src, "query-migrate", NULL, src_query_migrate_reply);
+}
+
+static void
+job_preflight(struct job *job)
+{
+    job->phase = PHASE_PREFLIGHT;
+    job_send(job, job->src, "query-status", NULL, src_status_reply);
+}
+
+/* --- monitoring ---------------------------------------------------------- */
+
+static void
+action_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+             void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)c;
+    (void)ret;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        output_note(job->out, 0, "warning: %s", err->message);
+    }
+}
+
+static void
+job_apply(struct job *job, const struct policy_action *a)
+{
+    output_action(job->out, job_vm(job), job_now(job), a);
+    trace_action(job, a);
+    switch (a->kind) {
+    case POLICY_ACTION_SET_DOWNTIME:
+        job->downtime_limit_ms = a->value;
+        job_send(job, job->src, "migrate-set-parameters",
+                 json_pack("{s:I}", "downtime-limit", (json_int_t)a->value),
+                 action_reply);
+        break;
+    case POLICY_ACTION_SET_BANDWIDTH:
+        job->bandwidth = a->value;
+        job_send(job, job->src, "migrate-set-parameters",
+                 json_pack("{s:I}", "max-bandwidth", (json_int_t)a->value),
+                 action_reply);
+        break;
+    case POLICY_ACTION_AUTO_CONVERGE:
+        if (!job->opts.policy.auto_converge_permitted) {
+            output_note(job->out, 0,
+                        "warning: the policy asked for auto-converge, "
+                        "which --auto-converge did not permit");
+            break;
+        }
+        job_send(job, job->src, "migrate-set-parameters",
+                 json_pack("{s:i}", "throttle-trigger-threshold", 1),
+                 action_reply);
+        break;
+    case POLICY_ACTION_START_POSTCOPY:
+        job->postcopy_requested = true;
+        job_send(job, job->src, "migrate-start-postcopy", NULL,
+                 action_reply);
+        break;
+    case POLICY_ACTION_PAUSE:
+        if (!job->paused_by_us) {
+            job->paused_by_us = true;
+            job_send(job, job->src, "stop", NULL, action_reply);
+        }
+        break;
+    case POLICY_ACTION_CANCEL:
+        job_begin_cancel(job, QM_EXIT_ABORTED, "%s", a->reason);
+        break;
+    }
+}
+
+static void
+poll_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+           void *opaque)
+{
+    struct job *job = opaque;
+    struct policy_sample s;
+    struct policy_output out;
+    char why[256];
+    size_t i;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    job->poll_in_flight = false;
+    if (err != NULL) {
+        job_monitor_lost(job, job->src, err);
+        return;
+    }
+    if (sample_from_query_migrate(ret, &s, why, sizeof(why)) < 0) {
+        /* The monitor answers, but not as QEMU does: stop the migration. */
+        job_begin_cancel(job, QM_EXIT_MONITOR, "monitor %s: %s",
+                         job->opts.source, why);
+        return;
+    }
+    s.t = job_now(job);
+    s.downtime_limit_ms = job->downtime_limit_ms;
+    s.bandwidth_limit = job->bandwidth;
+    s.pass_event = job->pass_event;
+    job->pass_event = false;
+    job->last_sample = s;
+    job->have_sample = true;
+    if (s.ram_transferred + s.disk_transferred > job->result.transferred) {
+        job->result.transferred = s.ram_transferred + s.disk_transferred;
+    }
+    if (migration_status_is_postcopy(s.status)) {
+        job->postcopy_started = true;
+    }
+    memset(&out, 0, sizeof(out));
+    policy_step(&job->opts.policy, &job->pstate, &s, &out);
+    trace_sample(job, &s, &out.report);
+    output_progress(job->out, job_vm(job), s.t, &s, &out.report);
+    if (migration_status_is_final(s.status)) {
+        job_after_final(job, &s, ret);
+        return;
+    }
+    if (s.status == MIGRATION_STATUS_NONE && job->migrate_sent &&
+        s.t - job->migrate_time > 10.0) {
+        job_finish(job, QM_EXIT_FAILED, "failed",
+                   "QEMU accepted 'migrate' but reports no migration");
+        return;
+    }
+    if (job->phase == PHASE_MONITOR) {
+        for (i = 0; i < out.n_actions && job->phase == PHASE_MONITOR; i++) {
+            job_apply(job, &out.actions[i]);
+        }
+    }
+    if (job->poll_again && job->phase != PHASE_DONE) {
+        job->poll_again = false;
+        job_poll(job);
+    }
+}
+
+void
+job_poll(struct job *job)
+{
+    if (job->phase != PHASE_MONITOR && job->phase != PHASE_CANCEL) {
+        return;
+    }
+    if (job->poll_in_flight) {
+        job->poll_again = true;
+        return;
+    }
+    job->poll_in_flight = true;
+    job_send(job, job->src, "query-migrate", NULL, poll_reply);
+}
+
+static void
+poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct job *job = w->data;
+
+    (void)loop;
+    (void)revents;
+    job_poll(job);
+}
+
+/* --- the end ------------------------------------------------------------- */
+
+static void
+job_after_final(struct job *job, const struct policy_sample *s, json_t *reply)
+{
+    struct migrate_summary sum;
+
+    summary_from_query_migrate(reply, &sum);
+    job->result.downtime_ms = sum.downtime_ms;
+    ev_timer_stop(job->loop, &job->poll_timer);
+    job->phase = PHASE_FINISH;
+    switch (s->status) {
+    case MIGRATION_STATUS_COMPLETED:
+        job_end_completed(job, &sum);
+        break;
+    case MIGRATION_STATUS_FAILED:
+        job_end_on_source(job, job->cancelling ? job->cancel_code
+                                               : QM_EXIT_FAILED,
+                          job->cancelling ? "aborted" : "failed",
+                          job->cancelling ? job->cancel_reason : NULL,
+                          sum.error_desc);
+        break;
+    default: /* cancelled */
+        job_end_on_source(job,
+                          job->cancelling ? job->cancel_code
+                                          : QM_EXIT_ABORTED,
+                          job->cancelling ? "aborted" : "cancelled",
+                          job->cancelling ? job->cancel_reason
+                                          : "the migration was cancelled by "
+                                            "another monitor client",
+                          NULL);
+        break;
+    }
+}
+
+/* --- connection --------------------------------------------------------- */
+
+static void
+client_ready(struct qmp_client *c, void *opaque)
+{
+    struct job *job = opaque;
+    const struct qmp_greeting *g = qmp_client_greeting(c);
+
+    output_note(job->out, 1, "connected to %s: QEMU %d.%d.%d %s",
+                qmp_client_address(c), g->major, g->minor, g->micro,
+                g->package);
+    if (c == job->src) {
+        job->src_ready = true;
+        job->qemu_major = g->major;
+        job->qemu_minor = g->minor;
+    } else {
+        job->dst_ready = true;
+    }
+    if (job->phase == PHASE_CONNECT && job->src_ready &&
+        (job->dst == NULL || job->dst_ready)) {
+        if (job->cancel_requested) {
+            job_finish(job, job->cancel_code, "cancelled", "%s",
+                       job->cancel_reason);
+            return;
+        }
+        job_preflight(job);
+    }
+}
+
+static void
+client_event(struct qmp_client *c, const char *name, json_t *data,
+             double timestamp, void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)data;
+    (void)timestamp;
+    if (c != job->src) {
+        output_note(job->out, 2, "destination event %s", name);
+        return;
+    }
+    output_note(job->out, 2, "event %s", name);
+    if (strcmp(name, "MIGRATION_PASS") == 0) {
+        job->pass_event = true;
+        job_poll(job);
+    } else if (strcmp(name, "MIGRATION") == 0) {
+        job_poll(job);
+    }
+}
+
+static void
+client_closed(struct qmp_client *c, const struct qmp_error *why,
+              void *opaque)
+{
+    struct job *job = opaque;
+
+    job_monitor_lost(job, c, why);
+}
+
+struct job *
+job_new(struct ev_loop *loop, const struct qm_options *o, const char *name,
+        struct qm_output *out, job_done_fn *done, void *opaque)
+{
+    struct job *job = calloc(1, sizeof(*job));
+    struct qmp_options qo;
+    struct qmp_handlers h = {
+        .ready = client_ready,
+        .event = client_event,
+        .closed = client_closed,
+    };
+
+    if (job == NULL) {
+        return NULL;
+    }
+    job->loop = loop;
+    job->opts = *o;
+    snprintf(job->name, sizeof(job->name), "%s", name ? name : "");
+    job->out = out;
+    job->done = done;
+    job->opaque = opaque;
+    job->result.downtime_ms = -1;
+    job->result.result = "error";
+    h.opaque = job;
+    qmp_options_init(&qo);
+    qo.greeting_timeout = o->greeting_timeout_s;
+    qo.command_timeout = o->command_timeout_s;
+    job->src = qmp_client_new(loop, &qo, &h);
+    if (job->src == NULL) {
+        free(job);
+        return NULL;
+    }
+    if (o->dest[0] != '\0') {
+        job->dst = qmp_client_new(loop, &qo, &h);
+        if (job->dst == NULL) {
+            qmp_client_free(job->src);
+            free(job);
+            return NULL;
+        }
+    }
+    ev_init(&job->poll_timer, poll_timer_cb);
+    job->poll_timer.repeat = o->interval_ms / 1000.0;
+    job->poll_timer.data = job;
+    ev_init(&job->cancel_timer, job_cancel_timeout_cb);
+    job->cancel_timer.data = job;
+    policy_state_init(&job->pstate, &job->opts.policy);
+    return job;
+}
+
+void
+job_start(struct job *job)
+{
+    struct qmp_error err;
+
+    job->t0 = ev_now(job->loop);
+    job->phase = PHASE_CONNECT;
+    if (trace_open(job) < 0) {
+        return;
+    }
+    if (qmp_client_connect(job->src, job->opts.source, &err) < 0) {
+        job_finish(job, QM_EXIT_MONITOR, "error", "%s", err.message);
+        return;
+    }
+    if (job->dst != NULL &&
+        qmp_client_connect(job->dst, job->opts.dest, &err) < 0) {
+        job_finish(job, QM_EXIT_MONITOR, "error", "%s", err.message);
+    }
+}
+
+void
+job_free(struct job *job)
+{
+    if (job == NULL) {
+        return;
+    }
+    job->phase = PHASE_DONE;
+    ev_timer_stop(job->loop, &job->poll_timer);
+    ev_timer_stop(job->loop, &job->cancel_timer);
+    trace_close(job);
+    qmp_client_free(job->src);
+    qmp_client_free(job->dst);
+    free(job);
+}

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cli/job_end: cancelling, and the checks that leave the guest running on exactly one side. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/job_internal.h"
+
+/*
+ * QEMU accepts 'cont' on a source in postmigrate: after a completed
+ * migration qmigrate never resumes the source, so both sides can never
+ * run.  After a failed or cancelled one it resumes the source only when
+ * the guest ran there before (or we paused it), and never while the
+ * destination might be running it.
+ */
+
+static const char *
+status_of(json_t *ret)
+{
+    const char *s = json_string_value(json_object_get(ret, "status"));
+
+    return s ? s : "unknown";
+}
+
+/* --- cancel -------------------------------------------------------------- */
+
+static void
+cancel_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+             void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)c;
+    (void)ret;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        output_error(job->out, "migrate_cancel: %s", err->message);
+    }
+    job_poll(job);
+}
+
+void
+job_begin_cancel(struct job *job, enum qm_exit code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (job->phase == PHASE_DONE || job->phase == PHASE_FINISH ||
+        job->cancelling) {
+        return;
+    }
+    if (job->postcopy_started || job->postcopy_requested) {
+        output_error(job->out,
+                     "not cancelling: post-copy has started and the guest "
+                     "already runs on the destination; a cancel now would "
+                     "lose it. Waiting for the migration to finish.");
+        return;
+    }
+    job->cancel_code = code;
+    va_start(ap, fmt);
+    vsnprintf(job->cancel_reason, sizeof(job->cancel_reason), fmt, ap);
+    va_end(ap);
+    if (job->phase < PHASE_MIGRATE) {
+        /* Nothing started: there is nothing to undo. */
+        job_finish(job, code, "cancelled",
+                   "%s; the migration was not started", job->cancel_reason);
+        return;
+    }
+    if (job->phase == PHASE_MIGRATE) {
+        /* migrate is on its way: cancel once QEMU has taken it. */
+        job->cancel_requested = true;
+        return;
+    }
+    job->cancelling = true;
+    job->phase = PHASE_CANCEL;
+    output_note(job->out, 0, "cancelling the migration: %s",
+                job->cancel_reason);
+    ev_timer_set(&job->cancel_timer, job->opts.cancel_timeout_s, 0.0);
+    ev_timer_start(job->loop, &job->cancel_timer);
+    if (!ev_is_active(&job->poll_timer)) {
+        ev_timer_again(job->loop, &job->poll_timer);
+    }
+    job_send(job, job->src, "migrate_cancel", NULL, cancel_reply);
+}
+
+void
+job_cancel(struct job *job, const char *why)
+{
+    job_begin_cancel(job, QM_EXIT_ABORTED, "%s", why);
+}
+
+void
+job_cancel_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct job *job = w->data;
+
+    (void)loop;
+    (void)revents;
+    job_finish(job, QM_EXIT_FAILED, "error",
+               "QEMU did not finish cancelling within %.0f s (last status "
+               "%s). The guest should be on the source but may be paused: "
+               "check 'query-status' on %s",
+               job->opts.cancel_timeout_s,
+               job->have_sample
+                   ? migration_status_name(job->last_sample.status)
+                   : "unknown",
+               job->opts.source);
+}
+
+/* --- a monitor went away ----------------------------------------------- */
+
+void
+job_monitor_lost(struct job *job, struct qmp_client *side,
+                 const struct qmp_error *why)
+{
+    if (job->phase == PHASE_DONE) {
+        return;
+    }
+    if (side == job->dst) {
+        if (job->phase < PHASE_MIGRATE) {
+            job_finish(job, QM_EXIT_MONITOR, "error", "destination: %s",
+                       why->message);
+            return;
+        }
+        if (!job->dst_lost) {
+            job->dst_lost = true;
+            output_error(job->out,
+                         "lost the destination monitor (%s); following the "
+                         "migration on the source",
+                         why->message);
+        }
+        return;
+    }
+    if (job->phase < PHASE_MIGRATE) {
+        job_finish(job, QM_EXIT_MONITOR, "error", "%s", why->message);
+        return;
+    }
+    job_finish(job, QM_EXIT_MONITOR, "error",
+               "lost the source monitor during the migration (%s; last "
+               "status %s). QEMU may have died, or the migration may go on "
+               "without qmigrate: check both sides (qmigrate watch --source "
+               "%s)",
+               why->message,
+               job->have_sample
+                   ? migration_status_name(job->last_sample.status)
+                   : "unknown",
+               job->opts.source);
+}
+
+/* --- completed: the guest must run on the destination ------------------- */
+
+static void
+end_finish(struct job *job)
+{
+    job_finish(job, job->end_code, job->end_result, "%s", job->end_reason);
+}
+
+static void
+append_reason(struct job *job, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+append_reason(struct job *job, const char *fmt, ...)
+{
+    size_t used = strlen(job->end_reason);
+    va_list ap;
+
+    if (used + 1 >= sizeof(job->end_reason)) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(job->end_reason + used, sizeof(job->end_reason) - used, fmt,
+              ap);
+    va_end(ap);
+}
+
+static void
+dst_verify_reply(struct qmp_client *c, json_t *ret,
+                 const struct qmp_error *err, void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        append_reason(job, "; could not confirm the destination: %s",
+                      err->message);
+    } else if (strcmp(status_of(ret), "running") == 0) {
+        append_reason(job, "; the guest runs on the destination");
+    } else {
+        append_reason(job,
+                      "; WARNING: the destination is '%s', not running",
+                      status_of(ret));
+    }
+    end_finish(job);
+}
+
+static void
+dst_cont_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+               void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)c;
+    (void)ret;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        append_reason(job, "; WARNING: resuming the destination failed: %s",
+                      err->message);
+        end_finish(job);
+        return;
+    }
+    job_send(job, job->dst, "query-status", NULL, dst_verify_reply);
+}
+
+static void
+dst_status_end_reply(struct qmp_client *c, json_t *ret,
+                     const struct qmp_error *err, void *opaque)
+{
+    struct job *job = opaque;
+    const char *status;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        append_reason(job, "; could not check the destination: %s",
+                      err->message);
+        end_finish(job);
+        return;
+    }
+    status = status_of(ret);
+    if (strcmp(status, "running") == 0) {
+        append_reason(job, "; the guest runs on the destination");
+        end_finish(job);
+    } else if ((strcmp(status, "paused") == 0 ||
+                strcmp(status, "prelaunch") == 0) &&
+               (job->source_was_running || job->paused_by_us)) {
+        /* Started with -S: it waits for us, and the guest was running. */
+        job_send(job, job->dst, "cont", NULL, dst_cont_reply);
+    } else {
+        append_reason(job, "; the destination is '%s'", status);
+        end_finish(job);
+    }
+}
+
+static void
+src_status_completed_reply(struct qmp_client *c, json_t *ret,
+                           const struct qmp_error *err, void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err == NULL && strcmp(status_of(ret), "postmigrate") != 0) {
+        append_reason(job,
+                      "; WARNING: the source is '%s', not postmigrate: "
+                      "someone resumed it; both sides may be running",
+                      status_of(ret));
+    }
+    if (job->dst != NULL && !job->dst_lost) {
+        job_send(job, job->dst, "query-status", NULL, dst_status_end_reply);
+        return;
+    }
+    append_reason(job, "; the destination was not checked (no --dest)");
+    end_finish(job);
+}
+
+void
+job_end_completed(struct job *job, const struct migrate_summary *sum)
+{
+    job->end_code = QM_EXIT_COMPLETED;
+    job->end_result = "completed";
+    snprintf(job->end_reason, sizeof(job->end_reason),
+             "migration completed after %.1f s", ev_now(job->loop) - job->t0);
+    if (sum->downtime_ms >= 0) {
+        append_reason(job, ", downtime %lld ms", (long long)sum->downtime_ms);
+    }
+    if (job->cancelling) {
+        append_reason(job, " (before the cancel took effect)");
+    }
+    job_send(job, job->src, "query-status", NULL,
+             src_status_completed_reply);
+}
+
+/* --- failed or cancelled: the guest must run on the source -------------- */
+
+static void
+src_verify_reply(struct qmp_client *c, json_t *ret,
+                 const struct qmp_error *err, void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        append_reason(job, "; could not confirm the source: %s",
+                      err->message);
+    } else if (strcmp(status_of(ret), "running") == 0) {
+        append_reason(job, "; the guest was resumed and runs on the source");
+    } else {
+        append_reason(job,
+                      "; WARNING: the source is '%s' after 'cont', not "
+                      "running",
+                      status_of(ret));
+    }
+    end_finish(job);
+}
+
+static void
+src_cont_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+               void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)c;
+    (void)ret;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        append_reason(job,
+                      "; WARNING: resuming the guest on the source failed: "
+                      "%s",
+                      err->message);
+        end_finish(job);
+        return;
+    }
+    job_send(job, job->src, "query-status", NULL, src_verify_reply);
+}
+
+static void
+src_resume(struct job *job)
+{
+    job_send(job, job->src, "cont", NULL, src_cont_reply);
+}
+
+/* After a failure in postmigrate: resume only if the destination does not run. */
+static void
+dst_status_failed_reply(struct qmp_client *c, json_t *ret,
+                        const struct qmp_error *err, void *opaque)
+{
+    struct job *job = opaque;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err == NULL && strcmp(status_of(ret), "running") == 0) {
+        append_reason(job,
+                      "; WARNING: the destination runs the guest although "
+                      "the source reports the migration %s; the source "
+                      "stays paused",
+                      job->end_result);
+        end_finish(job);
+        return;
+    }
+    src_resume(job);
+}
+
+static void
+src_status_failed_reply(struct qmp_client *c, json_t *ret,
+                        const struct qmp_error *err, void *opaque)
+{
+    struct job *job = opaque;
+    const char *status;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        append_reason(job, "; could not check the source: %s", err->message);
+        end_finish(job);
+        return;
+    }
+    status = status_of(ret);
+    snprintf(job->src_status, sizeof(job->src_status), "%s", status);
+    if (strcmp(status, "running") == 0) {
+        append_reason(job, "; the guest runs on the source");
+        end_finish(job);
+        return;
+    }
+    if (strcmp(status, "postmigrate") == 0) {
+        if (!job->source_was_running && !job->paused_by_us) {
+            append_reason(job, "; the guest stays paused on the source, as "
+                               "it was before");
+            end_finish(job);
+        } else if (job->dst != NULL && !job->dst_lost) {
+            job_send(job, job->dst, "query-status", NULL,
+                     dst_status_failed_reply);
+        } else {
+            append_reason(job,
+                          "; WARNING: the source is paused in postmigrate "
+                          "and qmigrate cannot see the destination (no "
+                          "--dest): check that the destination does not "
+                          "run the guest, then resume the source with "
+                          "'cont'");
+            end_finish(job);
+        }
+        return;
+    }
+    if (job->paused_by_us || job->source_was_running) {
+        src_resume(job);
+        return;
+    }
+    append_reason(job, "; the guest stays %s on the source, as it was before",
+                  status);
+    end_finish(job);
+}
+
+void
+job_end_on_source(struct job *job, enum qm_exit code, const char *result,
+                  const char *reason, const char *error_desc)
+{
+    job->end_code = code;
+    job->end_result = result;
+    job->end_reason[0] = '\0';
+    if (reason != NULL && reason[0] != '\0') {
+        append_reason(job, "%s", reason);
+    } else {
+        append_reason(job, "the migration failed");
+    }
+    if (error_desc != NULL && error_desc[0] != '\0') {
+        append_reason(job, " (QEMU: %s)", error_desc);
+    }
+    job_send(job, job->src, "query-status", NULL, src_status_failed_reply);
+}

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cli/options: every option by its long name, for the command line and the config file. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/util.h"
+
+void
+options_init(struct qm_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    policy_config_init(&o->policy);
+    o->interval_ms = 500;
+    o->disk = DISK_NONE;
+    o->greeting_timeout_s = 3.0;
+    o->command_timeout_s = 30.0;
+    o->cancel_timeout_s = 60.0;
+}
+
+static int
+set_text(char *dst, size_t size, const char *key, const char *value,
+         char *err, size_t errlen)
+{
+    if (value[0] == '\0') {
+        snprintf(err, errlen, "--%s: the value is empty", key);
+        return -1;
+    }
+    if (strlen(value) >= size) {
+        snprintf(err, errlen, "--%s: the value is longer than %zu bytes", key,
+                 size - 1);
+        return -1;
+    }
+    memcpy(dst, value, strlen(value) + 1);
+    return 0;
+}
+
+static int
+set_schedule(struct qm_options *o, const char *value, char *err,
+             size_t errlen)
+{
+    char *text;
+    int rc;
+
+    if (policy_schedule_profile(value, &o->policy.schedule) == 0) {
+        return 0;
+    }
+    text = util_read_file(value, 1 << 20, err, errlen);
+    if (text == NULL) {
+        size_t used = strlen(err);
+
+        snprintf(err + used, errlen - used,
+                 " (--schedule takes a profile: minimal-downtime, "
+                 "suspend-workload, post-copy, very-large-vms; or a file)");
+        return -1;
+    }
+    rc = policy_schedule_parse(text, value, &o->policy.schedule, err,
+                               errlen);
+    free(text);
+    return rc;
+}
+
+int
+options_set(struct qm_options *o, const char *key, const char *value,
+            char *err, size_t errlen)
+{
+    struct policy_config *p = &o->policy;
+    uint64_t u;
+    double d;
+    bool b;
+
+    if (value == NULL) {
+        value = "";
+    }
+    if (strcmp(key, "source") == 0) {
+        return set_text(o->source, sizeof(o->source), key, value, err,
+                        errlen);
+    }
+    if (strcmp(key, "dest") == 0) {
+        return set_text(o->dest, sizeof(o->dest), key, value, err, errlen);
+    }
+    if (strcmp(key, "to") == 0) {
+        return set_text(o->uri, sizeof(o->uri), key, value, err, errlen);
+    }
+    if (strcmp(key, "trace") == 0) {
+        return set_text(o->trace, sizeof(o->trace), key, value, err, errlen);
+    }
+    if (strcmp(key, "policy") == 0) {
+        if (policy_kind_from_name(value, &p->kind) < 0) {
+            snprintf(err, errlen,
+                     "--policy: '%s' is not one of adaptive, nova, vdsm, "
+                     "proxmox, pray",
+                     value);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "downtime") == 0) {
+        if (util_parse_u64(key, value, 1, 2000000, &u, err, errlen) < 0) {
+            return -1;
+        }
+        p->downtime_ms = u;
+        return 0;
+    }
+    if (strcmp(key, "downtime-initial") == 0) {
+        if (util_parse_u64(key, value, 1, 2000000, &u, err, errlen) < 0) {
+            return -1;
+        }
+        p->downtime_initial_ms = u;
+        return 0;
+    }
+    if (strcmp(key, "downtime-steps") == 0) {
+        if (util_parse_u64(key, value, 1, 1000, &u, err, errlen) < 0) {
+            return -1;
+        }
+        p->downtime_steps = (unsigned)u;
+        return 0;
+    }
+    if (strcmp(key, "downtime-delay") == 0) {
+        if (util_parse_double(key, value, 0, 1e6, &d, err, errlen) < 0) {
+            return -1;
+        }
+        p->downtime_delay_s = d;
+        return 0;
+    }
+    if (strcmp(key, "completion-timeout") == 0) {
+        if (util_parse_double(key, value, 0, 1e7, &d, err, errlen) < 0) {
+            return -1;
+        }
+        p->completion_timeout_s = d;
+        return 0;
+    }
+    if (strcmp(key, "progress-timeout") == 0) {
+        if (util_parse_double(key, value, 0, 1e7, &d, err, errlen) < 0) {
+            return -1;
+        }
+        p->progress_timeout_s = d;
+        p->progress_timeout_given = true;
+        return 0;
+    }
+    if (strcmp(key, "timeout-action") == 0) {
+        if (strcmp(value, "abort") == 0) {
+            p->timeout_action = POLICY_TIMEOUT_ABORT;
+        } else if (strcmp(value, "force-complete") == 0) {
+            p->timeout_action = POLICY_TIMEOUT_FORCE_COMPLETE;
+        } else {
+            snprintf(err, errlen,
+                     "--timeout-action: '%s' is not abort or force-complete",
+                     value);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "bandwidth") == 0) {
+        /* MiB/s; 0 means unlimited */
+        if (util_parse_double(key, value, 0, 1e9, &d, err, errlen) < 0) {
+            return -1;
+        }
+        p->bandwidth = (uint64_t)llround(d * 1048576.0);
+        return 0;
+    }
+    if (strcmp(key, "schedule") == 0) {
+        return set_schedule(o, value, err, errlen);
+    }
+    if (strcmp(key, "auto-converge") == 0) {
+        if (util_parse_bool(key, value, &b, err, errlen) < 0) {
+            return -1;
+        }
+        p->auto_converge_permitted = b;
+        return 0;
+    }
+    if (strcmp(key, "postcopy") == 0) {
+        if (util_parse_bool(key, value, &b, err, errlen) < 0) {
+            return -1;
+        }
+        p->postcopy_permitted = b;
+        return 0;
+    }
+    if (strcmp(key, "disk") == 0) {
+        if (strcmp(value, "none") == 0) {
+            o->disk = DISK_NONE;
+        } else if (strcmp(value, "blk") == 0) {
+            o->disk = DISK_BLK;
+        } else if (strcmp(value, "mirror") == 0) {
+            o->disk = DISK_MIRROR;
+        } else {
+            snprintf(err, errlen, "--disk: '%s' is not none, blk or mirror",
+                     value);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "interval") == 0) {
+        if (util_parse_u64(key, value, 10, 600000, &u, err, errlen) < 0) {
+            return -1;
+        }
+        o->interval_ms = (unsigned)u;
+        return 0;
+    }
+    if (strcmp(key, "json") == 0) {
+        return util_parse_bool(key, value, &o->json, err, errlen);
+    }
+    if (strcmp(key, "quiet") == 0) {
+        return util_parse_bool(key, value, &o->quiet, err, errlen);
+    }
+    if (strcmp(key, "verbose") == 0) {
+        if (util_parse_u64(key, value, 0, 3, &u, err, errlen) < 0) {
+            return -1;
+        }
+        o->verbose = (int)u;
+        return 0;
+    }
+    if (strcmp(key, "greeting-timeout") == 0) {
+        return util_parse_double(key, value, 0.1, 3600,
+                                 &o->greeting_timeout_s, err, errlen);
+    }
+    if (strcmp(key, "command-timeout") == 0) {
+        return util_parse_double(key, value, 0.1, 86400,
+                                 &o->command_timeout_s, err, errlen);
+    }
+    if (strcmp(key, "cancel-timeout") == 0) {
+        return util_parse_double(key, value, 0.1, 86400,
+                                 &o->cancel_timeout_s, err, errlen);
+    }
+    snprintf(err, errlen, "unknown option '%s'", key);
+    return -1;
+}
+
+int
+options_validate(struct qm_options *o, bool need_target, char *err,
+                 size_t errlen)
+{
+    if (o->source[0] == '\0') {
+        snprintf(err, errlen, "--source QMP is required");
+        return -1;
+    }
+    if (need_target && o->uri[0] == '\0') {
+        snprintf(err, errlen, "--to URI is required");
+        return -1;
+    }
+    if (o->uri[0] != '\0' && util_check_uri(o->uri, err, errlen) < 0) {
+        return -1;
+    }
+    if (o->disk == DISK_MIRROR && o->dest[0] == '\0') {
+        snprintf(err, errlen, "--disk mirror needs --dest QMP");
+        return -1;
+    }
+    return policy_config_validate(&o->policy, err, errlen);
+}
