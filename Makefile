@@ -57,6 +57,9 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 GUEST := $(BUILD)/guest/dirty.elf
 ALL_LIBS := $(LIBCLI) $(LIBPOLICY) $(LIBQMP)
 
+.SECONDARY:
+.DELETE_ON_ERROR:
+
 .PHONY: all check check-unit check-integration check-valgrind asan \
         install uninstall clean demo deps lint format help bench fuzz
 
@@ -142,6 +145,7 @@ check-integration: $(TEST_BINS)
 
 check-valgrind: $(TEST_BINS)
 	@VALGRIND=1 tests/run-unit $(BUILD) $(UNIT_BINS)
+	@VALGRIND=1 BUILD=$(BUILD) tests/run-integration
 
 asan:
 	@$(MAKE) --no-print-directory SAN=1 check-unit check-integration

@@ -47,6 +47,7 @@ job_finish(struct job *job, enum qm_exit code, const char *result,
     job->phase = PHASE_DONE;
     ev_timer_stop(job->loop, &job->poll_timer);
     ev_timer_stop(job->loop, &job->cancel_timer);
+    ev_timer_stop(job->loop, &job->settle_timer);
     res->code = code;
     res->result = result;
     va_start(ap, fmt);
@@ -620,7 +621,12 @@ job_after_final(struct job *job, const struct policy_sample *s, json_t *reply)
     job->phase = PHASE_FINISH;
     switch (s->status) {
     case MIGRATION_STATUS_COMPLETED:
-        job_end_completed(job, &sum);
+        /*
+         * QEMU says completed before it has computed the downtime and
+         * moved the source to postmigrate: ask again a moment later.
+         */
+        ev_timer_set(&job->settle_timer, 0.2, 0.0);
+        ev_timer_start(job->loop, &job->settle_timer);
         break;
     case MIGRATION_STATUS_FAILED:
         job_end_on_source(job, job->cancelling ? job->cancel_code
@@ -640,6 +646,37 @@ job_after_final(struct job *job, const struct policy_sample *s, json_t *reply)
                           NULL);
         break;
     }
+}
+
+static void
+settle_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+             void *opaque)
+{
+    struct job *job = opaque;
+    struct migrate_summary sum;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err == NULL) {
+        summary_from_query_migrate(ret, &sum);
+        if (sum.downtime_ms >= 0) {
+            job->result.downtime_ms = sum.downtime_ms;
+        }
+    }
+    sum.downtime_ms = job->result.downtime_ms;
+    job_end_completed(job, &sum);
+}
+
+static void
+settle_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct job *job = w->data;
+
+    (void)loop;
+    (void)revents;
+    job_send(job, job->src, "query-migrate", NULL, settle_reply);
 }
 
 /* --- connection --------------------------------------------------------- */
@@ -746,6 +783,8 @@ job_new(struct ev_loop *loop, const struct qm_options *o, const char *name,
     job->poll_timer.data = job;
     ev_init(&job->cancel_timer, job_cancel_timeout_cb);
     job->cancel_timer.data = job;
+    ev_init(&job->settle_timer, settle_timer_cb);
+    job->settle_timer.data = job;
     policy_state_init(&job->pstate, &job->opts.policy);
     return job;
 }
@@ -779,6 +818,7 @@ job_free(struct job *job)
     job->phase = PHASE_DONE;
     ev_timer_stop(job->loop, &job->poll_timer);
     ev_timer_stop(job->loop, &job->cancel_timer);
+    ev_timer_stop(job->loop, &job->settle_timer);
     trace_close(job);
     qmp_client_free(job->src);
     qmp_client_free(job->dst);

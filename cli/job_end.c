@@ -260,11 +260,10 @@ src_status_completed_reply(struct qmp_client *c, json_t *ret,
     if (!job_reply_begin(job)) {
         return;
     }
-    if (err == NULL && strcmp(status_of(ret), "postmigrate") != 0) {
+    if (err == NULL && strcmp(status_of(ret), "running") == 0) {
         append_reason(job,
-                      "; WARNING: the source is '%s', not postmigrate: "
-                      "someone resumed it; both sides may be running",
-                      status_of(ret));
+                      "; WARNING: the source is running, not postmigrate: "
+                      "someone resumed it; both sides may be running");
     }
     if (job->dst != NULL && !job->dst_lost) {
         job_send(job, job->dst, "query-status", NULL, dst_status_end_reply);

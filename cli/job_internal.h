@@ -32,6 +32,7 @@ struct job {
     int pending;                 /* our commands awaiting replies */
     ev_timer poll_timer;
     ev_timer cancel_timer;
+    ev_timer settle_timer;       /* a moment after 'completed', for QEMU */
     bool poll_in_flight, poll_again;
     bool pass_event;             /* MIGRATION_PASS since the last sample */
     struct policy_state pstate;

@@ -14,6 +14,17 @@ QEMU=${QEMU:-qemu-system-x86_64}
 T=$(mktemp -d /tmp/qmigrate-it.XXXXXX)
 PIDS=""
 
+# VALGRIND=1: every qmigrate run goes through memcheck, errors fatal (99).
+if [ "${VALGRIND:-0}" = 1 ]; then
+    cat >"$T/qmigrate" <<VG
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full \\
+    --errors-for-leak-kinds=definite,indirect "$QMIGRATE" "\$@"
+VG
+    chmod +x "$T/qmigrate"
+    QMIGRATE=$T/qmigrate
+fi
+
 cleanup() {
     for pid in $PIDS; do
         kill -9 "$pid" 2>/dev/null
