@@ -166,6 +166,7 @@ job_migrate(struct job *job)
 {
     json_t *args = json_pack("{s:s}", "uri", job->opts.uri);
     json_t *start;
+    size_t i;
 
     if (job->opts.disk == DISK_BLK) {
         json_object_set_new(args, "blk", json_true());
@@ -182,12 +183,17 @@ job_migrate(struct job *job)
     if (job->opts.dest[0] != '\0') {
         json_object_set_new(start, "dest", json_string(job->opts.dest));
     }
-    trace_write(job, "start", json_incref(start));
-    output_json(job->out, job_vm(job), "start", job_now(job), start);
     output_note(job->out, 0, "%s%smigrating %s to %s (policy %s)",
                 job_vm(job) ? job_vm(job) : "", job_vm(job) ? ": " : "",
                 job->opts.source, job->opts.uri,
                 policy_kind_name(job->opts.policy.kind));
+    trace_write(job, "start", json_incref(start));
+    output_json(job->out, job_vm(job), "start", job_now(job), start);
+    for (i = 0; i < job->initial.n_actions; i++) {
+        output_action(job->out, job_vm(job), job_now(job),
+                      &job->initial.actions[i]);
+        trace_action(job, &job->initial.actions[i]);
+    }
     job_send(job, job->src, "migrate", args, migrate_reply);
 }
 
@@ -247,24 +253,21 @@ static void
 job_setup(struct job *job)
 {
     const struct policy_config *p = &job->opts.policy;
-    struct policy_output init;
+    struct policy_output *init = &job->initial;
     json_t *params;
     size_t i;
 
     job->phase = PHASE_SETUP;
-    memset(&init, 0, sizeof(init));
-    policy_initial_actions(p, &job->pstate, &init);
+    memset(init, 0, sizeof(*init));
+    policy_initial_actions(p, &job->pstate, init);
     job->downtime_limit_ms = 300; /* QEMU's own default */
     job->bandwidth = p->bandwidth;
-    for (i = 0; i < init.n_actions; i++) {
-        if (init.actions[i].kind == POLICY_ACTION_SET_DOWNTIME) {
-            job->downtime_limit_ms = init.actions[i].value;
-        } else if (init.actions[i].kind == POLICY_ACTION_SET_BANDWIDTH) {
-            job->bandwidth = init.actions[i].value;
+    for (i = 0; i < init->n_actions; i++) {
+        if (init->actions[i].kind == POLICY_ACTION_SET_DOWNTIME) {
+            job->downtime_limit_ms = init->actions[i].value;
+        } else if (init->actions[i].kind == POLICY_ACTION_SET_BANDWIDTH) {
+            job->bandwidth = init->actions[i].value;
         }
-        output_action(job->out, job_vm(job), job_now(job),
-                      &init.actions[i]);
-        trace_action(job, &init.actions[i]);
     }
     params = json_pack("{s:I, s:I}", "downtime-limit",
                        (json_int_t)job->downtime_limit_ms, "max-bandwidth",

@@ -55,6 +55,7 @@ struct job {
     const char *end_result;
     char end_reason[768];
     char src_status[32];         /* run state at the end */
+    struct policy_output initial;  /* what the policy set before migrate */
     struct policy_sample last_sample;
     bool have_sample;
     FILE *trace;

@@ -85,7 +85,8 @@ output_json(struct qm_output *out, const char *vm, const char *event,
         json_object_update(line, obj);
         json_decref(obj);
     }
-    text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                           JSON_REAL_PRECISION(10));
     json_decref(line);
     if (text != NULL) {
         fputs(text, out->json);

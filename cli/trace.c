@@ -58,7 +58,8 @@ trace_write(struct job *job, const char *event, json_t *obj)
         json_object_update(line, obj);
         json_decref(obj);
     }
-    text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                           JSON_REAL_PRECISION(10));
     json_decref(line);
     if (text != NULL) {
         fputs(text, job->trace);
