@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* fake-qemu: the model's private state, grouped by the file that owns it. */
+#ifndef QMIGRATE_FAKE_MODEL_INTERNAL_H
+#define QMIGRATE_FAKE_MODEL_INTERNAL_H
+
+#include "tests/fake-qemu/model.h"
+
+/* QEMU's BUFFER_DELAY: the rate-limit window and counter period. */
+#define FQ_WINDOW_S 0.1
+/* Bytes on the wire for a zero page and a normal page's header. */
+#define FQ_ZERO_PAGE_BYTES 9.0
+#define FQ_PAGE_HEADER_BYTES 8.0
+/* QEMU's BLK_MIG_BLOCK_SIZE. */
+#define FQ_BLOCK_BYTES 1048576.0
+/* Below this many pages (or bytes) a fluid quantity counts as zero. */
+#define FQ_EPS 1e-6
+
+/* What the migration is doing, finer than the status QEMU reports. */
+enum fq_phase {
+    FQ_PHASE_IDLE,          /* no migration, or it ended */
+    FQ_PHASE_SETUP,         /* status setup until phase_end */
+    FQ_PHASE_ITERATE,       /* pre-copy passes */
+    FQ_PHASE_PAUSED,        /* pre-switchover, waiting for continue */
+    FQ_PHASE_SWITCHOVER,    /* guest stopped, last data going out */
+    FQ_PHASE_POSTCOPY_SWITCH, /* guest stopped, device state going out */
+    FQ_PHASE_POSTCOPY,      /* guest on the destination, pages draining */
+    FQ_PHASE_CANCELLING     /* status cancelling until phase_end */
+};
+
+struct fq_model {
+    struct fq_model_config cfg;
+    struct fq_params params;
+    struct fq_caps caps;
+    double now;
+    double dirty_rate;          /* pages/s, may be changed by a fault */
+
+    enum fq_status status;
+    enum fq_runstate runstate;
+    enum fq_phase phase;
+    double phase_end;
+    bool stalled;
+    bool blk;                   /* this migration copies the disk */
+    bool postcopy_requested;
+    bool postcopy_started;      /* postcopy_start ran (status may lag) */
+    bool vm_was_running;        /* QEMU's s->vm_was_running */
+    bool need_check;            /* run the pending check before sending */
+    char error_desc[256];
+
+    /* time stamps, model seconds */
+    double start_time;
+    double downtime_start;
+    int64_t setup_ms;
+    int64_t total_ms;
+    int64_t downtime_ms;
+
+    /* RAM, in pages (fluid: fractions are fine) */
+    double pages_total;
+    double pages_ws;
+    double pages_zero;
+    double pages_static;
+    double dirty_zero;          /* the migration bitmap, by kind */
+    double dirty_static;
+    double dirty_ws;
+    double log_ws;              /* ws pages dirtied since the last sync */
+
+    /* RAM counters (ram_counters) */
+    double ram_bytes;           /* ram.transferred */
+    double duplicate;
+    double normal;
+    double precopy_bytes;
+    double downtime_bytes;
+    double postcopy_bytes;
+    double postcopy_requests;
+    double other_bytes;         /* disk blocks on the same stream */
+    uint64_t sync_count;
+    uint64_t dirty_pages_rate;
+    double remaining_at_sync;   /* ram_counters.remaining, bytes */
+    double period_start;        /* rs->time_last_bitmap_sync */
+    double period_new_pages;    /* rs->num_dirty_pages_period */
+    double period_bytes_prev;   /* rs->bytes_xfer_prev */
+    int high_count;             /* rs->dirty_rate_high_cnt */
+    int throttle;               /* %, 0 when not throttling */
+
+    /* the ~100 ms counter window (migration_update_counters) */
+    double win_start;
+    double win_bytes0;
+    double win_pages0;
+    double threshold;           /* bytes */
+    double mbps;
+    double pages_per_second;
+    int64_t expected_downtime;
+
+    /* block migration */
+    double disk_total;
+    double disk_bulk_done;
+    double disk_dirty;
+    bool bulk_completed;
+
+    /* events not yet taken */
+    struct fq_event *events;
+    size_t ev_head;
+    size_t ev_len;
+    size_t ev_cap;
+};
+
+/* model_events.c */
+void fq_model_push_event(struct fq_model *m, enum fq_event_type type);
+void fq_model_push_status(struct fq_model *m, enum fq_status status);
+void fq_model_push_pass(struct fq_model *m, uint64_t pass);
+
+/* model_ram.c */
+double fq_ram_dirty_pages(const struct fq_model *m);
+double fq_stream_bytes(const struct fq_model *m);
+double fq_sent_pages(const struct fq_model *m);
+double fq_send_rate(const struct fq_model *m);
+double fq_send(struct fq_model *m, double dt, double rate);
+void fq_guest_run(struct fq_model *m, double dt);
+void fq_bitmap_sync(struct fq_model *m);
+void fq_window_update(struct fq_model *m);
+
+/* model_throttle.c */
+void fq_throttle_trigger(struct fq_model *m);
+
+/* model_step.c */
+void fq_step_begin_active(struct fq_model *m);
+void fq_step_switchover(struct fq_model *m);
+void fq_step_postcopy(struct fq_model *m);
+void fq_step_end(struct fq_model *m, enum fq_status status);
+
+#endif /* QMIGRATE_FAKE_MODEL_INTERNAL_H */
