@@ -56,9 +56,12 @@ skip() {
     exit 77
 }
 
-# The accelerator QEMU will use: KVM when /dev/kvm is usable, else TCG.
+# The accelerator QEMU will use: KVM when /dev/kvm is usable, else TCG
+# (QMIGRATE_ACCEL=tcg forces TCG, to check what CI without KVM sees).
 accel_args() {
-    if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    if [ "${QMIGRATE_ACCEL:-}" = tcg ]; then
+        echo "-accel tcg"
+    elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
         echo "-accel kvm -accel tcg"
     else
         echo "-accel tcg"
