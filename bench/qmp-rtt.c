@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* bench/qmp-rtt: round trips of qmigrate's QMP client against a live monitor. */
+/* bench/qmp-rtt: round trips of qmigrate's QMP client against a live monitor.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

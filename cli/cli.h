@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli: what the qmigrate program's files share, grouped by the file that provides it. */
+/* cli: what the qmigrate program's files share, grouped by the file that
+ * provides it. */
 #ifndef QMIGRATE_CLI_H
 #define QMIGRATE_CLI_H
 
@@ -32,19 +33,19 @@ enum disk_mode {
 };
 
 struct qm_options {
-    char source[QM_PATH_MAX];     /* --source QMP */
-    char dest[QM_PATH_MAX];       /* --dest QMP, "" when absent */
-    char uri[QM_PATH_MAX];        /* --to URI */
-    char trace[QM_PATH_MAX];      /* --trace FILE, "" when absent */
+    char source[QM_PATH_MAX]; /* --source QMP */
+    char dest[QM_PATH_MAX];   /* --dest QMP, "" when absent */
+    char uri[QM_PATH_MAX];    /* --to URI */
+    char trace[QM_PATH_MAX];  /* --trace FILE, "" when absent */
     struct policy_config policy;
-    bool json;                    /* --json: JSON lines on stdout */
-    bool quiet;                   /* --quiet: no human progress */
-    int verbose;                  /* -v, repeatable */
-    unsigned interval_ms;         /* --interval (500) */
-    enum disk_mode disk;          /* --disk */
-    double greeting_timeout_s;    /* --greeting-timeout (3) */
-    double command_timeout_s;     /* --command-timeout (30) */
-    double cancel_timeout_s;      /* --cancel-timeout (60) */
+    bool json;                 /* --json: JSON lines on stdout */
+    bool quiet;                /* --quiet: no human progress */
+    int verbose;               /* -v, repeatable */
+    unsigned interval_ms;      /* --interval (500) */
+    enum disk_mode disk;       /* --disk */
+    double greeting_timeout_s; /* --greeting-timeout (3) */
+    double command_timeout_s;  /* --command-timeout (30) */
+    double cancel_timeout_s;   /* --cancel-timeout (60) */
 };
 
 void options_init(struct qm_options *o);
@@ -66,13 +67,13 @@ int options_validate(struct qm_options *o, bool need_target, char *err,
  * naming it.  t, downtime_limit_ms, bandwidth_limit and pass_event are the
  * caller's to fill.  Returns 0 or -1 with a message.
  */
-int sample_from_query_migrate(json_t *reply, struct policy_sample *s,
-                              char *err, size_t errlen);
+int sample_from_query_migrate(json_t *reply, struct policy_sample *s, char *err,
+                              size_t errlen);
 /* What query-migrate says beside the sample, for the end of a job. */
 struct migrate_summary {
-    int64_t downtime_ms;    /* -1 when absent */
-    int64_t total_time_ms;  /* -1 when absent */
-    char error_desc[512];   /* "" when absent */
+    int64_t downtime_ms;   /* -1 when absent */
+    int64_t total_time_ms; /* -1 when absent */
+    char error_desc[512];  /* "" when absent */
 };
 void summary_from_query_migrate(json_t *reply, struct migrate_summary *sum);
 /* A sample as one flat JSON object (the trace format), and back. */
@@ -82,10 +83,10 @@ int sample_from_json(json_t *obj, struct policy_sample *s, char *err,
 
 /* output.c */
 struct qm_output {
-    FILE *json;      /* JSON lines, or NULL */
-    FILE *human;     /* text for people, or NULL when quiet */
-    bool human_tty;  /* human is a terminal: the progress line updates */
-    bool line_open;  /* an updating line is on the terminal */
+    FILE *json;     /* JSON lines, or NULL */
+    FILE *human;    /* text for people, or NULL when quiet */
+    bool human_tty; /* human is a terminal: the progress line updates */
+    bool line_open; /* an updating line is on the terminal */
     int verbose;
 };
 
@@ -112,9 +113,9 @@ struct job;
 
 struct job_result {
     enum qm_exit code;
-    const char *result;      /* completed, failed, aborted, cancelled, error */
+    const char *result; /* completed, failed, aborted, cancelled, error */
     char reason[512];
-    int64_t downtime_ms;     /* -1 unknown */
+    int64_t downtime_ms; /* -1 unknown */
     double total_time_s;
     uint64_t transferred;
 };
@@ -124,10 +125,11 @@ typedef void job_done_fn(struct job *job, const struct job_result *res,
 
 /* o is copied; out is borrowed and must outlive the job. */
 struct job *job_new(struct ev_loop *loop, const struct qm_options *o,
-                    const char *name, struct qm_output *out,
-                    job_done_fn *done, void *opaque);
+                    const char *name, struct qm_output *out, job_done_fn *done,
+                    void *opaque);
 void job_start(struct job *job);
-/* Cancels a running migration (SIGINT, SIGTERM); the guest stays on the source. */
+/* Cancels a running migration (SIGINT, SIGTERM); the guest stays on the source.
+ */
 void job_cancel(struct job *job, const char *why);
 void job_free(struct job *job);
 

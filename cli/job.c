@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/job: one migration's driver: set up, migrate, sample, apply the policy, end safely. */
+/* cli/job: one migration's driver: set up, migrate, sample, apply the policy,
+ * end safely. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -59,12 +60,11 @@ job_finish(struct job *job, enum qm_exit code, const char *result,
     json_object_set_new(obj, "reason", json_string(res->reason));
     json_object_set_new(obj, "exit_code", json_integer(code));
     json_object_set_new(obj, "downtime_ms",
-                        res->downtime_ms >= 0
-                            ? json_integer(res->downtime_ms)
-                            : json_null());
-    json_object_set_new(obj, "total_time_ms",
-                        json_integer((json_int_t)llround(
-                            res->total_time_s * 1000.0)));
+                        res->downtime_ms >= 0 ? json_integer(res->downtime_ms)
+                                              : json_null());
+    json_object_set_new(
+        obj, "total_time_ms",
+        json_integer((json_int_t)llround(res->total_time_s * 1000.0)));
     json_object_set_new(obj, "transferred",
                         json_integer((json_int_t)res->transferred));
     trace_write(job, "end", json_incref(obj));
@@ -101,8 +101,7 @@ job_send(struct job *job, struct qmp_client *side, const char *command,
     struct qmp_error err;
 
     job->pending++;
-    if (qmp_client_execute(side, command, args, reply, job, NULL, &err) <
-        0) {
+    if (qmp_client_execute(side, command, args, reply, job, NULL, &err) < 0) {
         job->pending--;
         job_finish(job, QM_EXIT_MONITOR, "error", "%s", err.message);
         return -1;
@@ -122,8 +121,8 @@ job_reply_begin(struct job *job)
 static void
 job_setup_failed(struct job *job, const struct qmp_error *err)
 {
-    enum qm_exit code = err->kind == QMP_ERROR_COMMAND ? QM_EXIT_USAGE
-                                                       : QM_EXIT_MONITOR;
+    enum qm_exit code =
+        err->kind == QMP_ERROR_COMMAND ? QM_EXIT_USAGE : QM_EXIT_MONITOR;
 
     job_finish(job, code, "error", "%s", err->message);
 }
@@ -175,10 +174,9 @@ job_migrate(struct job *job)
     start = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "source",
                       job->opts.source, "uri", job->opts.uri, "policy",
                       policy_kind_name(job->opts.policy.kind), "ram_total",
-                      (json_int_t)job->ram_size, "disk_total",
-                      (json_int_t)0, "downtime_limit_ms",
-                      (json_int_t)job->downtime_limit_ms, "bandwidth",
-                      (json_int_t)job->bandwidth);
+                      (json_int_t)job->ram_size, "disk_total", (json_int_t)0,
+                      "downtime_limit_ms", (json_int_t)job->downtime_limit_ms,
+                      "bandwidth", (json_int_t)job->bandwidth);
     json_object_set_new(start, "settings", job_settings_json(job));
     if (job->opts.dest[0] != '\0') {
         json_object_set_new(start, "dest", json_string(job->opts.dest));
@@ -230,17 +228,15 @@ caps_json(bool events, bool auto_converge, bool postcopy)
 {
     json_t *caps = json_array();
 
-    json_array_append_new(caps, json_pack("{s:s, s:b}", "capability",
-                                          "events", "state", events));
+    json_array_append_new(
+        caps, json_pack("{s:s, s:b}", "capability", "events", "state", events));
     if (auto_converge) {
-        json_array_append_new(caps,
-                              json_pack("{s:s, s:b}", "capability",
-                                        "auto-converge", "state", 1));
+        json_array_append_new(caps, json_pack("{s:s, s:b}", "capability",
+                                              "auto-converge", "state", 1));
     }
     if (postcopy) {
-        json_array_append_new(caps,
-                              json_pack("{s:s, s:b}", "capability",
-                                        "postcopy-ram", "state", 1));
+        json_array_append_new(caps, json_pack("{s:s, s:b}", "capability",
+                                              "postcopy-ram", "state", 1));
     }
     return json_pack("{s:o}", "capabilities", caps);
 }
@@ -277,14 +273,14 @@ job_setup(struct job *job)
         json_object_set_new(params, "throttle-trigger-threshold",
                             json_integer(100));
     }
-    if (job_send(job, job->src, "migrate-set-capabilities",
-                 caps_json(true, p->auto_converge_permitted,
-                           p->postcopy_permitted),
-                 setup_reply) < 0) {
+    if (job_send(
+            job, job->src, "migrate-set-capabilities",
+            caps_json(true, p->auto_converge_permitted, p->postcopy_permitted),
+            setup_reply) < 0) {
         return;
     }
-    if (job_send(job, job->src, "migrate-set-parameters", params,
-                 setup_reply) < 0) {
+    if (job_send(job, job->src, "migrate-set-parameters", params, setup_reply) <
+        0) {
         return;
     }
     if (job->dst != NULL) {
@@ -323,8 +319,8 @@ dst_query_migrate_reply(struct qmp_client *c, json_t *ret,
 }
 
 static void
-dst_status_reply(struct qmp_client *c, json_t *ret,
-                 const struct qmp_error *err, void *opaque)
+dst_status_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+                 void *opaque)
 {
     struct job *job = opaque;
     const char *status;
@@ -392,7 +388,8 @@ src_query_migrate_reply(struct qmp_client *c, json_t *ret,
                    job->opts.source, why);
         return;
     }
-    if (s.status != MIGRATION_STATUS_NONE && !migration_status_is_final(s.status)) {
+    if (s.status != MIGRATION_STATUS_NONE &&
+        !migration_status_is_final(s.status)) {
         job_finish(job, QM_EXIT_USAGE, "error",
                    "a migration is already in progress on %s (status %s); "
                    "use 'qmigrate watch' to follow it or 'qmigrate cancel' "
@@ -400,13 +397,12 @@ src_query_migrate_reply(struct qmp_client *c, json_t *ret,
                    job->opts.source, migration_status_name(s.status));
         return;
     }
-    job_send(job, job->src, "query-memory-size-summary", NULL,
-             memory_reply);
+    job_send(job, job->src, "query-memory-size-summary", NULL, memory_reply);
 }
 
 static void
-src_status_reply(struct qmp_client *c, json_t *ret,
-                 const struct qmp_error *err, void *opaque)
+src_status_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+                 void *opaque)
 {
     struct job *job = opaque;
     const char *status;
@@ -509,8 +505,7 @@ job_apply(struct job *job, const struct policy_action *a)
         break;
     case POLICY_ACTION_START_POSTCOPY:
         job->postcopy_requested = true;
-        job_send(job, job->src, "migrate-start-postcopy", NULL,
-                 action_reply);
+        job_send(job, job->src, "migrate-start-postcopy", NULL, action_reply);
         break;
     case POLICY_ACTION_PAUSE:
         if (!job->paused_by_us) {
@@ -632,16 +627,14 @@ job_after_final(struct job *job, const struct policy_sample *s, json_t *reply)
         ev_timer_start(job->loop, &job->settle_timer);
         break;
     case MIGRATION_STATUS_FAILED:
-        job_end_on_source(job, job->cancelling ? job->cancel_code
-                                               : QM_EXIT_FAILED,
-                          job->cancelling ? "aborted" : "failed",
-                          job->cancelling ? job->cancel_reason : NULL,
-                          sum.error_desc);
+        job_end_on_source(
+            job, job->cancelling ? job->cancel_code : QM_EXIT_FAILED,
+            job->cancelling ? "aborted" : "failed",
+            job->cancelling ? job->cancel_reason : NULL, sum.error_desc);
         break;
     default: /* cancelled */
         job_end_on_source(job,
-                          job->cancelling ? job->cancel_code
-                                          : QM_EXIT_ABORTED,
+                          job->cancelling ? job->cancel_code : QM_EXIT_ABORTED,
                           job->cancelling ? "aborted" : "cancelled",
                           job->cancelling ? job->cancel_reason
                                           : "the migration was cancelled by "
@@ -733,8 +726,7 @@ client_event(struct qmp_client *c, const char *name, json_t *data,
 }
 
 static void
-client_closed(struct qmp_client *c, const struct qmp_error *why,
-              void *opaque)
+client_closed(struct qmp_client *c, const struct qmp_error *why, void *opaque)
 {
     struct job *job = opaque;
 

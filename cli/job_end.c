@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/job_end: cancelling, and the checks that leave the guest running on exactly one side. */
+/* cli/job_end: cancelling, and the checks that leave the guest running on
+ * exactly one side. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,8 +64,8 @@ job_begin_cancel(struct job *job, enum qm_exit code, const char *fmt, ...)
     va_end(ap);
     if (job->phase < PHASE_MIGRATE) {
         /* Nothing started: there is nothing to undo. */
-        job_finish(job, code, "cancelled",
-                   "%s; the migration was not started", job->cancel_reason);
+        job_finish(job, code, "cancelled", "%s; the migration was not started",
+                   job->cancel_reason);
         return;
     }
     if (job->phase == PHASE_MIGRATE) {
@@ -102,9 +103,8 @@ job_cancel_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
                "%s). The guest should be on the source but may be paused: "
                "check 'query-status' on %s",
                job->opts.cancel_timeout_s,
-               job->have_sample
-                   ? migration_status_name(job->last_sample.status)
-                   : "unknown",
+               job->have_sample ? migration_status_name(job->last_sample.status)
+                                : "unknown",
                job->opts.source);
 }
 
@@ -142,9 +142,8 @@ job_monitor_lost(struct job *job, struct qmp_client *side,
                "without qmigrate: check both sides (qmigrate watch --source "
                "%s)",
                why->message,
-               job->have_sample
-                   ? migration_status_name(job->last_sample.status)
-                   : "unknown",
+               job->have_sample ? migration_status_name(job->last_sample.status)
+                                : "unknown",
                job->opts.source);
 }
 
@@ -156,8 +155,7 @@ end_finish(struct job *job)
     job_finish(job, job->end_code, job->end_result, "%s", job->end_reason);
 }
 
-static void
-append_reason(struct job *job, const char *fmt, ...)
+static void append_reason(struct job *job, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -170,14 +168,13 @@ append_reason(struct job *job, const char *fmt, ...)
         return;
     }
     va_start(ap, fmt);
-    vsnprintf(job->end_reason + used, sizeof(job->end_reason) - used, fmt,
-              ap);
+    vsnprintf(job->end_reason + used, sizeof(job->end_reason) - used, fmt, ap);
     va_end(ap);
 }
 
 static void
-dst_verify_reply(struct qmp_client *c, json_t *ret,
-                 const struct qmp_error *err, void *opaque)
+dst_verify_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+                 void *opaque)
 {
     struct job *job = opaque;
 
@@ -191,8 +188,7 @@ dst_verify_reply(struct qmp_client *c, json_t *ret,
     } else if (strcmp(status_of(ret), "running") == 0) {
         append_reason(job, "; the guest runs on the destination");
     } else {
-        append_reason(job,
-                      "; WARNING: the destination is '%s', not running",
+        append_reason(job, "; WARNING: the destination is '%s', not running",
                       status_of(ret));
     }
     end_finish(job);
@@ -261,9 +257,8 @@ src_status_completed_reply(struct qmp_client *c, json_t *ret,
         return;
     }
     if (err == NULL && strcmp(status_of(ret), "running") == 0) {
-        append_reason(job,
-                      "; WARNING: the source is running, not postmigrate: "
-                      "someone resumed it; both sides may be running");
+        append_reason(job, "; WARNING: the source is running, not postmigrate: "
+                           "someone resumed it; both sides may be running");
     }
     if (job->dst != NULL && !job->dst_lost) {
         job_send(job, job->dst, "query-status", NULL, dst_status_end_reply);
@@ -286,15 +281,14 @@ job_end_completed(struct job *job, const struct migrate_summary *sum)
     if (job->cancelling) {
         append_reason(job, " (before the cancel took effect)");
     }
-    job_send(job, job->src, "query-status", NULL,
-             src_status_completed_reply);
+    job_send(job, job->src, "query-status", NULL, src_status_completed_reply);
 }
 
 /* --- failed or cancelled: the guest must run on the source -------------- */
 
 static void
-src_verify_reply(struct qmp_client *c, json_t *ret,
-                 const struct qmp_error *err, void *opaque)
+src_verify_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+                 void *opaque)
 {
     struct job *job = opaque;
 
@@ -303,8 +297,7 @@ src_verify_reply(struct qmp_client *c, json_t *ret,
         return;
     }
     if (err != NULL) {
-        append_reason(job, "; could not confirm the source: %s",
-                      err->message);
+        append_reason(job, "; could not confirm the source: %s", err->message);
     } else if (strcmp(status_of(ret), "running") == 0) {
         append_reason(job, "; the guest was resumed and runs on the source");
     } else {
@@ -344,7 +337,8 @@ src_resume(struct job *job)
     job_send(job, job->src, "cont", NULL, src_cont_reply);
 }
 
-/* After a failure in postmigrate: resume only if the destination does not run. */
+/* After a failure in postmigrate: resume only if the destination does not run.
+ */
 static void
 dst_status_failed_reply(struct qmp_client *c, json_t *ret,
                         const struct qmp_error *err, void *opaque)
@@ -399,12 +393,11 @@ src_status_failed_reply(struct qmp_client *c, json_t *ret,
             job_send(job, job->dst, "query-status", NULL,
                      dst_status_failed_reply);
         } else {
-            append_reason(job,
-                          "; WARNING: the source is paused in postmigrate "
-                          "and qmigrate cannot see the destination (no "
-                          "--dest): check that the destination does not "
-                          "run the guest, then resume the source with "
-                          "'cont'");
+            append_reason(job, "; WARNING: the source is paused in postmigrate "
+                               "and qmigrate cannot see the destination (no "
+                               "--dest): check that the destination does not "
+                               "run the guest, then resume the source with "
+                               "'cont'");
             end_finish(job);
         }
         return;

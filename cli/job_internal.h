@@ -20,42 +20,42 @@ enum job_phase {
 struct job {
     struct ev_loop *loop;
     struct qm_options opts;
-    char name[128];              /* the VM's name in a plan, or "" */
+    char name[128]; /* the VM's name in a plan, or "" */
     struct qm_output *out;
     job_done_fn *done;
     void *opaque;
     struct qmp_client *src, *dst;
     bool src_ready, dst_ready;
-    int qemu_major, qemu_minor;  /* the source's version */
+    int qemu_major, qemu_minor; /* the source's version */
     enum job_phase phase;
-    double t0;                   /* ev_now() at job_start() */
-    int pending;                 /* our commands awaiting replies */
+    double t0;   /* ev_now() at job_start() */
+    int pending; /* our commands awaiting replies */
     ev_timer poll_timer;
     ev_timer cancel_timer;
-    ev_timer settle_timer;       /* a moment after 'completed', for QEMU */
+    ev_timer settle_timer; /* a moment after 'completed', for QEMU */
     bool poll_in_flight, poll_again;
-    bool pass_event;             /* MIGRATION_PASS since the last sample */
+    bool pass_event; /* MIGRATION_PASS since the last sample */
     struct policy_state pstate;
-    uint64_t downtime_limit_ms;  /* in force on the source */
-    uint64_t bandwidth;          /* max-bandwidth in force, bytes/s */
-    uint64_t ram_size;           /* guest RAM, from query-memory-size-summary */
-    bool source_was_running;     /* before we started */
-    bool dst_needs_incoming;     /* destination waits for migrate-incoming */
+    uint64_t downtime_limit_ms; /* in force on the source */
+    uint64_t bandwidth;         /* max-bandwidth in force, bytes/s */
+    uint64_t ram_size;          /* guest RAM, from query-memory-size-summary */
+    bool source_was_running;    /* before we started */
+    bool dst_needs_incoming;    /* destination waits for migrate-incoming */
     bool migrate_sent;
     double migrate_time;
-    bool paused_by_us;           /* we sent 'stop' (force-complete) */
+    bool paused_by_us; /* we sent 'stop' (force-complete) */
     bool postcopy_requested;
-    bool postcopy_started;       /* QEMU reported a post-copy status */
-    bool cancel_requested;       /* before migrate: do not start */
-    bool cancelling;             /* migrate_cancel sent */
+    bool postcopy_started; /* QEMU reported a post-copy status */
+    bool cancel_requested; /* before migrate: do not start */
+    bool cancelling;       /* migrate_cancel sent */
     enum qm_exit cancel_code;
     char cancel_reason[POLICY_REASON_MAX + 64];
-    bool dst_lost;               /* the destination monitor went away */
-    enum qm_exit end_code;       /* decided at the final status */
+    bool dst_lost;         /* the destination monitor went away */
+    enum qm_exit end_code; /* decided at the final status */
     const char *end_result;
     char end_reason[768];
-    char src_status[32];         /* run state at the end */
-    struct policy_output initial;  /* what the policy set before migrate */
+    char src_status[32];          /* run state at the end */
+    struct policy_output initial; /* what the policy set before migrate */
     struct policy_sample last_sample;
     bool have_sample;
     FILE *trace;
@@ -71,8 +71,8 @@ bool job_reply_begin(struct job *job);
 void job_poll(struct job *job);
 
 /* job_end.c */
-void job_begin_cancel(struct job *job, enum qm_exit code, const char *fmt,
-                      ...) __attribute__((format(printf, 3, 4)));
+void job_begin_cancel(struct job *job, enum qm_exit code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void job_cancel_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
 void job_monitor_lost(struct job *job, struct qmp_client *side,
                       const struct qmp_error *why);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/main: the qmigrate program: subcommands, arguments, signals, exit codes. */
+/* cli/main: the qmigrate program: subcommands, arguments, signals, exit codes.
+ */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -103,8 +104,7 @@ parse_args(int argc, char **argv, struct qm_options *o)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":qvhV", long_options, &index)) !=
-           -1) {
+    while ((c = getopt_long(argc, argv, ":qvhV", long_options, &index)) != -1) {
         switch (c) {
         case 0: {
             const char *key = long_options[index].name;

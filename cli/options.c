@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/options: every option by its long name, for the command line and the config file. */
+/* cli/options: every option by its long name, for the command line and the
+ * config file. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -21,8 +22,8 @@ options_init(struct qm_options *o)
 }
 
 static int
-set_text(char *dst, size_t size, const char *key, const char *value,
-         char *err, size_t errlen)
+set_text(char *dst, size_t size, const char *key, const char *value, char *err,
+         size_t errlen)
 {
     if (value[0] == '\0') {
         snprintf(err, errlen, "--%s: the value is empty", key);
@@ -38,8 +39,7 @@ set_text(char *dst, size_t size, const char *key, const char *value,
 }
 
 static int
-set_schedule(struct qm_options *o, const char *value, char *err,
-             size_t errlen)
+set_schedule(struct qm_options *o, const char *value, char *err, size_t errlen)
 {
     char *text;
     int rc;
@@ -56,15 +56,14 @@ set_schedule(struct qm_options *o, const char *value, char *err,
                  "suspend-workload, post-copy, very-large-vms; or a file)");
         return -1;
     }
-    rc = policy_schedule_parse(text, value, &o->policy.schedule, err,
-                               errlen);
+    rc = policy_schedule_parse(text, value, &o->policy.schedule, err, errlen);
     free(text);
     return rc;
 }
 
 int
-options_set(struct qm_options *o, const char *key, const char *value,
-            char *err, size_t errlen)
+options_set(struct qm_options *o, const char *key, const char *value, char *err,
+            size_t errlen)
 {
     struct policy_config *p = &o->policy;
     uint64_t u;
@@ -75,8 +74,7 @@ options_set(struct qm_options *o, const char *key, const char *value,
         value = "";
     }
     if (strcmp(key, "source") == 0) {
-        return set_text(o->source, sizeof(o->source), key, value, err,
-                        errlen);
+        return set_text(o->source, sizeof(o->source), key, value, err, errlen);
     }
     if (strcmp(key, "dest") == 0) {
         return set_text(o->dest, sizeof(o->dest), key, value, err, errlen);
@@ -213,16 +211,16 @@ options_set(struct qm_options *o, const char *key, const char *value,
         return 0;
     }
     if (strcmp(key, "greeting-timeout") == 0) {
-        return util_parse_double(key, value, 0.1, 3600,
-                                 &o->greeting_timeout_s, err, errlen);
+        return util_parse_double(key, value, 0.1, 3600, &o->greeting_timeout_s,
+                                 err, errlen);
     }
     if (strcmp(key, "command-timeout") == 0) {
-        return util_parse_double(key, value, 0.1, 86400,
-                                 &o->command_timeout_s, err, errlen);
+        return util_parse_double(key, value, 0.1, 86400, &o->command_timeout_s,
+                                 err, errlen);
     }
     if (strcmp(key, "cancel-timeout") == 0) {
-        return util_parse_double(key, value, 0.1, 86400,
-                                 &o->cancel_timeout_s, err, errlen);
+        return util_parse_double(key, value, 0.1, 86400, &o->cancel_timeout_s,
+                                 err, errlen);
     }
     snprintf(err, errlen, "unknown option '%s'", key);
     return -1;

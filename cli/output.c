@@ -65,8 +65,8 @@ output_error(struct qm_output *out, const char *fmt, ...)
 }
 
 void
-output_json(struct qm_output *out, const char *vm, const char *event,
-            double t, json_t *obj)
+output_json(struct qm_output *out, const char *vm, const char *event, double t,
+            json_t *obj)
 {
     json_t *line;
     char *text;
@@ -86,7 +86,7 @@ output_json(struct qm_output *out, const char *vm, const char *event,
         json_decref(obj);
     }
     text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                           JSON_REAL_PRECISION(10));
+                                JSON_REAL_PRECISION(10));
     json_decref(line);
     if (text != NULL) {
         fputs(text, out->json);
@@ -237,8 +237,8 @@ output_action(struct qm_output *out, const char *vm, double t,
     output_json(out, vm, "action", t, obj);
     if (out->human != NULL) {
         output_line_end(out);
-        fprintf(out->human, "%s%s%6.1fs action %s", vm ? vm : "",
-                vm ? " " : "", t, policy_action_name(a->kind));
+        fprintf(out->human, "%s%s%6.1fs action %s", vm ? vm : "", vm ? " " : "",
+                t, policy_action_name(a->kind));
         if (has_value) {
             fprintf(out->human, " %llu", (unsigned long long)a->value);
         }

@@ -154,30 +154,30 @@ sample_to_json(const struct policy_sample *s)
         "{s:f, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, "
         "s:I, s:I, s:i, s:b}",
         "t", s->t, "status", migration_status_name(s->status), "ram_total",
-        (json_int_t)s->ram_total, "ram_remaining",
-        (json_int_t)s->ram_remaining, "ram_transferred",
-        (json_int_t)s->ram_transferred, "ram_dirty_pages_rate",
-        (json_int_t)s->ram_dirty_pages_rate, "ram_page_size",
-        (json_int_t)s->ram_page_size, "ram_dirty_sync_count",
+        (json_int_t)s->ram_total, "ram_remaining", (json_int_t)s->ram_remaining,
+        "ram_transferred", (json_int_t)s->ram_transferred,
+        "ram_dirty_pages_rate", (json_int_t)s->ram_dirty_pages_rate,
+        "ram_page_size", (json_int_t)s->ram_page_size, "ram_dirty_sync_count",
         (json_int_t)s->ram_dirty_sync_count, "ram_mbps", s->ram_mbps,
         "disk_total", (json_int_t)s->disk_total, "disk_remaining",
         (json_int_t)s->disk_remaining, "disk_transferred",
         (json_int_t)s->disk_transferred, "expected_downtime_ms",
         (json_int_t)s->expected_downtime_ms, "downtime_limit_ms",
         (json_int_t)s->downtime_limit_ms, "bandwidth_limit",
-        (json_int_t)s->bandwidth_limit, "throttle_percent",
-        s->throttle_percent, "pass_event", s->pass_event);
+        (json_int_t)s->bandwidth_limit, "throttle_percent", s->throttle_percent,
+        "pass_event", s->pass_event);
 }
 
 static int
-json_u64(json_t *obj, const char *key, uint64_t *out, char *err,
-         size_t errlen)
+json_u64(json_t *obj, const char *key, uint64_t *out, char *err, size_t errlen)
 {
     json_t *v = json_object_get(obj, key);
 
     if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        snprintf(err, errlen, "sample: '%s' is missing or not a "
-                              "non-negative integer", key);
+        snprintf(err, errlen,
+                 "sample: '%s' is missing or not a "
+                 "non-negative integer",
+                 key);
         return -1;
     }
     *out = (uint64_t)json_integer_value(v);
@@ -185,8 +185,7 @@ json_u64(json_t *obj, const char *key, uint64_t *out, char *err,
 }
 
 int
-sample_from_json(json_t *obj, struct policy_sample *s, char *err,
-                 size_t errlen)
+sample_from_json(json_t *obj, struct policy_sample *s, char *err, size_t errlen)
 {
     json_t *v;
     uint64_t throttle;
@@ -214,12 +213,11 @@ sample_from_json(json_t *obj, struct policy_sample *s, char *err,
         json_u64(obj, "ram_dirty_sync_count", &s->ram_dirty_sync_count, err,
                  errlen) < 0 ||
         json_u64(obj, "disk_total", &s->disk_total, err, errlen) < 0 ||
-        json_u64(obj, "disk_remaining", &s->disk_remaining, err, errlen) <
+        json_u64(obj, "disk_remaining", &s->disk_remaining, err, errlen) < 0 ||
+        json_u64(obj, "disk_transferred", &s->disk_transferred, err, errlen) <
             0 ||
-        json_u64(obj, "disk_transferred", &s->disk_transferred, err,
-                 errlen) < 0 ||
-        json_u64(obj, "downtime_limit_ms", &s->downtime_limit_ms, err,
-                 errlen) < 0 ||
+        json_u64(obj, "downtime_limit_ms", &s->downtime_limit_ms, err, errlen) <
+            0 ||
         json_u64(obj, "bandwidth_limit", &s->bandwidth_limit, err, errlen) <
             0 ||
         json_u64(obj, "throttle_percent", &throttle, err, errlen) < 0) {

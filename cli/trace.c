@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/trace: every sample and action of a job as JSON lines, for replay and plots. */
+/* cli/trace: every sample and action of a job as JSON lines, for replay and
+ * plots. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,8 +18,7 @@ trace_open(struct job *job)
     if (job->opts.trace[0] == '\0') {
         return 0;
     }
-    fd = open(job->opts.trace, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-              0644);
+    fd = open(job->opts.trace, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0 || (job->trace = fdopen(fd, "w")) == NULL) {
         int saved = errno;
 
@@ -59,7 +59,7 @@ trace_write(struct job *job, const char *event, json_t *obj)
         json_decref(obj);
     }
     text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                           JSON_REAL_PRECISION(10));
+                                JSON_REAL_PRECISION(10));
     json_decref(line);
     if (text != NULL) {
         fputs(text, job->trace);
@@ -80,8 +80,8 @@ trace_sample(struct job *job, const struct policy_sample *s,
     }
     obj = sample_to_json(s);
     json_object_set_new(obj, "percent", json_real(r->percent));
-    json_object_set_new(obj, "eta_s", r->eta_s >= 0 ? json_real(r->eta_s)
-                                                     : json_null());
+    json_object_set_new(obj, "eta_s",
+                        r->eta_s >= 0 ? json_real(r->eta_s) : json_null());
     trace_write(job, "sample", obj);
 }
 
@@ -91,12 +91,12 @@ trace_action(struct job *job, const struct policy_action *a)
     bool has_value = a->kind == POLICY_ACTION_SET_DOWNTIME ||
                      a->kind == POLICY_ACTION_SET_BANDWIDTH;
 
-    trace_write(job, "action",
-                json_pack("{s:s, s:o, s:s}", "action",
-                          policy_action_name(a->kind), "value",
-                          has_value ? json_integer((json_int_t)a->value)
-                                    : json_null(),
-                          "reason", a->reason));
+    trace_write(
+        job, "action",
+        json_pack("{s:s, s:o, s:s}", "action", policy_action_name(a->kind),
+                  "value",
+                  has_value ? json_integer((json_int_t)a->value) : json_null(),
+                  "reason", a->reason));
 }
 
 json_t *
@@ -109,10 +109,9 @@ job_settings_json(const struct job *job)
         "downtime_ms", (json_int_t)p->downtime_ms, "downtime_initial_ms",
         (json_int_t)p->downtime_initial_ms, "downtime_steps",
         (int)p->downtime_steps, "downtime_delay_s", p->downtime_delay_s,
-        "completion_timeout_s", p->completion_timeout_s,
-        "progress_timeout_s", p->progress_timeout_s, "timeout_action",
-        p->timeout_action == POLICY_TIMEOUT_ABORT ? "abort"
-                                                  : "force-complete",
+        "completion_timeout_s", p->completion_timeout_s, "progress_timeout_s",
+        p->progress_timeout_s, "timeout_action",
+        p->timeout_action == POLICY_TIMEOUT_ABORT ? "abort" : "force-complete",
         "postcopy", p->postcopy_permitted, "auto_converge",
         p->auto_converge_permitted, "bandwidth", (json_int_t)p->bandwidth,
         "interval_ms", (int)job->opts.interval_ms, "schedule",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/util: parsing numbers, flags, URIs and files, with messages that name the option. */
+/* cli/util: parsing numbers, flags, URIs and files, with messages that name the
+ * option. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -27,8 +28,8 @@ util_parse_u64(const char *name, const char *text, uint64_t min, uint64_t max,
         goto bad;
     }
     if (v < min || v > max) {
-        snprintf(err, errlen, "--%s: %s is out of range %llu..%llu", name,
-                 text, (unsigned long long)min, (unsigned long long)max);
+        snprintf(err, errlen, "--%s: %s is out of range %llu..%llu", name, text,
+                 (unsigned long long)min, (unsigned long long)max);
         return -1;
     }
     *out = v;
@@ -62,8 +63,7 @@ util_parse_double(const char *name, const char *text, double min, double max,
     *out = v;
     return 0;
 bad:
-    snprintf(err, errlen, "--%s: '%s' is not a number", name,
-             text ? text : "");
+    snprintf(err, errlen, "--%s: '%s' is not a number", name, text ? text : "");
     return -1;
 }
 
@@ -90,8 +90,7 @@ util_parse_bool(const char *name, const char *text, bool *out, char *err,
 }
 
 static int
-uri_check_host_port(const char *uri, const char *rest, char *err,
-                    size_t errlen)
+uri_check_host_port(const char *uri, const char *rest, char *err, size_t errlen)
 {
     const char *colon = strrchr(rest, ':');
     const char *p;
@@ -102,8 +101,8 @@ uri_check_host_port(const char *uri, const char *rest, char *err,
     }
     for (p = colon + 1; *p != '\0'; p++) {
         if (*p < '0' || *p > '9') {
-            snprintf(err, errlen, "--to: '%s': port '%s' is not a number",
-                     uri, colon + 1);
+            snprintf(err, errlen, "--to: '%s': port '%s' is not a number", uri,
+                     colon + 1);
             return -1;
         }
     }

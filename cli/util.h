@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/util: parsing numbers, flags, URIs and files, with messages that name the option. */
+/* cli/util: parsing numbers, flags, URIs and files, with messages that name the
+ * option. */
 #ifndef QMIGRATE_CLI_UTIL_H
 #define QMIGRATE_CLI_UTIL_H
 

@@ -22,14 +22,14 @@ address_parse_unix(const char *path, struct qmp_address *out,
     }
     if (len >= sizeof(sun->sun_path)) {
         qmp_error_set(err, QMP_ERROR_ADDRESS, ENAMETOOLONG,
-                      "monitor socket path '%s' is longer than %zu bytes",
-                      path, sizeof(sun->sun_path) - 1);
+                      "monitor socket path '%s' is longer than %zu bytes", path,
+                      sizeof(sun->sun_path) - 1);
         return -1;
     }
     sun->sun_family = AF_UNIX;
     memcpy(sun->sun_path, path, len + 1);
-    out->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-                                len + 1);
+    out->addr_len =
+        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
     out->family = AF_UNIX;
     return 0;
 }
@@ -63,8 +63,7 @@ address_parse_tcp(const char *spec, const char *text, struct qmp_address *out,
         colon = strrchr(spec, ':');
         if (colon == NULL) {
             qmp_error_set(err, QMP_ERROR_ADDRESS, 0,
-                          "monitor address '%s': expected tcp:HOST:PORT",
-                          text);
+                          "monitor address '%s': expected tcp:HOST:PORT", text);
             return -1;
         }
         hlen = (size_t)(colon - spec);
@@ -82,8 +81,8 @@ address_parse_tcp(const char *spec, const char *text, struct qmp_address *out,
     if (*port == '\0' || *end != '\0' || errno != 0 || portnum < 1 ||
         portnum > 65535) {
         qmp_error_set(err, QMP_ERROR_ADDRESS, 0,
-                      "monitor address '%s': port '%s' is not 1..65535",
-                      text, port);
+                      "monitor address '%s': port '%s' is not 1..65535", text,
+                      port);
         return -1;
     }
     memset(&hints, 0, sizeof(hints));

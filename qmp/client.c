@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* qmp/client: one QMP connection: connect, greet, negotiate, commands, events. */
+/* qmp/client: one QMP connection: connect, greet, negotiate, commands, events.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -35,9 +36,9 @@ struct qmp_command {
     enum command_state state;
     long long id;
     char name[64];
-    char *text;         /* the serialised command, until written */
+    char *text; /* the serialised command, until written */
     size_t text_len;
-    bool internal;      /* qmp_capabilities, ours */
+    bool internal; /* qmp_capabilities, ours */
     qmp_reply_fn *reply;
     void *opaque;
     qmp_free_fn *free_fn;
@@ -63,14 +64,14 @@ struct qmp_client {
     struct qmp_greeting greeting;
     bool have_greeting;
     long long next_id;
-    struct command_list queued;  /* not yet written, in order */
-    struct command_list sent;    /* written: SENT or ABANDONED */
-    size_t in_flight;            /* SENT + ABANDONED */
-    char *out;                   /* bytes to write */
+    struct command_list queued; /* not yet written, in order */
+    struct command_list sent;   /* written: SENT or ABANDONED */
+    size_t in_flight;           /* SENT + ABANDONED */
+    char *out;                  /* bytes to write */
     size_t out_len, out_off, out_cap;
-    int depth;                   /* callbacks running from this client */
+    int depth; /* callbacks running from this client */
     bool free_requested;
-    unsigned generation;         /* bumped by every close */
+    unsigned generation; /* bumped by every close */
 };
 
 static void client_fail(struct qmp_client *c, const struct qmp_error *why,
@@ -134,8 +135,7 @@ list_remove(struct command_list *l, struct qmp_command *cmd)
 
 /* Runs the reply callback (once) and forgets it. */
 static void
-command_reply(struct qmp_command *cmd, json_t *ret,
-              const struct qmp_error *err)
+command_reply(struct qmp_command *cmd, json_t *ret, const struct qmp_error *err)
 {
     qmp_reply_fn *reply = cmd->reply;
 
@@ -498,7 +498,7 @@ greeting_parse(struct qmp_client *c, json_t *qmp, struct qmp_error *err)
                  json_string_value(value));
     }
     caps = json_object_get(qmp, "capabilities");
-    json_array_foreach(caps, i, value) {
+    json_array_foreach (caps, i, value) {
         if (json_is_string(value) &&
             strcmp(json_string_value(value), "oob") == 0) {
             c->greeting.oob = true;
@@ -509,8 +509,7 @@ greeting_parse(struct qmp_client *c, json_t *qmp, struct qmp_error *err)
 }
 
 static void
-client_reply_error(struct qmp_client *c, struct qmp_command *cmd,
-                   json_t *error)
+client_reply_error(struct qmp_client *c, struct qmp_command *cmd, json_t *error)
 {
     struct qmp_error err;
     json_t *cls = json_object_get(error, "class");
@@ -536,8 +535,7 @@ client_dispatch(struct qmp_client *c, json_t *msg, struct qmp_error *err)
         value = json_object_get(msg, "QMP");
         if (value == NULL) {
             qmp_error_set(err, QMP_ERROR_PROTOCOL, 0,
-                          "%s did not start with a QMP greeting",
-                          c->address);
+                          "%s did not start with a QMP greeting", c->address);
             return -1;
         }
         if (greeting_parse(c, value, err) < 0) {
@@ -545,17 +543,16 @@ client_dispatch(struct qmp_client *c, json_t *msg, struct qmp_error *err)
         }
         ev_timer_stop(c->loop, &c->phase_timer);
         c->state = CLIENT_NEGOTIATING;
-        return client_submit(c, "qmp_capabilities", NULL, true,
-                             negotiated_cb, NULL, NULL, err);
+        return client_submit(c, "qmp_capabilities", NULL, true, negotiated_cb,
+                             NULL, NULL, err);
     }
     value = json_object_get(msg, "event");
     if (value != NULL) {
         json_t *ts = json_object_get(msg, "timestamp");
-        double stamp = (double)json_integer_value(json_object_get(ts,
-                                                                  "seconds")) +
-                       (double)json_integer_value(
-                           json_object_get(ts, "microseconds")) /
-                           1e6;
+        double stamp =
+            (double)json_integer_value(json_object_get(ts, "seconds")) +
+            (double)json_integer_value(json_object_get(ts, "microseconds")) /
+                1e6;
 
         if (!json_is_string(value)) {
             qmp_error_set(err, QMP_ERROR_PROTOCOL, 0,
@@ -784,8 +781,8 @@ qmp_client_connect(struct qmp_client *c, const char *address,
     int fd;
 
     if (c->state != CLIENT_IDLE) {
-        qmp_error_set(err, QMP_ERROR_STATE, EISCONN,
-                      "already connected to %s", c->address);
+        qmp_error_set(err, QMP_ERROR_STATE, EISCONN, "already connected to %s",
+                      c->address);
         return -1;
     }
     snprintf(c->address, sizeof(c->address), "%s", address ? address : "");
@@ -817,8 +814,7 @@ qmp_client_connect(struct qmp_client *c, const char *address,
     }
     if (errno == ENOENT) {
         qmp_error_set(err, QMP_ERROR_CONNECT, errno,
-                      "cannot connect to monitor %s: no such socket",
-                      address);
+                      "cannot connect to monitor %s: no such socket", address);
     } else {
         qmp_error_set(err, QMP_ERROR_CONNECT, errno,
                       "cannot connect to monitor %s: %s", address,
@@ -830,14 +826,13 @@ qmp_client_connect(struct qmp_client *c, const char *address,
 }
 
 int
-qmp_client_execute(struct qmp_client *c, const char *command,
-                   json_t *arguments, qmp_reply_fn *reply, void *opaque,
-                   qmp_free_fn *free_fn, struct qmp_error *err)
+qmp_client_execute(struct qmp_client *c, const char *command, json_t *arguments,
+                   qmp_reply_fn *reply, void *opaque, qmp_free_fn *free_fn,
+                   struct qmp_error *err)
 {
     if (c->state == CLIENT_IDLE || c->free_requested) {
         qmp_error_set(err, QMP_ERROR_STATE, ENOTCONN,
-                      "cannot send '%s': not connected to a monitor",
-                      command);
+                      "cannot send '%s': not connected to a monitor", command);
         json_decref(arguments);
         if (free_fn != NULL) {
             free_fn(opaque);
@@ -853,8 +848,8 @@ qmp_client_execute(struct qmp_client *c, const char *command,
         }
         return -1;
     }
-    return client_submit(c, command, arguments, false, reply, opaque,
-                         free_fn, err);
+    return client_submit(c, command, arguments, false, reply, opaque, free_fn,
+                         err);
 }
 
 void
@@ -863,8 +858,7 @@ qmp_client_close(struct qmp_client *c)
     struct qmp_error err;
 
     qmp_error_set(&err, QMP_ERROR_CLOSED, 0,
-                  "the connection to %s was closed by qmigrate",
-                  c->address);
+                  "the connection to %s was closed by qmigrate", c->address);
     client_fail(c, &err, false);
 }
 

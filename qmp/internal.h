@@ -11,7 +11,7 @@
 struct qmp_address {
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    int family;        /* AF_UNIX, AF_INET or AF_INET6 */
+    int family; /* AF_UNIX, AF_INET or AF_INET6 */
 };
 
 /*

@@ -31,28 +31,27 @@ enum qmp_error_kind {
     QMP_ERROR_TIMEOUT,  /* a command got no reply in time */
     QMP_ERROR_COMMAND,  /* QEMU refused the command (qmp_class, message) */
     QMP_ERROR_NOMEM,
-    QMP_ERROR_STATE,    /* the call makes no sense now (e.g. closed) */
+    QMP_ERROR_STATE, /* the call makes no sense now (e.g. closed) */
 };
 
 struct qmp_error {
     enum qmp_error_kind kind;
-    int errnum;          /* errno, when the system said it */
-    char qmp_class[64];  /* QEMU's error class for QMP_ERROR_COMMAND */
-    char message[512];   /* names what was wrong */
+    int errnum;         /* errno, when the system said it */
+    char qmp_class[64]; /* QEMU's error class for QMP_ERROR_COMMAND */
+    char message[512];  /* names what was wrong */
 };
 
 /* "busy", "protocol", ...: a word for logs. */
 const char *qmp_error_kind_name(enum qmp_error_kind kind);
 /* Fills err (if not NULL); fmt is printf-like. */
-void qmp_error_set(struct qmp_error *err, enum qmp_error_kind kind,
-                   int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void qmp_error_set(struct qmp_error *err, enum qmp_error_kind kind, int errnum,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void qmp_error_clear(struct qmp_error *err);
 
 struct qmp_greeting {
     int major, minor, micro; /* QEMU's version */
     char package[128];
-    bool oob;                /* the server offers out-of-band execution */
+    bool oob; /* the server offers out-of-band execution */
 };
 
 struct qmp_options {

@@ -145,11 +145,10 @@ stream_parse(struct qmp_stream *s, size_t end, json_t **msg, char *errbuf,
                  s->offset + s->start + bad, (unsigned char)text[bad]);
         return -1;
     }
-    value = json_loadb(text, len, JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL,
-                       &jerr);
+    value =
+        json_loadb(text, len, JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, &jerr);
     if (value == NULL) {
-        snprintf(errbuf, errlen,
-                 "invalid JSON at byte %llu of the stream: %s",
+        snprintf(errbuf, errlen, "invalid JSON at byte %llu of the stream: %s",
                  s->offset + s->start + (unsigned long long)jerr.position,
                  jerr.text);
         return -1;
@@ -165,8 +164,7 @@ stream_parse(struct qmp_stream *s, size_t end, json_t **msg, char *errbuf,
 }
 
 int
-qmp_stream_next(struct qmp_stream *s, json_t **msg, char *errbuf,
-                size_t errlen)
+qmp_stream_next(struct qmp_stream *s, json_t **msg, char *errbuf, size_t errlen)
 {
     size_t i;
 
@@ -196,8 +194,7 @@ qmp_stream_next(struct qmp_stream *s, json_t **msg, char *errbuf,
         if (i - s->start + 1 > s->max) {
             s->scanned = i;
             snprintf(errbuf, errlen,
-                     "a message is longer than the cap of %zu bytes",
-                     s->max);
+                     "a message is longer than the cap of %zu bytes", s->max);
             return -1;
         }
         if (s->in_string) {

@@ -17,20 +17,20 @@
  * top level, and invalid JSON are errors that name what was wrong.
  */
 
-#define QMP_STREAM_DEFAULT_MAX (16u * 1024 * 1024)
+#define QMP_STREAM_DEFAULT_MAX ((size_t)16 * 1024 * 1024)
 
 struct qmp_stream {
-    char *buf;         /* owned; buf[head, len) not yet returned */
-    size_t head;       /* bytes before it are consumed */
-    size_t len;        /* bytes in buf */
-    size_t cap;        /* allocated size of buf */
-    size_t scanned;    /* bytes of buf already scanned */
-    size_t start;      /* where the current message starts, when in one */
-    size_t max;        /* cap on one message, bytes */
-    int depth;         /* nesting of {} and [] */
-    int in_message;    /* inside a top-level object */
+    char *buf;      /* owned; buf[head, len) not yet returned */
+    size_t head;    /* bytes before it are consumed */
+    size_t len;     /* bytes in buf */
+    size_t cap;     /* allocated size of buf */
+    size_t scanned; /* bytes of buf already scanned */
+    size_t start;   /* where the current message starts, when in one */
+    size_t max;     /* cap on one message, bytes */
+    int depth;      /* nesting of {} and [] */
+    int in_message; /* inside a top-level object */
     int in_string;
-    int escaped;       /* the previous byte was a backslash in a string */
+    int escaped; /* the previous byte was a backslash in a string */
     unsigned long long offset; /* stream position of buf[0], for messages */
 };
 

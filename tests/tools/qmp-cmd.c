@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* qmp-cmd: a plain QMP client for tests: run commands, print their return values. */
+/* qmp-cmd: a plain QMP client for tests: run commands, print their return
+ * values. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,9 +152,8 @@ main(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr,
-                "usage: qmp-cmd [--timeout S] [--hold S] MONITOR "
-                "[COMMAND [JSON-ARGS]]...\n");
+        fprintf(stderr, "usage: qmp-cmd [--timeout S] [--hold S] MONITOR "
+                        "[COMMAND [JSON-ARGS]]...\n");
         return 2;
     }
     st.loop = ev_default_loop(0);
