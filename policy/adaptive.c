@@ -11,6 +11,9 @@
  * "adaptive".
  */
 #define STALL_RATIO 0.9    /* a pass leaving >= 90 % of the last: stalled */
+#define CLEAR_RATIO 0.75   /* both below 75 %: clearly converging */
+#define NEAR_RATIO 1.25    /* within 25 % of what switches over: wait */
+#define FLAT_PASSES 3      /* unless it stays there this many passes */
 #define PREDICT_RATIO 0.9  /* dirty rate >= 90 % of bandwidth: will stall */
 #define EXCEEDS_RATIO 1.05 /* "exceeds" in a reason, rather than "keeps up" */
 #define MARGIN 1.25        /* on the needed downtime */
@@ -25,14 +28,17 @@
 struct evidence {
     uint64_t sync;
     double rem;                   /* RAM remaining as this pass began */
+    double dirt;                  /* of which the last pass dirtied */
     bool have_prev;
-    uint64_t prev_sync;
-    double prev_rem;
+    double prev_dirt;             /* what the pass before dirtied */
+    double prev_rem;              /* what the pass before left */
     double bw;                    /* bytes/s */
     double dirty;                 /* bytes/s */
+    double threshold;             /* bytes QEMU switches over below */
     double need_s;                /* rem / bw */
     double allowed_s;             /* --downtime */
     bool stalled;
+    bool converging;              /* clearly shrinking: the evidence resets */
 };
 
 static uint64_t
@@ -58,27 +64,34 @@ describe(const struct evidence *ev, char *buf, size_t len)
                            "%.*f MB/s",
                  dp, d, bp, b);
     } else if (ev->have_prev) {
-        snprintf(buf, len, "pass %llu left %.*f MB after %.*f MB at pass "
-                           "%llu (dirty rate %.*f MB/s, bandwidth %.*f MB/s)",
-                 (unsigned long long)ev->sync,
-                 policy_internal_mb_prec(ev->rem),
-                 policy_internal_mb(ev->rem),
-                 policy_internal_mb_prec(ev->prev_rem),
-                 policy_internal_mb(ev->prev_rem),
-                 (unsigned long long)ev->prev_sync, dp, d, bp, b);
+        snprintf(buf, len, "each pass dirties %.*f MB again (%.*f MB "
+                           "before; dirty rate %.*f MB/s, bandwidth %.*f "
+                           "MB/s)",
+                 policy_internal_mb_prec(ev->dirt),
+                 policy_internal_mb(ev->dirt),
+                 policy_internal_mb_prec(ev->prev_dirt),
+                 policy_internal_mb(ev->prev_dirt), dp, d, bp, b);
     } else {
         snprintf(buf, len, "dirty rate %.*f MB/s, bandwidth %.*f MB/s", dp,
                  d, bp, b);
     }
 }
 
+static uint64_t
+limit_in_force(const struct policy_state *st, const struct policy_sample *s)
+{
+    return s->downtime_limit_ms != 0 ? s->downtime_limit_ms : st->downtime_ms;
+}
+
 /* Gathers what this pass boundary says; false if it says nothing yet. */
 static bool
-gather(const struct policy_config *cfg, const struct policy_state *st,
+gather(const struct policy_config *cfg, struct policy_state *st,
        const struct policy_sample *s, struct evidence *ev)
 {
     const struct policy_track *tr = &st->track;
+    struct policy_adaptive_state *ad = &st->adaptive;
     size_t valid = 0;
+    bool above;
 
     while (valid < tr->n_rem && tr->sync_at[valid] >= st->adaptive.clean_sync) {
         valid++;
@@ -88,8 +101,9 @@ gather(const struct policy_config *cfg, const struct policy_state *st,
     }
     ev->sync = tr->sync_at[0];
     ev->rem = (double)tr->rem_at_sync[0];
+    ev->dirt = (double)tr->dirt_at_sync[0];
     ev->have_prev = valid >= 2;
-    ev->prev_sync = ev->have_prev ? tr->sync_at[1] : 0;
+    ev->prev_dirt = ev->have_prev ? (double)tr->dirt_at_sync[1] : 0;
     ev->prev_rem = ev->have_prev ? (double)tr->rem_at_sync[1] : 0;
     ev->bw = policy_internal_bandwidth(tr, s);
     ev->dirty = policy_internal_dirty_rate(s);
@@ -98,19 +112,28 @@ gather(const struct policy_config *cfg, const struct policy_state *st,
         return false;
     }
     ev->need_s = ev->rem / ev->bw;
-    /* Like with like: what two passes left; before that, the rates. */
+    ev->threshold = ev->bw * (double)limit_in_force(st, s) / 1000.0;
+    /*
+     * Like with like: what the last two passes dirtied; before that, the
+     * rates.  A pass just above the threshold is how a converging
+     * migration ends, so it only counts as a stall if it stays there.
+     */
+    above = ev->rem > NEAR_RATIO * ev->threshold;
     if (ev->have_prev) {
-        ev->stalled = ev->rem >= STALL_RATIO * ev->prev_rem;
+        bool dirt_flat = ev->dirt >= STALL_RATIO * ev->prev_dirt;
+        bool rem_flat = ev->rem >= STALL_RATIO * ev->prev_rem;
+
+        /* Near the threshold the tail dominates: only the dirt counts. */
+        ad->flat = dirt_flat ? ad->flat + 1 : 0;
+        ev->stalled = above ? dirt_flat || rem_flat
+                            : ad->flat >= FLAT_PASSES;
+        ev->converging = ev->dirt < CLEAR_RATIO * ev->prev_dirt &&
+                         ev->rem < CLEAR_RATIO * ev->prev_rem;
     } else {
-        ev->stalled = ev->dirty >= PREDICT_RATIO * ev->bw;
+        ad->flat = 0;
+        ev->stalled = above && ev->dirty >= PREDICT_RATIO * ev->bw;
     }
     return true;
-}
-
-static uint64_t
-limit_in_force(const struct policy_state *st, const struct policy_sample *s)
-{
-    return s->downtime_limit_ms != 0 ? s->downtime_limit_ms : st->downtime_ms;
 }
 
 static void
@@ -139,14 +162,30 @@ give_downtime(const struct policy_config *cfg, struct policy_state *st,
     if (ms <= limit_in_force(st, s)) {
         return;
     }
-    snprintf(why, sizeof(why),
-             "pass %llu left %.*f MB%s at %.*f MB/s: switch-over needs "
-             "%.2f s, allowed %.2f s",
-             (unsigned long long)ev->sync, policy_internal_mb_prec(ev->rem),
-             policy_internal_mb(ev->rem),
-             ev->have_prev ? ", not shrinking" : ", dirty rate keeps up",
-             policy_internal_mb_prec(ev->bw), policy_internal_mb(ev->bw),
-             ev->need_s, ev->allowed_s);
+    if (ev->have_prev) {
+        snprintf(why, sizeof(why),
+                 "pass %llu left %.*f MB, %.*f MB dirtied in one pass "
+                 "(%.*f MB before) at %.*f MB/s: switch-over needs %.2f s, "
+                 "allowed %.2f s",
+                 (unsigned long long)ev->sync,
+                 policy_internal_mb_prec(ev->rem), policy_internal_mb(ev->rem),
+                 policy_internal_mb_prec(ev->dirt),
+                 policy_internal_mb(ev->dirt),
+                 policy_internal_mb_prec(ev->prev_dirt),
+                 policy_internal_mb(ev->prev_dirt),
+                 policy_internal_mb_prec(ev->bw), policy_internal_mb(ev->bw),
+                 ev->need_s, ev->allowed_s);
+    } else {
+        snprintf(why, sizeof(why),
+                 "pass %llu left %.*f MB, dirty rate %.*f MB/s keeps up with "
+                 "%.*f MB/s: switch-over needs %.2f s, allowed %.2f s",
+                 (unsigned long long)ev->sync,
+                 policy_internal_mb_prec(ev->rem), policy_internal_mb(ev->rem),
+                 policy_internal_mb_prec(ev->dirty),
+                 policy_internal_mb(ev->dirty),
+                 policy_internal_mb_prec(ev->bw), policy_internal_mb(ev->bw),
+                 ev->need_s, ev->allowed_s);
+    }
     set_downtime(st, s, out, ms, why);
 }
 
@@ -248,7 +287,11 @@ decide(const struct policy_config *cfg, struct policy_state *st,
         return;
     }
     if (!ev.stalled) {
-        ad->evidence = 0;
+        /* A pass in between keeps the evidence, but adds none. */
+        if (ev.converging || !ev.have_prev ||
+            ev.need_s * 1000.0 <= (double)cfg->downtime_ms) {
+            ad->evidence = 0;
+        }
         if (ad->throttle_released) {
             (void)throttle_exhausted(ad, s);
         }

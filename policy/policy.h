@@ -250,8 +250,11 @@ struct policy_track {
     uint64_t moved_boundary;
     double pass_bandwidth;        /* bytes/s over the last whole pass */
     double pass_s;                /* its length */
+    uint64_t ram_rem_prev;        /* RAM remaining, last running sample */
+    uint64_t ram_xfer_prev;       /* RAM transferred, same sample */
     size_t n_rem;                 /* valid entries below, newest first */
     uint64_t rem_at_sync[3];      /* RAM remaining as each pass began */
+    uint64_t dirt_at_sync[3];     /* of which dirtied during the last pass */
     uint64_t sync_at[3];          /* and its pass number */
     uint64_t low_total;           /* lowest ram+disk remaining, first pass */
     uint64_t low_disk;            /* lowest disk remaining */
@@ -286,6 +289,7 @@ struct policy_vdsm_state {
 
 struct policy_adaptive_state {
     unsigned evidence;            /* pass starts in a row: stalled, too big */
+    unsigned flat;                /* pass starts in a row not shrinking */
     uint64_t clean_sync;          /* first pass not shared with a disk bulk */
     bool throttle_released;       /* we emitted auto-converge */
     int throttle_last;            /* throttle at the last pass start */

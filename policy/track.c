@@ -66,6 +66,32 @@ track_bandwidth(struct policy_track *tr, const struct policy_sample *s,
     }
 }
 
+/*
+ * What the last pass dirtied: RAM remaining at the new pass, less the
+ * tail QEMU had not sent yet when it synced (it syncs as soon as its
+ * estimate falls below bandwidth x downtime limit, so the tail is at most
+ * that).  The tail is what the previous sample had left, less what was
+ * sent since.  See docs/policy.md, "like with like".
+ */
+static uint64_t
+pass_dirt(const struct policy_track *tr, const struct policy_sample *s)
+{
+    uint64_t sent = s->ram_transferred >= tr->ram_xfer_prev
+                        ? s->ram_transferred - tr->ram_xfer_prev
+                        : 0;
+    uint64_t tail = tr->ram_rem_prev > sent ? tr->ram_rem_prev - sent : 0;
+    double threshold = tr->pass_bandwidth * (double)s->downtime_limit_ms /
+                       1000.0;
+
+    if (s->downtime_limit_ms != 0 && (double)tail > threshold) {
+        tail = (uint64_t)threshold;
+    }
+    if (tail > s->ram_remaining) {
+        tail = s->ram_remaining;
+    }
+    return s->ram_remaining - tail;
+}
+
 /* A new pass began: RAM remaining now is what the last one left. */
 static void
 track_boundary(struct policy_track *tr, const struct policy_sample *s,
@@ -81,9 +107,11 @@ track_boundary(struct policy_track *tr, const struct policy_sample *s,
     }
     for (i = 2; i > 0; i--) {
         tr->rem_at_sync[i] = tr->rem_at_sync[i - 1];
+        tr->dirt_at_sync[i] = tr->dirt_at_sync[i - 1];
         tr->sync_at[i] = tr->sync_at[i - 1];
     }
     tr->rem_at_sync[0] = s->ram_remaining;
+    tr->dirt_at_sync[0] = pass_dirt(tr, s);
     tr->sync_at[0] = sync;
     if (tr->n_rem < 3) {
         tr->n_rem++;
@@ -168,4 +196,6 @@ policy_internal_track(struct policy_track *tr, const struct policy_sample *s)
         track_boundary(tr, s, moved, sync);
     }
     track_watermarks(tr, s);
+    tr->ram_rem_prev = s->ram_remaining;
+    tr->ram_xfer_prev = s->ram_transferred;
 }
