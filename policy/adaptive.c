@@ -18,27 +18,27 @@
 #define EXCEEDS_RATIO 1.05 /* "exceeds" in a reason, rather than "keeps up" */
 #define MARGIN 1.25        /* on the needed downtime */
 #define ROUND_MS 10
-#define EVIDENCE_NEEDED 2  /* pass starts that show a hopeless stall */
-#define THROTTLE_MAX 99    /* QEMU's max-cpu-throttle */
+#define EVIDENCE_NEEDED 2 /* pass starts that show a hopeless stall */
+#define THROTTLE_MAX 99   /* QEMU's max-cpu-throttle */
 #define THROTTLE_IDLE_MAX 3
 #define POSTCOPY_WAIT_MAX 2
-#define ALIVE_S 2.0        /* bytes moved this recently: the link works */
+#define ALIVE_S 2.0 /* bytes moved this recently: the link works */
 
 /* What one pass boundary shows. */
 struct evidence {
     uint64_t sync;
-    double rem;                   /* RAM remaining as this pass began */
-    double dirt;                  /* of which the last pass dirtied */
+    double rem;  /* RAM remaining as this pass began */
+    double dirt; /* of which the last pass dirtied */
     bool have_prev;
-    double prev_dirt;             /* what the pass before dirtied */
-    double prev_rem;              /* what the pass before left */
-    double bw;                    /* bytes/s */
-    double dirty;                 /* bytes/s */
-    double threshold;             /* bytes QEMU switches over below */
-    double need_s;                /* rem / bw */
-    double allowed_s;             /* --downtime */
+    double prev_dirt; /* what the pass before dirtied */
+    double prev_rem;  /* what the pass before left */
+    double bw;        /* bytes/s */
+    double dirty;     /* bytes/s */
+    double threshold; /* bytes QEMU switches over below */
+    double need_s;    /* rem / bw */
+    double allowed_s; /* --downtime */
     bool stalled;
-    bool converging;              /* clearly shrinking: the evidence resets */
+    bool converging; /* clearly shrinking: the evidence resets */
 };
 
 static uint64_t
@@ -60,20 +60,22 @@ describe(const struct evidence *ev, char *buf, size_t len)
         snprintf(buf, len, "dirty rate %.*f MB/s exceeds bandwidth %.*f MB/s",
                  dp, d, bp, b);
     } else if (ev->dirty >= PREDICT_RATIO * ev->bw) {
-        snprintf(buf, len, "dirty rate %.*f MB/s keeps up with bandwidth "
-                           "%.*f MB/s",
+        snprintf(buf, len,
+                 "dirty rate %.*f MB/s keeps up with bandwidth "
+                 "%.*f MB/s",
                  dp, d, bp, b);
     } else if (ev->have_prev) {
-        snprintf(buf, len, "each pass dirties %.*f MB again (%.*f MB "
-                           "before; dirty rate %.*f MB/s, bandwidth %.*f "
-                           "MB/s)",
+        snprintf(buf, len,
+                 "each pass dirties %.*f MB again (%.*f MB "
+                 "before; dirty rate %.*f MB/s, bandwidth %.*f "
+                 "MB/s)",
                  policy_internal_mb_prec(ev->dirt),
                  policy_internal_mb(ev->dirt),
                  policy_internal_mb_prec(ev->prev_dirt),
                  policy_internal_mb(ev->prev_dirt), dp, d, bp, b);
     } else {
-        snprintf(buf, len, "dirty rate %.*f MB/s, bandwidth %.*f MB/s", dp,
-                 d, bp, b);
+        snprintf(buf, len, "dirty rate %.*f MB/s, bandwidth %.*f MB/s", dp, d,
+                 bp, b);
     }
 }
 
@@ -125,8 +127,7 @@ gather(const struct policy_config *cfg, struct policy_state *st,
 
         /* Near the threshold the tail dominates: only the dirt counts. */
         ad->flat = dirt_flat ? ad->flat + 1 : 0;
-        ev->stalled = above ? dirt_flat || rem_flat
-                            : ad->flat >= FLAT_PASSES;
+        ev->stalled = above ? dirt_flat || rem_flat : ad->flat >= FLAT_PASSES;
         ev->converging = ev->dirt < CLEAR_RATIO * ev->prev_dirt &&
                          ev->rem < CLEAR_RATIO * ev->prev_rem;
     } else {
@@ -167,9 +168,8 @@ give_downtime(const struct policy_config *cfg, struct policy_state *st,
                  "pass %llu left %.*f MB, %.*f MB dirtied in one pass "
                  "(%.*f MB before) at %.*f MB/s: switch-over needs %.2f s, "
                  "allowed %.2f s",
-                 (unsigned long long)ev->sync,
-                 policy_internal_mb_prec(ev->rem), policy_internal_mb(ev->rem),
-                 policy_internal_mb_prec(ev->dirt),
+                 (unsigned long long)ev->sync, policy_internal_mb_prec(ev->rem),
+                 policy_internal_mb(ev->rem), policy_internal_mb_prec(ev->dirt),
                  policy_internal_mb(ev->dirt),
                  policy_internal_mb_prec(ev->prev_dirt),
                  policy_internal_mb(ev->prev_dirt),
@@ -179,12 +179,11 @@ give_downtime(const struct policy_config *cfg, struct policy_state *st,
         snprintf(why, sizeof(why),
                  "pass %llu left %.*f MB, dirty rate %.*f MB/s keeps up with "
                  "%.*f MB/s: switch-over needs %.2f s, allowed %.2f s",
-                 (unsigned long long)ev->sync,
-                 policy_internal_mb_prec(ev->rem), policy_internal_mb(ev->rem),
+                 (unsigned long long)ev->sync, policy_internal_mb_prec(ev->rem),
+                 policy_internal_mb(ev->rem),
                  policy_internal_mb_prec(ev->dirty),
-                 policy_internal_mb(ev->dirty),
-                 policy_internal_mb_prec(ev->bw), policy_internal_mb(ev->bw),
-                 ev->need_s, ev->allowed_s);
+                 policy_internal_mb(ev->dirty), policy_internal_mb_prec(ev->bw),
+                 policy_internal_mb(ev->bw), ev->need_s, ev->allowed_s);
     }
     set_downtime(st, s, out, ms, why);
 }
@@ -274,7 +273,7 @@ decide(const struct policy_config *cfg, struct policy_state *st,
        const struct policy_sample *s, struct policy_output *out)
 {
     struct policy_adaptive_state *ad = &st->adaptive;
-    struct evidence ev = { 0 };
+    struct evidence ev = {0};
 
     if (st->postcopy_requested && !ad->postcopy_failed) {
         /* Still pre-copy passes after start-postcopy: it did not take. */
@@ -317,8 +316,8 @@ backstops(const struct policy_config *cfg, struct policy_state *st,
     const struct policy_track *tr = &st->track;
     double p = cfg->progress_timeout_s;
     double elapsed = policy_internal_elapsed(tr, s);
-    bool pending_postcopy = st->postcopy_requested &&
-                            !st->adaptive.postcopy_failed;
+    bool pending_postcopy =
+        st->postcopy_requested && !st->adaptive.postcopy_failed;
     char why[POLICY_REASON_MAX];
     double cap;
 
@@ -363,8 +362,7 @@ backstops(const struct policy_config *cfg, struct policy_state *st,
 
 void
 policy_internal_adaptive(const struct policy_config *cfg,
-                         struct policy_state *st,
-                         const struct policy_sample *s,
+                         struct policy_state *st, const struct policy_sample *s,
                          struct policy_output *out)
 {
     const struct policy_track *tr = &st->track;

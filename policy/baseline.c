@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* policy: the baselines for benchmarks, proxmox's doubling (pray never acts). */
+/* policy: the baselines for benchmarks, proxmox's doubling (pray never acts).
+ */
 #include "policy/internal.h"
 
 /* Proxmox VE's cap, QEMU's downtime-limit maximum. */
@@ -14,8 +15,7 @@
  */
 void
 policy_internal_proxmox(const struct policy_config *cfg,
-                        struct policy_state *st,
-                        const struct policy_sample *s,
+                        struct policy_state *st, const struct policy_sample *s,
                         struct policy_output *out)
 {
     struct policy_proxmox_state *ps = &st->proxmox;
@@ -27,8 +27,7 @@ policy_internal_proxmox(const struct policy_config *cfg,
         return;
     }
     if (s->ram_transferred != ps->last_transferred) {
-        if ((ps->last_remaining != 0 && rem > ps->last_remaining) ||
-            rem == 0) {
+        if ((ps->last_remaining != 0 && rem > ps->last_remaining) || rem == 0) {
             ps->counter++;
         }
         ps->last_remaining = rem;
@@ -39,8 +38,7 @@ policy_internal_proxmox(const struct policy_config *cfg,
                 if (ms > PROXMOX_MAX_MS) {
                     ms = PROXMOX_MAX_MS;
                 }
-                if (policy_internal_emit(out, s, POLICY_ACTION_SET_DOWNTIME,
-                                         ms,
+                if (policy_internal_emit(out, s, POLICY_ACTION_SET_DOWNTIME, ms,
                                          "remaining grew on %d polls "
                                          "(now %.0f MB): downtime %llu ms "
                                          "doubled to %llu ms",

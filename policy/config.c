@@ -25,8 +25,7 @@ policy_config_init(struct policy_config *cfg)
     policy_schedule_profile("minimal-downtime", &cfg->schedule);
 }
 
-static int
-refuse(char *err, size_t errlen, const char *fmt, ...)
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -76,13 +75,11 @@ validate_schedule(const struct policy_config *cfg, char *err, size_t errlen)
         const struct policy_schedule_entry *e = &sc->entries[i];
 
         if (e->verb == POLICY_SCHEDULE_SET_DOWNTIME &&
-            (e->downtime_ms == 0 ||
-             e->downtime_ms > POLICY_DOWNTIME_MAX_MS)) {
+            (e->downtime_ms == 0 || e->downtime_ms > POLICY_DOWNTIME_MAX_MS)) {
             return refuse(err, errlen,
                           "--schedule %s: entry %zu sets downtime %llu ms, "
                           "outside 1..%d",
-                          sc->name, i + 1,
-                          (unsigned long long)e->downtime_ms,
+                          sc->name, i + 1, (unsigned long long)e->downtime_ms,
                           POLICY_DOWNTIME_MAX_MS);
         }
     }
@@ -112,10 +109,9 @@ policy_config_validate(struct policy_config *cfg, char *err, size_t errlen)
                       POLICY_DOWNTIME_MAX_MS);
     }
     if (nova && cfg->downtime_ms < POLICY_NOVA_DOWNTIME_MIN_MS) {
-        return refuse(err, errlen,
-                      "--downtime %llu: --policy nova needs at least %d ms",
-                      (unsigned long long)cfg->downtime_ms,
-                      POLICY_NOVA_DOWNTIME_MIN_MS);
+        return refuse(
+            err, errlen, "--downtime %llu: --policy nova needs at least %d ms",
+            (unsigned long long)cfg->downtime_ms, POLICY_NOVA_DOWNTIME_MIN_MS);
     }
     if (cfg->downtime_initial_ms > cfg->downtime_ms) {
         if (cfg->downtime_initial_ms != DEFAULT_DOWNTIME_INITIAL_MS) {
@@ -128,8 +124,9 @@ policy_config_validate(struct policy_config *cfg, char *err, size_t errlen)
         cfg->downtime_initial_ms = cfg->downtime_ms;
     }
     if (cfg->downtime_initial_ms == 0) {
-        return refuse(err, errlen, "--downtime-initial 0: must be at least "
-                                   "1 ms");
+        return refuse(err, errlen,
+                      "--downtime-initial 0: must be at least "
+                      "1 ms");
     }
     if (cfg->downtime_steps < 1 || cfg->downtime_steps > POLICY_STEPS_MAX) {
         return refuse(err, errlen, "--downtime-steps %u: must be 1..%d",
@@ -141,8 +138,9 @@ policy_config_validate(struct policy_config *cfg, char *err, size_t errlen)
                       cfg->downtime_steps, POLICY_NOVA_STEPS_MIN);
     }
     if (!isfinite(cfg->downtime_delay_s) || cfg->downtime_delay_s < 0) {
-        return refuse(err, errlen, "--downtime-delay %g: must be a "
-                                   "non-negative number of seconds",
+        return refuse(err, errlen,
+                      "--downtime-delay %g: must be a "
+                      "non-negative number of seconds",
                       cfg->downtime_delay_s);
     }
     if (nova && cfg->downtime_delay_s < POLICY_NOVA_DELAY_MIN_S) {
@@ -150,15 +148,16 @@ policy_config_validate(struct policy_config *cfg, char *err, size_t errlen)
                       "--downtime-delay %g: --policy nova needs at least %d",
                       cfg->downtime_delay_s, POLICY_NOVA_DELAY_MIN_S);
     }
-    if (!isfinite(cfg->completion_timeout_s) ||
-        cfg->completion_timeout_s < 0) {
-        return refuse(err, errlen, "--completion-timeout %g: must be 0 "
-                                   "(off) or a positive number of seconds",
+    if (!isfinite(cfg->completion_timeout_s) || cfg->completion_timeout_s < 0) {
+        return refuse(err, errlen,
+                      "--completion-timeout %g: must be 0 "
+                      "(off) or a positive number of seconds",
                       cfg->completion_timeout_s);
     }
     if (!isfinite(cfg->progress_timeout_s) || cfg->progress_timeout_s < 0) {
-        return refuse(err, errlen, "--progress-timeout %g: must be 0 (off) "
-                                   "or a positive number of seconds",
+        return refuse(err, errlen,
+                      "--progress-timeout %g: must be 0 (off) "
+                      "or a positive number of seconds",
                       cfg->progress_timeout_s);
     }
     if ((size_t)cfg->timeout_action > POLICY_TIMEOUT_FORCE_COMPLETE) {

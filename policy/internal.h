@@ -19,8 +19,7 @@
 struct policy_action *policy_internal_emit(struct policy_output *out,
                                            const struct policy_sample *s,
                                            enum policy_action_kind kind,
-                                           uint64_t value, const char *fmt,
-                                           ...)
+                                           uint64_t value, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 /* Bytes as decimal megabytes, with one decimal below 10 MB. */
 int policy_internal_mb_prec(double bytes);
@@ -65,8 +64,7 @@ void policy_internal_report(const struct policy_config *cfg,
 void policy_internal_timeout_action(const struct policy_config *cfg,
                                     struct policy_state *st,
                                     const struct policy_sample *s,
-                                    struct policy_output *out,
-                                    const char *why);
+                                    struct policy_output *out, const char *why);
 
 /* nova.c */
 /* Step i of Nova's linear schedule: time mark (s) and downtime (ms). */
@@ -80,8 +78,8 @@ void policy_internal_nova(const struct policy_config *cfg,
 
 /* vdsm.c */
 /* Step i (0..steps-1) of VDSM's exponential_downtime, ms. */
-uint64_t policy_internal_vdsm_exponential(uint64_t downtime_ms,
-                                          unsigned steps, unsigned i);
+uint64_t policy_internal_vdsm_exponential(uint64_t downtime_ms, unsigned steps,
+                                          unsigned i);
 /* Seconds between DowntimeThread steps: min(delay * ram GiB / steps, 60). */
 double policy_internal_vdsm_wait(const struct policy_config *cfg,
                                  uint64_t ram_total);

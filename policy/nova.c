@@ -10,8 +10,8 @@
  * entries.  Python's int() truncates toward zero, like the casts here.
  */
 void
-policy_internal_nova_step_value(const struct policy_config *cfg,
-                                double data_gb, unsigned i, int64_t *time_s,
+policy_internal_nova_step_value(const struct policy_config *cfg, double data_gb,
+                                unsigned i, int64_t *time_s,
                                 uint64_t *downtime_ms)
 {
     double downtime = (double)cfg->downtime_ms;
@@ -49,8 +49,7 @@ nova_downtime(const struct policy_config *cfg, struct policy_state *st,
     if (policy_internal_emit(out, s, POLICY_ACTION_SET_DOWNTIME, this_ms,
                              "elapsed %.1f s > step %u at %lld s "
                              "(data %.1f GiB): downtime %llu ms",
-                             elapsed, this_i, (long long)this_mark,
-                             ns->data_gb,
+                             elapsed, this_i, (long long)this_mark, ns->data_gb,
                              (unsigned long long)this_ms) != NULL) {
         ns->downtime_ms = this_ms;
         st->downtime_ms = this_ms;
@@ -71,12 +70,11 @@ nova_timeouts(const struct policy_config *cfg, struct policy_state *st,
     int64_t completion = (int64_t)(cfg->completion_timeout_s * ns->data_gb);
     uint64_t remaining = s->ram_remaining + s->disk_remaining;
     char why[POLICY_REASON_MAX];
-    bool progress_on = cfg->progress_timeout_given &&
-                       cfg->progress_timeout_s > 0;
+    bool progress_on =
+        cfg->progress_timeout_given && cfg->progress_timeout_s > 0;
 
-    if (progress_on &&
-        (!ns->have_watermark || ns->watermark == 0 ||
-         ns->watermark > remaining)) {
+    if (progress_on && (!ns->have_watermark || ns->watermark == 0 ||
+                        ns->watermark > remaining)) {
         ns->have_watermark = true;
         ns->watermark = remaining;
         ns->t_watermark = s->t;
@@ -106,9 +104,8 @@ nova_timeouts(const struct policy_config *cfg, struct policy_state *st,
 }
 
 void
-policy_internal_nova(const struct policy_config *cfg,
-                     struct policy_state *st, const struct policy_sample *s,
-                     struct policy_output *out)
+policy_internal_nova(const struct policy_config *cfg, struct policy_state *st,
+                     const struct policy_sample *s, struct policy_output *out)
 {
     double elapsed = policy_internal_elapsed(&st->track, s);
 

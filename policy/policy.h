@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* policy: pure migration decisions, (config, state, sample) -> (state, actions, report). */
+/* policy: pure decisions: (config, state, sample) -> (state, actions). */
 #ifndef QMIGRATE_POLICY_H
 #define QMIGRATE_POLICY_H
 
@@ -52,13 +52,13 @@ enum migration_status {
     MIGRATION_STATUS_UNKNOWN, /* a value this build does not know */
 };
 
-/* QEMU's spelling ("postcopy-active"); "none" for NONE, "unknown" for UNKNOWN. */
+/* QEMU's spelling ("postcopy-active"); "none", "unknown" for those. */
 const char *migration_status_name(enum migration_status status);
 /* Inverse of the above; MIGRATION_STATUS_UNKNOWN for anything else. */
 enum migration_status migration_status_from_name(const char *name);
 /* completed, failed, cancelled: QEMU will not change it again. */
 bool migration_status_is_final(enum migration_status status);
-/* postcopy-active, -paused, -recover(-setup): the guest runs on the destination. */
+/* postcopy-active, -paused, -recover(-setup): the guest runs on the dest. */
 bool migration_status_is_postcopy(enum migration_status status);
 
 /*
@@ -67,7 +67,7 @@ bool migration_status_is_postcopy(enum migration_status status);
  * QEMU reported nothing.
  */
 struct policy_sample {
-    double t;                     /* seconds since the job started */
+    double t; /* seconds since the job started */
     enum migration_status status;
     uint64_t ram_total;
     uint64_t ram_remaining;
@@ -79,11 +79,11 @@ struct policy_sample {
     uint64_t disk_total;           /* all disks being copied */
     uint64_t disk_remaining;
     uint64_t disk_transferred;
-    int64_t expected_downtime_ms;  /* -1 when QEMU gave none */
-    uint64_t downtime_limit_ms;    /* the limit in force now */
-    uint64_t bandwidth_limit;      /* max-bandwidth in force, bytes/s; 0 unlimited */
-    int throttle_percent;          /* cpu-throttle-percentage, 0 when absent */
-    bool pass_event;               /* a MIGRATION_PASS arrived since the last sample */
+    int64_t expected_downtime_ms; /* -1 when QEMU gave none */
+    uint64_t downtime_limit_ms;   /* the limit in force now */
+    uint64_t bandwidth_limit;     /* max-bandwidth, bytes/s; 0 unlimited */
+    int throttle_percent;         /* cpu-throttle-percentage, 0 if absent */
+    bool pass_event;              /* MIGRATION_PASS since the last sample */
 };
 
 enum policy_action_kind {
@@ -91,33 +91,36 @@ enum policy_action_kind {
     POLICY_ACTION_SET_BANDWIDTH,    /* value: bytes/s, 0 unlimited */
     POLICY_ACTION_AUTO_CONVERGE,    /* make QEMU's CPU throttle act now */
     POLICY_ACTION_START_POSTCOPY,
-    POLICY_ACTION_PAUSE,            /* stop the guest so the rest drains */
-    POLICY_ACTION_CANCEL,           /* abort: the guest stays on the source */
+    POLICY_ACTION_PAUSE,  /* stop the guest so the rest drains */
+    POLICY_ACTION_CANCEL, /* abort: the guest stays on the source */
 };
 
-/* "set-downtime", "set-bandwidth", "auto-converge", "start-postcopy", "pause", "cancel" */
+/*
+ * "set-downtime", "set-bandwidth", "auto-converge", "start-postcopy",
+ * "pause", "cancel"
+ */
 const char *policy_action_name(enum policy_action_kind kind);
 
 struct policy_action {
     enum policy_action_kind kind;
-    uint64_t value;                 /* meaningful for SET_DOWNTIME, SET_BANDWIDTH */
-    char reason[POLICY_REASON_MAX]; /* one line, names the numbers behind it */
+    uint64_t value;                 /* for SET_DOWNTIME, SET_BANDWIDTH */
+    char reason[POLICY_REASON_MAX]; /* one line, names the numbers */
 };
 
 /* What an operator sees for each sample, whatever the policy. */
 struct policy_report {
-    double memory_percent;        /* share of RAM not left to send, 0..100 */
+    double memory_percent;        /* RAM not left to send, 0..100 */
     double disk_percent;          /* 0..100; 100 when no disk is copied */
-    double percent;               /* combined; never goes back; < 100 until completed */
+    double percent;               /* combined; never back; < 100 till done */
     uint64_t dirty_rate;          /* bytes/s */
     uint64_t bandwidth;           /* bytes/s measured */
     uint64_t iteration;           /* pass number */
-    double eta_s;                 /* seconds to completion; < 0 when unknown */
+    double eta_s;                 /* seconds to completion; < 0 unknown */
     char eta_note[80];            /* why the ETA is unknown, "" otherwise */
-    double since_low_watermark_s; /* seconds since remaining last beat its low */
+    double since_low_watermark_s; /* since remaining last beat its low */
     /* Copied from the sample, so a report can be shown on its own. */
     enum migration_status status;
-    double elapsed_s;             /* seconds since the first sample */
+    double elapsed_s; /* seconds since the first sample */
     uint64_t memory_total, memory_remaining, memory_transferred;
     uint64_t disk_total, disk_remaining, disk_transferred;
     uint64_t downtime_limit_ms;   /* in force now */
@@ -139,9 +142,10 @@ enum policy_schedule_verb {
 };
 
 struct policy_schedule_entry {
-    int limit;                    /* fires when iterations since start exceed it; -1: next new iteration */
+    /* Fires when iterations since the start exceed it; -1: the next one. */
+    int limit;
     enum policy_schedule_verb verb;
-    uint64_t downtime_ms;         /* for SET_DOWNTIME */
+    uint64_t downtime_ms; /* for SET_DOWNTIME */
 };
 
 /*
@@ -159,7 +163,7 @@ enum policy_schedule_mode {
 
 struct policy_schedule {
     char name[POLICY_NAME_MAX];
-    uint64_t init_downtime_ms;    /* the init action; 0: none */
+    uint64_t init_downtime_ms; /* the init action; 0: none */
     size_t n_entries;
     struct policy_schedule_entry entries[POLICY_MAX_SCHEDULE];
     enum policy_schedule_mode mode; /* ENTRIES unless a profile says */
@@ -167,18 +171,18 @@ struct policy_schedule {
 
 struct policy_config {
     enum policy_kind kind;
-    uint64_t downtime_ms;          /* --downtime, final limit (500) */
-    uint64_t downtime_initial_ms;  /* --downtime-initial, adaptive's start (300) */
-    unsigned downtime_steps;       /* --downtime-steps (10) */
-    double downtime_delay_s;       /* --downtime-delay, seconds per GiB (75) */
-    double completion_timeout_s;   /* --completion-timeout, seconds per GiB (800); 0 off */
-    double progress_timeout_s;     /* --progress-timeout (150); 0 off */
-    bool progress_timeout_given;   /* nova: off unless given */
+    uint64_t downtime_ms;         /* --downtime, final limit (500) */
+    uint64_t downtime_initial_ms; /* --downtime-initial, adaptive's (300) */
+    unsigned downtime_steps;      /* --downtime-steps (10) */
+    double downtime_delay_s;      /* --downtime-delay, s per GiB (75) */
+    double completion_timeout_s;  /* --completion-timeout, s/GiB (800); 0 off */
+    double progress_timeout_s;    /* --progress-timeout (150); 0 off */
+    bool progress_timeout_given;  /* nova: off unless given */
     enum policy_timeout_action timeout_action;
-    bool postcopy_permitted;       /* --postcopy */
-    bool auto_converge_permitted;  /* --auto-converge */
-    uint64_t bandwidth;            /* --bandwidth in bytes/s; 0 unlimited */
-    size_t n_disks;                /* disks being copied, for Nova's per-disk floor */
+    bool postcopy_permitted;      /* --postcopy */
+    bool auto_converge_permitted; /* --auto-converge */
+    uint64_t bandwidth;           /* --bandwidth in bytes/s; 0 unlimited */
+    size_t n_disks;               /* disks copied, for Nova's 2 GiB floor */
     uint64_t disk_bytes[POLICY_MAX_DISKS];
     struct policy_schedule schedule; /* vdsm */
 };
@@ -203,8 +207,7 @@ void policy_config_init(struct policy_config *cfg);
  * --downtime-initial 300 is lowered to a --downtime below it (a value
  * other than 300 above --downtime is refused).  See docs/policy.md.
  */
-int policy_config_validate(struct policy_config *cfg, char *err,
-                           size_t errlen);
+int policy_config_validate(struct policy_config *cfg, char *err, size_t errlen);
 
 /* "adaptive", "nova", "vdsm", "proxmox", "pray". */
 const char *policy_kind_name(enum policy_kind kind);
@@ -228,74 +231,69 @@ int policy_schedule_parse(const char *text, const char *filename,
                           struct policy_schedule *out, char *err,
                           size_t errlen);
 
-/*
- * The policy's memory between samples.  Plain data the caller allocates
- * (no pointers inside); set up with policy_state_init().  Fields the job
- * may read: paused (we stopped the guest: resume it on the source if the
- * migration fails or is cancelled), postcopy_requested, cancelled.
- */
+/* What the samples said over time; every policy and the report use it. */
 struct policy_track {
-    bool started;                 /* a sample was seen */
-    double t0;                    /* time of the first sample */
-    uint64_t moved_prev;          /* ram + disk transferred, last sample */
-    double t_moved;               /* when that total last grew */
+    bool started;        /* a sample was seen */
+    double t0;           /* time of the first sample */
+    uint64_t moved_prev; /* ram + disk transferred, last sample */
+    double t_moved;      /* when that total last grew */
     bool bw_valid;
-    double bw_ref_t;              /* bandwidth window start */
+    double bw_ref_t; /* bandwidth window start */
     uint64_t bw_ref_bytes;
-    double bandwidth;             /* bytes/s over the last window */
-    bool have_base;               /* the first running sample was seen */
-    uint64_t sync;                /* last pass number seen */
-    bool boundary;                /* this sample began a new pass */
-    double t_boundary;            /* time of the last pass start seen */
+    double bandwidth;  /* bytes/s over the last window */
+    bool have_base;    /* the first running sample was seen */
+    uint64_t sync;     /* last pass number seen */
+    bool boundary;     /* this sample began a new pass */
+    double t_boundary; /* time of the last pass start seen */
     uint64_t moved_boundary;
-    double pass_bandwidth;        /* bytes/s over the last whole pass */
-    double pass_s;                /* its length */
-    uint64_t ram_rem_prev;        /* RAM remaining, last running sample */
-    uint64_t ram_xfer_prev;       /* RAM transferred, same sample */
-    size_t n_rem;                 /* valid entries below, newest first */
-    uint64_t rem_at_sync[3];      /* RAM remaining as each pass began */
-    uint64_t dirt_at_sync[3];     /* of which dirtied during the last pass */
-    uint64_t sync_at[3];          /* and its pass number */
-    uint64_t low_total;           /* lowest ram+disk remaining, first pass */
-    uint64_t low_disk;            /* lowest disk remaining */
-    uint64_t low_post;            /* lowest remaining in post-copy */
-    uint64_t best_sync_rem;       /* lowest RAM remaining at a pass start */
-    double t_low;                 /* when any of these last fell */
-    unsigned passes_since_low;    /* pass starts since then */
-    double percent;               /* combined percent, never goes back */
+    double pass_bandwidth;     /* bytes/s over the last whole pass */
+    double pass_s;             /* its length */
+    uint64_t ram_rem_prev;     /* RAM remaining, last running sample */
+    uint64_t ram_xfer_prev;    /* RAM transferred, same sample */
+    size_t n_rem;              /* valid entries below, newest first */
+    uint64_t rem_at_sync[3];   /* RAM remaining as each pass began */
+    uint64_t dirt_at_sync[3];  /* of which dirtied during the last pass */
+    uint64_t sync_at[3];       /* and its pass number */
+    uint64_t low_total;        /* lowest ram+disk remaining, first pass */
+    uint64_t low_disk;         /* lowest disk remaining */
+    uint64_t low_post;         /* lowest remaining in post-copy */
+    uint64_t best_sync_rem;    /* lowest RAM remaining at a pass start */
+    double t_low;              /* when any of these last fell */
+    unsigned passes_since_low; /* pass starts since then */
+    double percent;            /* combined percent, never goes back */
 };
 
 struct policy_nova_state {
-    double data_gb;               /* fixed at the first sample with RAM */
-    uint64_t downtime_ms;         /* last step applied; 0: none */
+    double data_gb;       /* fixed at the first sample with RAM */
+    uint64_t downtime_ms; /* last step applied; 0: none */
     bool have_watermark;
-    uint64_t watermark;           /* old progress rule */
+    uint64_t watermark; /* old progress rule */
     double t_watermark;
 };
 
 struct policy_vdsm_state {
     struct policy_schedule schedule; /* LEGACY: computed entries */
-    size_t next;                  /* next entry to fire */
+    size_t next;                     /* next entry to fire */
     bool have_initial;
     uint64_t initial_iteration;
     uint64_t last_iteration;
-    bool thread_started;          /* TIMED: the DowntimeThread runs */
+    bool thread_started; /* TIMED: the DowntimeThread runs */
     double t_thread;
-    unsigned thread_step;         /* next exponential step to apply */
+    unsigned thread_step; /* next exponential step to apply */
     bool have_lowmark;
     uint64_t lowmark;
     double t_progress;
 };
 
 struct policy_adaptive_state {
-    unsigned evidence;            /* pass starts in a row: stalled, too big */
-    unsigned flat;                /* pass starts in a row not shrinking */
-    uint64_t clean_sync;          /* first pass not shared with a disk bulk */
-    bool throttle_released;       /* we emitted auto-converge */
-    int throttle_last;            /* throttle at the last pass start */
-    unsigned throttle_idle;       /* pass starts since it last rose */
-    unsigned postcopy_wait;       /* pass starts since start-postcopy */
-    bool postcopy_failed;         /* still pre-copy after that: it failed */
+    unsigned evidence;      /* pass starts in a row: stalled, too big */
+    unsigned flat;          /* pass starts in a row not shrinking */
+    uint64_t clean_sync;    /* first pass not shared with a disk bulk */
+    bool throttle_released; /* we emitted auto-converge */
+    int throttle_last;      /* throttle at the last pass start */
+    unsigned throttle_idle; /* pass starts since it last rose */
+    unsigned postcopy_wait; /* pass starts since start-postcopy */
+    bool postcopy_failed;   /* still pre-copy after that: it failed */
 };
 
 struct policy_proxmox_state {
@@ -304,12 +302,18 @@ struct policy_proxmox_state {
     unsigned counter;
 };
 
+/*
+ * The policy's memory between samples.  Plain data the caller allocates
+ * (no pointers inside); set up with policy_state_init().  Fields the job
+ * may read: paused (we stopped the guest: resume it on the source if the
+ * migration fails or is cancelled), postcopy_requested, cancelled.
+ */
 struct policy_state {
     enum policy_kind kind;
-    uint64_t downtime_ms;         /* the limit we last set; 0: QEMU's own */
-    bool paused;                  /* we emitted pause */
-    bool postcopy_requested;      /* we emitted start-postcopy */
-    bool cancelled;               /* we emitted cancel: nothing more follows */
+    uint64_t downtime_ms;    /* the limit we last set; 0: QEMU's own */
+    bool paused;             /* we emitted pause */
+    bool postcopy_requested; /* we emitted start-postcopy */
+    bool cancelled;          /* we emitted cancel: nothing more follows */
     struct policy_track track;
     struct policy_nova_state nova;
     struct policy_vdsm_state vdsm;
@@ -328,8 +332,7 @@ void policy_state_init(struct policy_state *st,
  * proxmox 100 ms; nova and pray none.  Returns the number of actions.
  */
 int policy_initial_actions(const struct policy_config *cfg,
-                           struct policy_state *st,
-                           struct policy_output *out);
+                           struct policy_state *st, struct policy_output *out);
 
 /*
  * One sample in, the actions to apply now and the report out.  Pure: no

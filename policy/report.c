@@ -25,8 +25,7 @@ share_done(uint64_t total, uint64_t remaining)
     return 100.0 * (double)(total - remaining) / (double)total;
 }
 
-static void
-unknown_eta(struct policy_report *r, const char *fmt, ...)
+static void unknown_eta(struct policy_report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -65,15 +64,17 @@ precopy_eta(const struct policy_track *tr, const struct policy_sample *s,
     }
     if (rho >= CONVERGING_RATIO) {
         if (tr->n_rem >= 2) {
-            unknown_eta(r, "not converging: %.0f MB left at pass %llu, "
-                           "%.0f MB at pass %llu",
+            unknown_eta(r,
+                        "not converging: %.0f MB left at pass %llu, "
+                        "%.0f MB at pass %llu",
                         policy_internal_mb((double)tr->rem_at_sync[0]),
                         (unsigned long long)tr->sync_at[0],
                         policy_internal_mb((double)tr->rem_at_sync[1]),
                         (unsigned long long)tr->sync_at[1]);
         } else {
-            unknown_eta(r, "not converging: dirty rate %.0f MB/s, "
-                           "bandwidth %.0f MB/s",
+            unknown_eta(r,
+                        "not converging: dirty rate %.0f MB/s, "
+                        "bandwidth %.0f MB/s",
                         policy_internal_mb(policy_internal_dirty_rate(s)),
                         policy_internal_mb(bw));
         }
@@ -133,17 +134,15 @@ fill_eta(const struct policy_state *st, const struct policy_sample *s,
     }
     if (s->status == MIGRATION_STATUS_POSTCOPY_ACTIVE || st->paused) {
         /* Nothing is dirtied any more: what is left, once. */
-        r->eta_s = ((double)s->ram_remaining + (double)s->disk_remaining) /
-                   bw;
+        r->eta_s = ((double)s->ram_remaining + (double)s->disk_remaining) / bw;
         return;
     }
     precopy_eta(tr, s, bw, r);
 }
 
 void
-policy_internal_report(const struct policy_config *cfg,
-                       struct policy_state *st, const struct policy_sample *s,
-                       struct policy_report *r)
+policy_internal_report(const struct policy_config *cfg, struct policy_state *st,
+                       const struct policy_sample *s, struct policy_report *r)
 {
     struct policy_track *tr = &st->track;
     double p;
@@ -163,8 +162,8 @@ policy_internal_report(const struct policy_config *cfg,
     r->throttle_percent = s->throttle_percent;
     r->dirty_rate = (uint64_t)policy_internal_dirty_rate(s);
     r->bandwidth = (uint64_t)policy_internal_bandwidth(tr, s);
-    r->iteration = s->ram_dirty_sync_count != 0 ? s->ram_dirty_sync_count
-                                                : tr->sync;
+    r->iteration =
+        s->ram_dirty_sync_count != 0 ? s->ram_dirty_sync_count : tr->sync;
     r->since_low_watermark_s = tr->started ? s->t - tr->t_low : 0;
 
     if (s->status == MIGRATION_STATUS_COMPLETED) {

@@ -18,25 +18,45 @@ struct profile {
     struct policy_schedule_entry entries[10];
 };
 
-#define DT(limit, ms) { (limit), POLICY_SCHEDULE_SET_DOWNTIME, (ms) }
-#define POSTCOPY { -1, POLICY_SCHEDULE_POSTCOPY, 0 }
-#define ABORT { -1, POLICY_SCHEDULE_ABORT, 0 }
+#define DT(limit, ms)                                                          \
+    {                                                                          \
+        (limit), POLICY_SCHEDULE_SET_DOWNTIME, (ms)                            \
+    }
+#define POSTCOPY                                                               \
+    {                                                                          \
+        -1, POLICY_SCHEDULE_POSTCOPY, 0                                        \
+    }
+#define ABORT                                                                  \
+    {                                                                          \
+        -1, POLICY_SCHEDULE_ABORT, 0                                           \
+    }
 
 static const struct profile profiles[] = {
-    { "minimal-downtime", 100, POLICY_SCHEDULE_ENTRIES, 6,
-      { DT(1, 150), DT(2, 200), DT(3, 300), DT(4, 400), DT(6, 500),
-        ABORT } },
-    { "suspend-workload", 100, POLICY_SCHEDULE_ENTRIES, 7,
-      { DT(1, 150), DT(2, 200), DT(3, 300), DT(4, 400), DT(6, 500),
-        DT(-1, 5000), ABORT } },
-    { "post-copy", 100, POLICY_SCHEDULE_ENTRIES, 4,
-      { DT(1, 150), DT(2, 200), POSTCOPY, ABORT } },
-    { "very-large-vms", 300, POLICY_SCHEDULE_ENTRIES, 7,
-      { DT(1, 400), DT(2, 500), DT(3, 700), DT(4, 1000), DT(6, 1500),
-        DT(-1, 5000), ABORT } },
+    {"minimal-downtime",
+     100,
+     POLICY_SCHEDULE_ENTRIES,
+     6,
+     {DT(1, 150), DT(2, 200), DT(3, 300), DT(4, 400), DT(6, 500), ABORT}},
+    {"suspend-workload",
+     100,
+     POLICY_SCHEDULE_ENTRIES,
+     7,
+     {DT(1, 150), DT(2, 200), DT(3, 300), DT(4, 400), DT(6, 500), DT(-1, 5000),
+      ABORT}},
+    {"post-copy",
+     100,
+     POLICY_SCHEDULE_ENTRIES,
+     4,
+     {DT(1, 150), DT(2, 200), POSTCOPY, ABORT}},
+    {"very-large-vms",
+     300,
+     POLICY_SCHEDULE_ENTRIES,
+     7,
+     {DT(1, 400), DT(2, 500), DT(3, 700), DT(4, 1000), DT(6, 1500),
+      DT(-1, 5000), ABORT}},
     /* Computed from --downtime and --downtime-steps when the state starts. */
-    { "legacy", 0, POLICY_SCHEDULE_LEGACY, 0, { DT(0, 0) } },
-    { "timed", 0, POLICY_SCHEDULE_TIMED, 0, { DT(0, 0) } },
+    {"legacy", 0, POLICY_SCHEDULE_LEGACY, 0, {DT(0, 0)}},
+    {"timed", 0, POLICY_SCHEDULE_TIMED, 0, {DT(0, 0)}},
 };
 
 #define N_PROFILES (sizeof(profiles) / sizeof(profiles[0]))
@@ -73,13 +93,12 @@ struct parser {
     char *err;
     size_t errlen;
     struct policy_schedule sc;
-    unsigned init_line;           /* 0: no init yet */
+    unsigned init_line; /* 0: no init yet */
     bool seen_last;
     int prev_limit;
 };
 
-static int
-parse_error(struct parser *p, const char *fmt, ...)
+static int parse_error(struct parser *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
@@ -166,13 +185,14 @@ parse_action(struct parser *p, char **w, size_t n,
             return parse_error(p, "set-downtime needs a value in ms");
         }
         if (parse_number(w[1], POLICY_DOWNTIME_MAX_MS, &ms) < 0 || ms == 0) {
-            return parse_error(p, "downtime '%s' is not a whole number of "
-                                  "ms in 1..%d",
+            return parse_error(p,
+                               "downtime '%s' is not a whole number of "
+                               "ms in 1..%d",
                                w[1], POLICY_DOWNTIME_MAX_MS);
         }
         if (n > 2) {
-            return parse_error(p, "unexpected '%s' after set-downtime %s",
-                               w[2], w[1]);
+            return parse_error(p, "unexpected '%s' after set-downtime %s", w[2],
+                               w[1]);
         }
         e->verb = POLICY_SCHEDULE_SET_DOWNTIME;
         e->downtime_ms = ms;
@@ -187,8 +207,9 @@ parse_action(struct parser *p, char **w, size_t n,
         e->downtime_ms = 0;
         return 0;
     }
-    return parse_error(p, "unknown action '%s' (expected set-downtime MS, "
-                          "postcopy or abort)",
+    return parse_error(p,
+                       "unknown action '%s' (expected set-downtime MS, "
+                       "postcopy or abort)",
                        w[0]);
 }
 
@@ -212,8 +233,9 @@ parse_line(struct parser *p, char *line)
         return parse_error(p, "too many words (expected WHEN ACTION [MS])");
     }
     if (n == 1) {
-        return parse_error(p, "'%s' has no action (expected WHEN ACTION "
-                              "[MS])",
+        return parse_error(p,
+                           "'%s' has no action (expected WHEN ACTION "
+                           "[MS])",
                            w[0]);
     }
     memset(&e, 0, sizeof(e));
@@ -226,8 +248,7 @@ parse_line(struct parser *p, char *line)
             return -1;
         }
         if (e.verb != POLICY_SCHEDULE_SET_DOWNTIME) {
-            return parse_error(p, "init takes only set-downtime, not %s",
-                               w[1]);
+            return parse_error(p, "init takes only set-downtime, not %s", w[1]);
         }
         p->init_line = p->line;
         p->sc.init_downtime_ms = e.downtime_ms;
@@ -238,20 +259,23 @@ parse_line(struct parser *p, char *line)
         p->seen_last = true;
     } else if (parse_number(w[0], LIMIT_MAX, &limit) == 0) {
         if (p->seen_last) {
-            return parse_error(p, "limit %s after a 'last' entry (numbered "
-                                  "entries come first)",
+            return parse_error(p,
+                               "limit %s after a 'last' entry (numbered "
+                               "entries come first)",
                                w[0]);
         }
         if ((int)limit < p->prev_limit) {
-            return parse_error(p, "limit %s is below the previous limit %d "
-                                  "(entries fire in order)",
+            return parse_error(p,
+                               "limit %s is below the previous limit %d "
+                               "(entries fire in order)",
                                w[0], p->prev_limit);
         }
         e.limit = (int)limit;
         p->prev_limit = e.limit;
     } else {
-        return parse_error(p, "'%s' is not 'init', 'last' or an iteration "
-                              "limit 0..%d",
+        return parse_error(p,
+                           "'%s' is not 'init', 'last' or an iteration "
+                           "limit 0..%d",
                            w[0], LIMIT_MAX);
     }
     if (parse_action(p, w + 1, n - 1, &e) < 0) {

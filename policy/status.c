@@ -89,10 +89,8 @@ policy_action_name(enum policy_action_kind kind)
 }
 
 static const char *const kind_names[] = {
-    [POLICY_ADAPTIVE] = "adaptive",
-    [POLICY_NOVA] = "nova",
-    [POLICY_VDSM] = "vdsm",
-    [POLICY_PROXMOX] = "proxmox",
+    [POLICY_ADAPTIVE] = "adaptive", [POLICY_NOVA] = "nova",
+    [POLICY_VDSM] = "vdsm",         [POLICY_PROXMOX] = "proxmox",
     [POLICY_PRAY] = "pray",
 };
 

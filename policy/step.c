@@ -14,8 +14,8 @@ policy_state_init(struct policy_state *st, const struct policy_config *cfg)
 }
 
 int
-policy_initial_actions(const struct policy_config *cfg,
-                       struct policy_state *st, struct policy_output *out)
+policy_initial_actions(const struct policy_config *cfg, struct policy_state *st,
+                       struct policy_output *out)
 {
     uint64_t ms = 0;
     const char *why = "";
@@ -28,8 +28,7 @@ policy_initial_actions(const struct policy_config *cfg,
                              "default is 128 MiB/s)");
     } else {
         policy_internal_emit(out, NULL, POLICY_ACTION_SET_BANDWIDTH,
-                             cfg->bandwidth,
-                             "--bandwidth %.1f MiB/s",
+                             cfg->bandwidth, "--bandwidth %.1f MiB/s",
                              (double)cfg->bandwidth / POLICY_MIB);
     }
     switch (cfg->kind) {

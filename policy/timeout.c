@@ -12,8 +12,8 @@ policy_internal_timeout_action(const struct policy_config *cfg,
         return;
     }
     if (cfg->timeout_action == POLICY_TIMEOUT_ABORT) {
-        if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0,
-                                 "%s: abort", why) != NULL) {
+        if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0, "%s: abort",
+                                 why) != NULL) {
             st->cancelled = true;
         }
         return;

@@ -80,8 +80,8 @@ pass_dirt(const struct policy_track *tr, const struct policy_sample *s)
                         ? s->ram_transferred - tr->ram_xfer_prev
                         : 0;
     uint64_t tail = tr->ram_rem_prev > sent ? tr->ram_rem_prev - sent : 0;
-    double threshold = tr->pass_bandwidth * (double)s->downtime_limit_ms /
-                       1000.0;
+    double threshold =
+        tr->pass_bandwidth * (double)s->downtime_limit_ms / 1000.0;
 
     if (s->downtime_limit_ms != 0 && (double)tail > threshold) {
         tail = (uint64_t)threshold;
@@ -191,8 +191,7 @@ policy_internal_track(struct policy_track *tr, const struct policy_sample *s)
         tr->t_low = s->t;
         /* Time spent in setup is not time without progress. */
         tr->t_moved = s->t;
-    } else if (sync > tr->sync &&
-               !migration_status_is_postcopy(s->status)) {
+    } else if (sync > tr->sync && !migration_status_is_postcopy(s->status)) {
         track_boundary(tr, s, moved, sync);
     }
     track_watermarks(tr, s);

@@ -115,8 +115,7 @@ fire_entry(const struct policy_config *cfg, struct policy_state *st,
                                  "iteration %llu > limit %s of schedule %s: "
                                  "downtime %llu ms",
                                  (unsigned long long)n, limit, name,
-                                 (unsigned long long)e->downtime_ms) !=
-            NULL) {
+                                 (unsigned long long)e->downtime_ms) != NULL) {
             st->downtime_ms = e->downtime_ms;
         }
         break;
@@ -127,8 +126,7 @@ fire_entry(const struct policy_config *cfg, struct policy_state *st,
         if (policy_internal_emit(out, s, POLICY_ACTION_START_POSTCOPY, 0,
                                  "iteration %llu > limit %s of schedule %s: "
                                  "post-copy",
-                                 (unsigned long long)n, limit,
-                                 name) != NULL) {
+                                 (unsigned long long)n, limit, name) != NULL) {
             st->postcopy_requested = true;
         }
         break;
@@ -258,9 +256,8 @@ vdsm_timed(const struct policy_config *cfg, struct policy_state *st,
 }
 
 void
-policy_internal_vdsm(const struct policy_config *cfg,
-                     struct policy_state *st, const struct policy_sample *s,
-                     struct policy_output *out)
+policy_internal_vdsm(const struct policy_config *cfg, struct policy_state *st,
+                     const struct policy_sample *s, struct policy_output *out)
 {
     if (st->cancelled || !policy_internal_running(s->status)) {
         return;

@@ -15,8 +15,8 @@
 
 #define GIB (1ULL << 30)
 #define MB 1e6
-#define TICK 0.1      /* QEMU sends in ~100 ms rate-limit windows */
-#define POLL 0.5      /* the job's --interval */
+#define TICK 0.1 /* QEMU sends in ~100 ms rate-limit windows */
+#define POLL 0.5 /* the job's --interval */
 #define MAX_LOG 64
 
 /*
@@ -35,7 +35,7 @@ struct sim {
     /* the guest and the link */
     double ram, ws, write, bw, disk;
     double link_down_from, link_down_to; /* bw is 0 in [from, to) */
-    bool ws_last;      /* the working set sits at the top of RAM */
+    bool ws_last; /* the working set sits at the top of RAM */
     /* QEMU */
     double t;
     enum migration_status status;
@@ -188,8 +188,8 @@ sim_sample(struct sim *m)
     s.disk_total = (uint64_t)m->disk;
     s.disk_remaining = (uint64_t)m->disk_left;
     s.disk_transferred = (uint64_t)m->disk_sent;
-    s.expected_downtime_ms = m->sync >= 2 ? (int64_t)m->expected_ms
-                                          : (int64_t)m->limit_ms;
+    s.expected_downtime_ms =
+        m->sync >= 2 ? (int64_t)m->expected_ms : (int64_t)m->limit_ms;
     s.downtime_limit_ms = m->limit_ms;
     s.throttle_percent = m->throttle;
     s.pass_event = m->pass_event;
@@ -234,8 +234,8 @@ sim_apply(struct sim *m, const struct policy_action *a)
 
 /* Runs until a final status or until, applying initial actions first. */
 static void
-sim_run(struct sim *m, const struct policy_config *cfg,
-        struct policy_state *st, double until)
+sim_run(struct sim *m, const struct policy_config *cfg, struct policy_state *st,
+        double until)
 {
     struct policy_output out;
     struct policy_sample s;
@@ -264,9 +264,8 @@ sim_run(struct sim *m, const struct policy_config *cfg,
                    s.t, migration_status_name(s.status),
                    (unsigned long long)s.ram_dirty_sync_count,
                    (double)s.ram_remaining / MB, m->dirty_rate / MB,
-                   (unsigned long long)s.downtime_limit_ms,
-                   s.throttle_percent, out.report.percent,
-                   out.report.eta_s, out.report.eta_note);
+                   (unsigned long long)s.downtime_limit_ms, s.throttle_percent,
+                   out.report.percent, out.report.eta_s, out.report.eta_note);
         }
         for (i = 0; i < out.n_actions; i++) {
             sim_apply(m, &out.actions[i]);
@@ -768,8 +767,8 @@ test_rule_no_new_best(void **unused)
     double moved = 0, t = 0;
     uint64_t k;
     /* remaining at each pass start: best 50 MB at pass 3, then never */
-    static const double rem[] = { 0, 2000, 80, 50, 51, 60, 70, 52, 55, 58,
-                                  60, 62, 64, 66, 68, 70 };
+    static const double rem[] = {0,  2000, 80, 50, 51, 60, 70, 52,
+                                 55, 58,   60, 62, 64, 66, 68, 70};
 
     (void)unused;
     adaptive_config(&cfg);
@@ -782,8 +781,7 @@ test_rule_no_new_best(void **unused)
         s = pass(t, k, rem[k] * MB, moved);
         s.downtime_limit_ms = 2000; /* keeps QEMU from switching here */
         policy_step(&cfg, &st, &s, &out);
-        if (out.n_actions > 0 &&
-            out.actions[0].kind == POLICY_ACTION_CANCEL) {
+        if (out.n_actions > 0 && out.actions[0].kind == POLICY_ACTION_CANCEL) {
             break;
         }
     }

@@ -74,17 +74,17 @@ test_proxmox_counter(void **unused)
     static const struct {
         uint64_t rem, xfer, downtime;
     } rows[] = {
-        { 500, 100, 0 },  /* lastrem unset: no rise */
-        { 600, 200, 0 },  /* grew: 1 */
-        { 550, 300, 0 },  /* fell */
-        { 560, 400, 0 },  /* 2 */
-        { 900, 400, 0 },  /* transferred did not move: not looked at */
-        { 570, 500, 0 },  /* 3 (against 560: the unmoved poll is skipped) */
-        { 0, 600, 0 },    /* 0: 4 */
-        { 10, 700, 0 },   /* grew from 0, lastrem 0: no rise */
-        { 20, 800, 0 },   /* 5 */
-        { 30, 900, 200 }, /* 6 > 5: double, reset */
-        { 40, 1000, 0 },  /* 1 */
+        {500, 100, 0},  /* lastrem unset: no rise */
+        {600, 200, 0},  /* grew: 1 */
+        {550, 300, 0},  /* fell */
+        {560, 400, 0},  /* 2 */
+        {900, 400, 0},  /* transferred did not move: not looked at */
+        {570, 500, 0},  /* 3 (against 560: the unmoved poll is skipped) */
+        {0, 600, 0},    /* 0: 4 */
+        {10, 700, 0},   /* grew from 0, lastrem 0: no rise */
+        {20, 800, 0},   /* 5 */
+        {30, 900, 200}, /* 6 > 5: double, reset */
+        {40, 1000, 0},  /* 1 */
     };
     struct policy_config cfg;
     struct policy_state st;
@@ -106,8 +106,7 @@ test_proxmox_counter(void **unused)
             assert_int_equal(out.n_actions, 0);
         } else {
             assert_int_equal(out.n_actions, 1);
-            assert_int_equal(out.actions[0].kind,
-                             POLICY_ACTION_SET_DOWNTIME);
+            assert_int_equal(out.actions[0].kind, POLICY_ACTION_SET_DOWNTIME);
             assert_int_equal(out.actions[0].value, rows[i].downtime);
             assert_string_equal(out.actions[0].reason,
                                 "remaining grew on 6 polls (now 30 MB): "

@@ -19,23 +19,22 @@ test_status_names(void **unused)
         const char *name;
         bool final, postcopy;
     } rows[] = {
-        { MIGRATION_STATUS_NONE, "none", false, false },
-        { MIGRATION_STATUS_SETUP, "setup", false, false },
-        { MIGRATION_STATUS_CANCELLING, "cancelling", false, false },
-        { MIGRATION_STATUS_CANCELLED, "cancelled", true, false },
-        { MIGRATION_STATUS_ACTIVE, "active", false, false },
-        { MIGRATION_STATUS_POSTCOPY_ACTIVE, "postcopy-active", false, true },
-        { MIGRATION_STATUS_POSTCOPY_PAUSED, "postcopy-paused", false, true },
-        { MIGRATION_STATUS_POSTCOPY_RECOVER_SETUP, "postcopy-recover-setup",
-          false, true },
-        { MIGRATION_STATUS_POSTCOPY_RECOVER, "postcopy-recover", false,
-          true },
-        { MIGRATION_STATUS_COMPLETED, "completed", true, false },
-        { MIGRATION_STATUS_FAILED, "failed", true, false },
-        { MIGRATION_STATUS_COLO, "colo", false, false },
-        { MIGRATION_STATUS_PRE_SWITCHOVER, "pre-switchover", false, false },
-        { MIGRATION_STATUS_DEVICE, "device", false, false },
-        { MIGRATION_STATUS_WAIT_UNPLUG, "wait-unplug", false, false },
+        {MIGRATION_STATUS_NONE, "none", false, false},
+        {MIGRATION_STATUS_SETUP, "setup", false, false},
+        {MIGRATION_STATUS_CANCELLING, "cancelling", false, false},
+        {MIGRATION_STATUS_CANCELLED, "cancelled", true, false},
+        {MIGRATION_STATUS_ACTIVE, "active", false, false},
+        {MIGRATION_STATUS_POSTCOPY_ACTIVE, "postcopy-active", false, true},
+        {MIGRATION_STATUS_POSTCOPY_PAUSED, "postcopy-paused", false, true},
+        {MIGRATION_STATUS_POSTCOPY_RECOVER_SETUP, "postcopy-recover-setup",
+         false, true},
+        {MIGRATION_STATUS_POSTCOPY_RECOVER, "postcopy-recover", false, true},
+        {MIGRATION_STATUS_COMPLETED, "completed", true, false},
+        {MIGRATION_STATUS_FAILED, "failed", true, false},
+        {MIGRATION_STATUS_COLO, "colo", false, false},
+        {MIGRATION_STATUS_PRE_SWITCHOVER, "pre-switchover", false, false},
+        {MIGRATION_STATUS_DEVICE, "device", false, false},
+        {MIGRATION_STATUS_WAIT_UNPLUG, "wait-unplug", false, false},
     };
     size_t i;
 
@@ -67,8 +66,8 @@ test_status_names(void **unused)
 static void
 test_action_and_kind_names(void **unused)
 {
-    static const char *const kinds[] = { "adaptive", "nova", "vdsm",
-                                         "proxmox", "pray" };
+    static const char *const kinds[] = {"adaptive", "nova", "vdsm", "proxmox",
+                                        "pray"};
     enum policy_kind k;
     size_t i;
 
@@ -158,37 +157,37 @@ static void
 test_validate_table(void **unused)
 {
     static const struct bad_row rows[] = {
-        { POLICY_NOVA, "downtime", 99,
-          "--downtime 99: --policy nova needs at least 100 ms" },
-        { POLICY_NOVA, "downtime", 100, NULL },
-        { POLICY_ADAPTIVE, "downtime", 99, NULL },
-        { POLICY_NOVA, "steps", 2,
-          "--downtime-steps 2: --policy nova needs at least 3" },
-        { POLICY_NOVA, "steps", 3, NULL },
-        { POLICY_VDSM, "steps", 1, NULL },
-        { POLICY_NOVA, "delay", 2.5,
-          "--downtime-delay 2.5: --policy nova needs at least 3" },
-        { POLICY_ADAPTIVE, "delay", 2.5, NULL },
-        { POLICY_ADAPTIVE, "downtime", 0, "--downtime 0: must be 1..2000000 ms" },
-        { POLICY_ADAPTIVE, "downtime", 2000001,
-          "--downtime 2000001: must be 1..2000000 ms" },
-        { POLICY_ADAPTIVE, "initial", 600,
-          "--downtime-initial 600: above --downtime 500" },
-        { POLICY_ADAPTIVE, "initial", 0,
-          "--downtime-initial 0: must be at least 1 ms" },
-        { POLICY_ADAPTIVE, "steps", 0, "--downtime-steps 0: must be 1..1000" },
-        { POLICY_ADAPTIVE, "steps", 1001,
-          "--downtime-steps 1001: must be 1..1000" },
-        { POLICY_ADAPTIVE, "delay", -1,
-          "--downtime-delay -1: must be a non-negative number of seconds" },
-        { POLICY_ADAPTIVE, "completion", -5,
-          "--completion-timeout -5: must be 0 (off) or a positive number "
-          "of seconds" },
-        { POLICY_ADAPTIVE, "completion", 0, NULL },
-        { POLICY_ADAPTIVE, "progress", -1,
-          "--progress-timeout -1: must be 0 (off) or a positive number of "
-          "seconds" },
-        { POLICY_ADAPTIVE, "disks", 17, "17 disks: at most 16 are supported" },
+        {POLICY_NOVA, "downtime", 99,
+         "--downtime 99: --policy nova needs at least 100 ms"},
+        {POLICY_NOVA, "downtime", 100, NULL},
+        {POLICY_ADAPTIVE, "downtime", 99, NULL},
+        {POLICY_NOVA, "steps", 2,
+         "--downtime-steps 2: --policy nova needs at least 3"},
+        {POLICY_NOVA, "steps", 3, NULL},
+        {POLICY_VDSM, "steps", 1, NULL},
+        {POLICY_NOVA, "delay", 2.5,
+         "--downtime-delay 2.5: --policy nova needs at least 3"},
+        {POLICY_ADAPTIVE, "delay", 2.5, NULL},
+        {POLICY_ADAPTIVE, "downtime", 0, "--downtime 0: must be 1..2000000 ms"},
+        {POLICY_ADAPTIVE, "downtime", 2000001,
+         "--downtime 2000001: must be 1..2000000 ms"},
+        {POLICY_ADAPTIVE, "initial", 600,
+         "--downtime-initial 600: above --downtime 500"},
+        {POLICY_ADAPTIVE, "initial", 0,
+         "--downtime-initial 0: must be at least 1 ms"},
+        {POLICY_ADAPTIVE, "steps", 0, "--downtime-steps 0: must be 1..1000"},
+        {POLICY_ADAPTIVE, "steps", 1001,
+         "--downtime-steps 1001: must be 1..1000"},
+        {POLICY_ADAPTIVE, "delay", -1,
+         "--downtime-delay -1: must be a non-negative number of seconds"},
+        {POLICY_ADAPTIVE, "completion", -5,
+         "--completion-timeout -5: must be 0 (off) or a positive number "
+         "of seconds"},
+        {POLICY_ADAPTIVE, "completion", 0, NULL},
+        {POLICY_ADAPTIVE, "progress", -1,
+         "--progress-timeout -1: must be 0 (off) or a positive number of "
+         "seconds"},
+        {POLICY_ADAPTIVE, "disks", 17, "17 disks: at most 16 are supported"},
     };
     size_t i;
 
@@ -200,8 +199,7 @@ test_validate_table(void **unused)
         policy_config_init(&cfg);
         apply(&cfg, &rows[i]);
         if (rows[i].message == NULL) {
-            assert_int_equal(policy_config_validate(&cfg, err, sizeof(err)),
-                             0);
+            assert_int_equal(policy_config_validate(&cfg, err, sizeof(err)), 0);
             assert_string_equal(err, "");
         } else {
             assert_int_equal(policy_config_validate(&cfg, err, sizeof(err)),

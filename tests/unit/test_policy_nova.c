@@ -54,8 +54,8 @@ count_kind(const struct policy_output *out, enum policy_action_kind kind)
 static void
 test_docstring_example(void **unused)
 {
-    static const uint64_t want_ms[] = { 40,  76,  112, 148, 184, 220,
-                                        256, 292, 328, 364, 400 };
+    static const uint64_t want_ms[] = {40,  76,  112, 148, 184, 220,
+                                       256, 292, 328, 364, 400};
     struct policy_config cfg;
     unsigned i;
 
@@ -97,7 +97,7 @@ test_default_steps(void **unused)
 static void
 test_truncation(void **unused)
 {
-    static const uint64_t want_ms[] = { 166, 277, 388, 500 };
+    static const uint64_t want_ms[] = {166, 277, 388, 500};
     struct policy_config cfg;
     unsigned i;
 
@@ -127,9 +127,9 @@ test_data_gb_floors(void **unused)
     assert_true(policy_internal_nova_data_gb(&cfg, 3 * GIB + GIB / 2, 0) ==
                 3.5);
     cfg.n_disks = 3;
-    cfg.disk_bytes[0] = GIB;     /* floor: 2 */
+    cfg.disk_bytes[0] = GIB; /* floor: 2 */
     cfg.disk_bytes[1] = 10 * GIB;
-    cfg.disk_bytes[2] = 0;       /* a block device stats as 0: 2 */
+    cfg.disk_bytes[2] = 0; /* a block device stats as 0: 2 */
     assert_true(policy_internal_nova_data_gb(&cfg, GIB, 0) == 2 + 2 + 10 + 2);
     /* No per-disk list: what QEMU copies is one disk. */
     cfg.n_disks = 0;
@@ -274,8 +274,8 @@ test_force_complete_pause_once(void **unused)
         if (count_kind(&out, POLICY_ACTION_PAUSE) == 1) {
             pauses++;
             assert_true(t > 1600.0 && t <= 1600.5);
-            assert_non_null(strstr(out.actions[0].reason,
-                                   "force-complete by pausing"));
+            assert_non_null(
+                strstr(out.actions[0].reason, "force-complete by pausing"));
         }
     }
     assert_int_equal(pauses, 1);
@@ -392,19 +392,19 @@ test_progress_watermark(void **unused)
 {
     /* A new low at 100 s resets the clock: the timeout is 150 s later. */
     static const struct wm_row reset[] = {
-        { 0, 1000, false },  { 50, 900, false },  { 100, 800, false },
-        { 200, 850, false }, { 249, 799, false }, { 300, 800, false },
-        { 399, 900, false }, { 399.5, 900, true },
+        {0, 1000, false},  {50, 900, false},   {100, 800, false},
+        {200, 850, false}, {249, 799, false},  {300, 800, false},
+        {399, 900, false}, {399.5, 900, true},
     };
     /* Equal is not below: the watermark stays at 10 s. */
     static const struct wm_row equal[] = {
-        { 0, 1000, false }, { 10, 500, false }, { 100, 500, false },
-        { 160, 500, false }, { 160.5, 500, true },
+        {0, 1000, false},  {10, 500, false},   {100, 500, false},
+        {160, 500, false}, {160.5, 500, true},
     };
     /* A watermark of 0 (nothing counted yet) is always replaced. */
     static const struct wm_row zero[] = {
-        { 0, 0, false }, { 100, 900, false }, { 200, 950, false },
-        { 250, 950, false }, { 250.5, 950, true },
+        {0, 0, false},     {100, 900, false},  {200, 950, false},
+        {250, 950, false}, {250.5, 950, true},
     };
 
     (void)unused;

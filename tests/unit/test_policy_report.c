@@ -32,8 +32,7 @@ sample(double t, enum migration_status status, uint64_t remaining,
 }
 
 static void
-start(struct policy_config *cfg, struct policy_state *st,
-      enum policy_kind kind)
+start(struct policy_config *cfg, struct policy_state *st, enum policy_kind kind)
 {
     policy_config_init(cfg);
     cfg->kind = kind;
@@ -97,8 +96,8 @@ test_percent_monotonic(void **unused)
         uint64_t sync;
         double percent;
     } rows[] = {
-        { 1000, 1, 0 }, { 600, 1, 40 }, { 100, 1, 90 }, { 300, 2, 90 },
-        { 50, 2, 95 },  { 200, 3, 95 }, { 0, 3, 99 },   { 120, 4, 99 },
+        {1000, 1, 0}, {600, 1, 40}, {100, 1, 90}, {300, 2, 90},
+        {50, 2, 95},  {200, 3, 95}, {0, 3, 99},   {120, 4, 99},
     };
     struct policy_config cfg;
     struct policy_state st;
@@ -209,13 +208,13 @@ test_since_low_watermark(void **unused)
         uint64_t remaining_mb, sync;
         double since;
     } rows[] = {
-        { 0, 1000, 1, 0 },   /* start */
-        { 5, 500, 1, 0 },    /* first pass: every fall is a new low */
-        { 10, 200, 2, 0 },   /* first pass start to compare with */
-        { 12, 150, 2, 2 },   /* inside a pass: not comparable */
-        { 14, 210, 3, 4 },   /* pass 3 left more than pass 2 */
-        { 16, 190, 4, 0 },   /* pass 4 left less: new low */
-        { 20, 195, 5, 4 },
+        {0, 1000, 1, 0}, /* start */
+        {5, 500, 1, 0},  /* first pass: every fall is a new low */
+        {10, 200, 2, 0}, /* first pass start to compare with */
+        {12, 150, 2, 2}, /* inside a pass: not comparable */
+        {14, 210, 3, 4}, /* pass 3 left more than pass 2 */
+        {16, 190, 4, 0}, /* pass 4 left less: new low */
+        {20, 195, 5, 4},
     };
     struct policy_config cfg;
     struct policy_state st;

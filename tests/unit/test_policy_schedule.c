@@ -41,19 +41,22 @@ static void
 test_profiles(void **unused)
 {
     static const struct want minimal[] = {
-        { 1, DT, 150 }, { 2, DT, 200 }, { 3, DT, 300 },
-        { 4, DT, 400 }, { 6, DT, 500 }, { -1, AB, 0 },
+        {1, DT, 150}, {2, DT, 200}, {3, DT, 300},
+        {4, DT, 400}, {6, DT, 500}, {-1, AB, 0},
     };
     static const struct want suspend[] = {
-        { 1, DT, 150 }, { 2, DT, 200 }, { 3, DT, 300 },   { 4, DT, 400 },
-        { 6, DT, 500 }, { -1, DT, 5000 }, { -1, AB, 0 },
+        {1, DT, 150}, {2, DT, 200},   {3, DT, 300}, {4, DT, 400},
+        {6, DT, 500}, {-1, DT, 5000}, {-1, AB, 0},
     };
     static const struct want postcopy[] = {
-        { 1, DT, 150 }, { 2, DT, 200 }, { -1, PC, 0 }, { -1, AB, 0 },
+        {1, DT, 150},
+        {2, DT, 200},
+        {-1, PC, 0},
+        {-1, AB, 0},
     };
     static const struct want large[] = {
-        { 1, DT, 400 },  { 2, DT, 500 },   { 3, DT, 700 }, { 4, DT, 1000 },
-        { 6, DT, 1500 }, { -1, DT, 5000 }, { -1, AB, 0 },
+        {1, DT, 400},  {2, DT, 500},   {3, DT, 700}, {4, DT, 1000},
+        {6, DT, 1500}, {-1, DT, 5000}, {-1, AB, 0},
     };
     struct policy_schedule sc;
 
@@ -95,8 +98,8 @@ test_parse_file(void **unused)
         "last set-downtime 5000\n"
         "-1 abort";
     static const struct want suspend[] = {
-        { 1, DT, 150 }, { 2, DT, 200 }, { 3, DT, 300 },   { 4, DT, 400 },
-        { 6, DT, 500 }, { -1, DT, 5000 }, { -1, AB, 0 },
+        {1, DT, 150}, {2, DT, 200},   {3, DT, 300}, {4, DT, 400},
+        {6, DT, 500}, {-1, DT, 5000}, {-1, AB, 0},
     };
     struct policy_schedule sc, profile;
     char err[256] = "";
@@ -109,14 +112,11 @@ test_parse_file(void **unused)
     assert_string_equal(sc.name, "suspend.sched");
     assert_int_equal(sc.mode, POLICY_SCHEDULE_ENTRIES);
     assert_schedule(&sc, 100, suspend, 7);
-    assert_int_equal(policy_schedule_profile("suspend-workload", &profile),
-                     0);
-    assert_memory_equal(sc.entries, profile.entries,
-                        7 * sizeof(sc.entries[0]));
+    assert_int_equal(policy_schedule_profile("suspend-workload", &profile), 0);
+    assert_memory_equal(sc.entries, profile.entries, 7 * sizeof(sc.entries[0]));
 
-    assert_int_equal(policy_schedule_parse("0 postcopy\n", "p", &sc, err,
-                                           sizeof(err)),
-                     0);
+    assert_int_equal(
+        policy_schedule_parse("0 postcopy\n", "p", &sc, err, sizeof(err)), 0);
     assert_int_equal(sc.init_downtime_ms, 0);
     assert_int_equal(sc.entries[0].limit, 0);
     assert_int_equal(sc.entries[0].verb, PC);
@@ -137,48 +137,48 @@ static void
 test_parse_errors(void **unused)
 {
     static const struct err_row rows[] = {
-        { "init set-downtime 100\n1 set-downtime 150\nbogus abort\n",
-          "f.sched:3: 'bogus' is not 'init', 'last' or an iteration limit "
-          "0..1000000" },
-        { "1 set-downtime\n", "f.sched:1: set-downtime needs a value in ms" },
-        { "# c\n\n1 set-downtime 0\n",
-          "f.sched:3: downtime '0' is not a whole number of ms in "
-          "1..2000000" },
-        { "1 set-downtime 2000001",
-          "f.sched:1: downtime '2000001' is not a whole number of ms in "
-          "1..2000000" },
-        { "1 set-downtime 1.5",
-          "f.sched:1: downtime '1.5' is not a whole number of ms in "
-          "1..2000000" },
-        { "1 set-downtime 150 x",
-          "f.sched:1: unexpected 'x' after set-downtime 150" },
-        { "1 jump",
-          "f.sched:1: unknown action 'jump' (expected set-downtime MS, "
-          "postcopy or abort)" },
-        { "init set-downtime 100\ninit set-downtime 200",
-          "f.sched:2: init given twice (first on line 1)" },
-        { "init abort", "f.sched:1: init takes only set-downtime, not abort" },
-        { "4 set-downtime 150\n2 set-downtime 200",
-          "f.sched:2: limit 2 is below the previous limit 4 (entries fire "
-          "in order)" },
-        { "last abort\n3 set-downtime 100",
-          "f.sched:2: limit 3 after a 'last' entry (numbered entries come "
-          "first)" },
-        { "\n\nabort\n",
-          "f.sched:3: 'abort' has no action (expected WHEN ACTION [MS])" },
-        { "last abort now", "f.sched:1: unexpected 'now' after abort" },
-        { "1 a b c d", "f.sched:1: too many words (expected WHEN ACTION [MS])" },
-        { "-5 abort",
-          "f.sched:1: '-5' is not 'init', 'last' or an iteration limit "
-          "0..1000000" },
-        { "99999999999999999999 abort",
-          "f.sched:1: '99999999999999999999' is not 'init', 'last' or an "
-          "iteration limit 0..1000000" },
-        { "", "f.sched: no entries (expected lines such as 'init "
-              "set-downtime 100', '1 set-downtime 150', 'last abort')" },
-        { "# nothing\n   \n",
-          "f.sched: no entries (expected lines such as 'init set-downtime "
-          "100', '1 set-downtime 150', 'last abort')" },
+        {"init set-downtime 100\n1 set-downtime 150\nbogus abort\n",
+         "f.sched:3: 'bogus' is not 'init', 'last' or an iteration limit "
+         "0..1000000"},
+        {"1 set-downtime\n", "f.sched:1: set-downtime needs a value in ms"},
+        {"# c\n\n1 set-downtime 0\n",
+         "f.sched:3: downtime '0' is not a whole number of ms in "
+         "1..2000000"},
+        {"1 set-downtime 2000001",
+         "f.sched:1: downtime '2000001' is not a whole number of ms in "
+         "1..2000000"},
+        {"1 set-downtime 1.5",
+         "f.sched:1: downtime '1.5' is not a whole number of ms in "
+         "1..2000000"},
+        {"1 set-downtime 150 x",
+         "f.sched:1: unexpected 'x' after set-downtime 150"},
+        {"1 jump",
+         "f.sched:1: unknown action 'jump' (expected set-downtime MS, "
+         "postcopy or abort)"},
+        {"init set-downtime 100\ninit set-downtime 200",
+         "f.sched:2: init given twice (first on line 1)"},
+        {"init abort", "f.sched:1: init takes only set-downtime, not abort"},
+        {"4 set-downtime 150\n2 set-downtime 200",
+         "f.sched:2: limit 2 is below the previous limit 4 (entries fire "
+         "in order)"},
+        {"last abort\n3 set-downtime 100",
+         "f.sched:2: limit 3 after a 'last' entry (numbered entries come "
+         "first)"},
+        {"\n\nabort\n",
+         "f.sched:3: 'abort' has no action (expected WHEN ACTION [MS])"},
+        {"last abort now", "f.sched:1: unexpected 'now' after abort"},
+        {"1 a b c d", "f.sched:1: too many words (expected WHEN ACTION [MS])"},
+        {"-5 abort",
+         "f.sched:1: '-5' is not 'init', 'last' or an iteration limit "
+         "0..1000000"},
+        {"99999999999999999999 abort",
+         "f.sched:1: '99999999999999999999' is not 'init', 'last' or an "
+         "iteration limit 0..1000000"},
+        {"", "f.sched: no entries (expected lines such as 'init "
+             "set-downtime 100', '1 set-downtime 150', 'last abort')"},
+        {"# nothing\n   \n",
+         "f.sched: no entries (expected lines such as 'init set-downtime "
+         "100', '1 set-downtime 150', 'last abort')"},
     };
     size_t i;
 
@@ -210,22 +210,19 @@ test_parse_limits(void **unused)
         used += (size_t)snprintf(text + used, sizeof(text) - used,
                                  "%d set-downtime %d\n", i, 100 + i);
     }
-    assert_int_equal(policy_schedule_parse(text, "big", &sc, err,
-                                           sizeof(err)),
+    assert_int_equal(policy_schedule_parse(text, "big", &sc, err, sizeof(err)),
                      0);
     assert_int_equal(sc.n_entries, POLICY_MAX_SCHEDULE);
     assert_int_equal(sc.entries[31].downtime_ms, 131);
     snprintf(text + used, sizeof(text) - used, "last abort\n");
-    assert_int_equal(policy_schedule_parse(text, "big", &sc, err,
-                                           sizeof(err)),
+    assert_int_equal(policy_schedule_parse(text, "big", &sc, err, sizeof(err)),
                      -1);
     assert_string_equal(err, "big:33: more than 32 entries");
 
     memset(text, ' ', 300);
     memcpy(text + 290, "1 abort", 7);
     text[297] = '\0';
-    assert_int_equal(policy_schedule_parse(text, "long", &sc, err,
-                                           sizeof(err)),
+    assert_int_equal(policy_schedule_parse(text, "long", &sc, err, sizeof(err)),
                      -1);
     assert_string_equal(err, "long:1: line longer than 255 characters");
 
@@ -233,8 +230,7 @@ test_parse_limits(void **unused)
     assert_int_equal(policy_schedule_parse("1 jump", "f", &sc, err, 8), -1);
     assert_string_equal(err, "f:1: un");
     assert_int_equal(policy_schedule_parse("1 jump", "f", &sc, NULL, 0), -1);
-    assert_int_equal(policy_schedule_parse(NULL, NULL, &sc, err,
-                                           sizeof(err)),
+    assert_int_equal(policy_schedule_parse(NULL, NULL, &sc, err, sizeof(err)),
                      -1);
     assert_string_equal(err, "(schedule): no text");
 }

@@ -43,20 +43,17 @@ vdsm_config(struct policy_config *cfg, const char *profile)
 static void
 test_exponential(void **unused)
 {
-    static const uint64_t five[] = { 101, 104, 120, 189, 500 };
+    static const uint64_t five[] = {101, 104, 120, 189, 500};
     /* Python: [int(50 + (450 ** (1/9)) ** i) for i in range(10)], 499 */
-    static const uint64_t ten[] = { 51, 51, 53, 57, 65, 79, 108, 165, 278,
-                                    499 };
+    static const uint64_t ten[] = {51, 51, 53, 57, 65, 79, 108, 165, 278, 499};
     unsigned i;
 
     (void)unused;
     for (i = 0; i < 5; i++) {
-        assert_int_equal(policy_internal_vdsm_exponential(500, 5, i),
-                         five[i]);
+        assert_int_equal(policy_internal_vdsm_exponential(500, 5, i), five[i]);
     }
     for (i = 0; i < 10; i++) {
-        assert_int_equal(policy_internal_vdsm_exponential(500, 10, i),
-                         ten[i]);
+        assert_int_equal(policy_internal_vdsm_exponential(500, 10, i), ten[i]);
     }
     assert_int_equal(policy_internal_vdsm_exponential(500, 1, 0), 500);
 }
@@ -97,8 +94,7 @@ run_timeline(const struct policy_config *cfg, struct policy_state *st,
         }
         assert_int_equal(out.n_actions, 1);
         if (want[i] == 1) {
-            assert_int_equal(out.actions[0].kind,
-                             POLICY_ACTION_START_POSTCOPY);
+            assert_int_equal(out.actions[0].kind, POLICY_ACTION_START_POSTCOPY);
         } else if (want[i] == 2) {
             assert_int_equal(out.actions[0].kind, POLICY_ACTION_CANCEL);
         } else {
@@ -112,9 +108,8 @@ run_timeline(const struct policy_config *cfg, struct policy_state *st,
 static void
 test_minimal_downtime(void **unused)
 {
-    static const uint64_t sync[] = { 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
-    static const uint64_t want[] = { 0, 0, 0, 150, 200, 300, 400, 0, 500,
-                                     2, 0 };
+    static const uint64_t sync[] = {1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    static const uint64_t want[] = {0, 0, 0, 150, 200, 300, 400, 0, 500, 2, 0};
     struct policy_config cfg;
     struct policy_state st;
     struct policy_output out;
@@ -145,8 +140,8 @@ test_minimal_downtime(void **unused)
 static void
 test_one_per_decision(void **unused)
 {
-    static const uint64_t sync[] = { 3, 20, 20, 21, 22, 23, 24, 25 };
-    static const uint64_t want[] = { 0, 150, 0, 200, 300, 400, 500, 2 };
+    static const uint64_t sync[] = {3, 20, 20, 21, 22, 23, 24, 25};
+    static const uint64_t want[] = {0, 150, 0, 200, 300, 400, 500, 2};
     struct policy_config cfg;
     struct policy_state st;
 
@@ -160,8 +155,8 @@ test_one_per_decision(void **unused)
 static void
 test_postcopy_profile(void **unused)
 {
-    static const uint64_t sync[] = { 1, 2, 3, 4, 5 };
-    static const uint64_t want[] = { 0, 0, 150, 200, 1 };
+    static const uint64_t sync[] = {1, 2, 3, 4, 5};
+    static const uint64_t want[] = {0, 0, 150, 200, 1};
     struct policy_config cfg;
     struct policy_state st;
     struct policy_output out;
@@ -188,8 +183,8 @@ test_postcopy_profile(void **unused)
 static void
 test_postcopy_failed_aborts(void **unused)
 {
-    static const uint64_t sync[] = { 1, 2, 3, 4, 5, 5, 6 };
-    static const uint64_t want[] = { 0, 0, 150, 200, 1, 0, 2 };
+    static const uint64_t sync[] = {1, 2, 3, 4, 5, 5, 6};
+    static const uint64_t want[] = {0, 0, 150, 200, 1, 0, 2};
     struct policy_config cfg;
     struct policy_state st;
 
@@ -204,9 +199,8 @@ test_postcopy_failed_aborts(void **unused)
 static void
 test_very_large(void **unused)
 {
-    static const uint64_t sync[] = { 1, 3, 4, 5, 6, 7, 8, 9, 10 };
-    static const uint64_t want[] = { 0, 400, 500, 700, 1000, 0, 1500, 5000,
-                                     2 };
+    static const uint64_t sync[] = {1, 3, 4, 5, 6, 7, 8, 9, 10};
+    static const uint64_t want[] = {0, 400, 500, 700, 1000, 0, 1500, 5000, 2};
     struct policy_config cfg;
     struct policy_state st;
     struct policy_output out;
@@ -223,8 +217,8 @@ test_very_large(void **unused)
 static void
 test_legacy_schedule(void **unused)
 {
-    static const uint64_t sync[] = { 1, 2, 3, 4, 5, 6 };
-    static const uint64_t want[] = { 0, 0, 104, 120, 189, 500 };
+    static const uint64_t sync[] = {1, 2, 3, 4, 5, 6};
+    static const uint64_t want[] = {0, 0, 104, 120, 189, 500};
     struct policy_config cfg;
     struct policy_state st;
     struct policy_output out;
