@@ -36,7 +36,7 @@ fq_model_config_init(struct fq_model_config *cfg)
     cfg->zero_scan_rate = 20e9;
     cfg->setup_ms = 2;
     cfg->switchover_ms = 5;
-    cfg->cancel_ms = 50;
+    cfg->cancel_ms = 2;
     cfg->disk_bytes = 0;
     cfg->disk_dirty_rate = 0;
     cfg->disk_working_set_bytes = 64ull << 20;
@@ -253,8 +253,14 @@ fq_model_cancel(struct fq_model *m)
         return;
     }
     fq_model_push_status(m, FQ_STATUS_CANCELLING);
+    /* an iterating thread notices at the end of its rate-limit window */
+    m->phase_end = m->now;
+    if (m->phase == FQ_PHASE_ITERATE && !m->stalled &&
+        m->win_start + FQ_WINDOW_S > m->now) {
+        m->phase_end = m->win_start + FQ_WINDOW_S;
+    }
+    m->phase_end += m->cfg.cancel_ms / 1000;
     m->phase = FQ_PHASE_CANCELLING;
-    m->phase_end = m->now + m->cfg.cancel_ms / 1000;
 }
 
 int
