@@ -18,21 +18,26 @@ policy_internal_timeout_action(const struct policy_config *cfg,
         }
         return;
     }
-    if (cfg->postcopy_permitted) {
-        if (!st->postcopy_requested &&
-            policy_internal_emit(out, s, POLICY_ACTION_START_POSTCOPY, 0,
+    if (cfg->postcopy_permitted && !st->postcopy_requested) {
+        if (policy_internal_emit(out, s, POLICY_ACTION_START_POSTCOPY, 0,
                                  "%s: force-complete by post-copy",
                                  why) != NULL) {
             st->postcopy_requested = true;
         }
         return;
     }
-    /* Nova re-enqueues the pause every poll; one stop is enough. */
+    /*
+     * Callers skip this while a requested post-copy may still start.
+     * Nova re-enqueues the pause every poll; one stop is enough.
+     */
     if (!st->paused &&
         policy_internal_emit(out, s, POLICY_ACTION_PAUSE, 0,
                              "%s: force-complete by pausing the guest "
-                             "(post-copy not permitted)",
-                             why) != NULL) {
+                             "(%s)",
+                             why,
+                             cfg->postcopy_permitted
+                                 ? "post-copy did not start"
+                                 : "post-copy not permitted") != NULL) {
         st->paused = true;
     }
 }

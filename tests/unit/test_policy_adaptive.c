@@ -35,7 +35,8 @@ struct sim {
     /* the guest and the link */
     double ram, ws, write, bw, disk;
     double link_down_from, link_down_to; /* bw is 0 in [from, to) */
-    bool ws_last; /* the working set sits at the top of RAM */
+    bool ws_last;         /* the working set sits at the top of RAM */
+    bool postcopy_broken; /* migrate-start-postcopy does nothing */
     /* QEMU */
     double t;
     enum migration_status status;
@@ -221,7 +222,9 @@ sim_apply(struct sim *m, const struct policy_action *a)
         m->throttle_released = true;
         break;
     case POLICY_ACTION_START_POSTCOPY:
-        m->status = MIGRATION_STATUS_POSTCOPY_ACTIVE;
+        if (!m->postcopy_broken) {
+            m->status = MIGRATION_STATUS_POSTCOPY_ACTIVE;
+        }
         break;
     case POLICY_ACTION_PAUSE:
         m->paused = true;
@@ -462,6 +465,41 @@ test_hopeless_postcopy_never_aborted(void **unused)
     assert_int_equal(log_count(&m, POLICY_ACTION_PAUSE), 0);
     assert_int_equal(m.status, MIGRATION_STATUS_COMPLETED);
     assert_true(m.t > 615);
+}
+
+/*
+ * Post-copy requested but still pre-copy two passes later: it failed;
+ * then the rest of the ladder: pause (force-complete) or abort.
+ */
+static void
+test_postcopy_failed_falls_back(void **unused)
+{
+    struct policy_config cfg;
+    struct policy_state st;
+    uint64_t sync_pc = 0, sync_end = 0;
+    struct sim m;
+
+    (void)unused;
+    adaptive_config(&cfg);
+    cfg.postcopy_permitted = true;
+    sim_init(&m, GIB, 240 * MB, 310 * MB, 100 * MB);
+    m.postcopy_broken = true;
+    sim_run(&m, &cfg, &st, 3600);
+    assert_non_null(log_first(&m, POLICY_ACTION_START_POSTCOPY, &sync_pc));
+    assert_non_null(log_first(&m, POLICY_ACTION_CANCEL, &sync_end));
+    assert_int_equal(sync_end, sync_pc + 2);
+    assert_int_equal(log_count(&m, POLICY_ACTION_START_POSTCOPY), 1);
+    assert_int_equal(m.status, MIGRATION_STATUS_CANCELLED);
+
+    cfg.timeout_action = POLICY_TIMEOUT_FORCE_COMPLETE;
+    sim_init(&m, GIB, 240 * MB, 310 * MB, 100 * MB);
+    m.postcopy_broken = true;
+    sim_run(&m, &cfg, &st, 3600);
+    assert_non_null(log_first(&m, POLICY_ACTION_PAUSE, &sync_end));
+    assert_int_equal(sync_end, sync_pc + 2);
+    assert_int_equal(log_count(&m, POLICY_ACTION_CANCEL), 0);
+    assert_int_equal(m.status, MIGRATION_STATUS_COMPLETED);
+    assert_true(st.paused && st.postcopy_requested);
 }
 
 /* Auto-converge permitted: released first; the throttle makes it fit. */
@@ -857,6 +895,7 @@ main(void)
         cmocka_unit_test(test_stalled_fits),
         cmocka_unit_test(test_hopeless_aborted),
         cmocka_unit_test(test_hopeless_postcopy_never_aborted),
+        cmocka_unit_test(test_postcopy_failed_falls_back),
         cmocka_unit_test(test_hopeless_auto_converge),
         cmocka_unit_test(test_hopeless_force_complete_pauses_once),
         cmocka_unit_test(test_disk_bulk_not_a_stall),
