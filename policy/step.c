@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* policy: the entry points, state set-up, initial actions, one step. */
+#include <stdio.h>
 #include <string.h>
 
 #include "policy/internal.h"
@@ -17,8 +18,8 @@ int
 policy_initial_actions(const struct policy_config *cfg, struct policy_state *st,
                        struct policy_output *out)
 {
+    char why[POLICY_REASON_MAX] = "";
     uint64_t ms = 0;
-    const char *why = "";
 
     memset(out, 0, sizeof(*out));
     out->report.eta_s = -1;
@@ -34,29 +35,25 @@ policy_initial_actions(const struct policy_config *cfg, struct policy_state *st,
     switch (cfg->kind) {
     case POLICY_ADAPTIVE:
         ms = cfg->downtime_initial_ms;
-        why = "adaptive starts at --downtime-initial";
+        snprintf(why, sizeof(why), "--downtime-initial");
         break;
     case POLICY_VDSM:
         ms = policy_internal_vdsm_init_downtime(cfg, &st->vdsm);
-        why = "vdsm schedule's init action";
+        snprintf(why, sizeof(why), "init action of schedule %s",
+                 st->vdsm.schedule.name);
         break;
     case POLICY_PROXMOX:
         ms = POLICY_PROXMOX_INITIAL_MS;
-        why = "proxmox's migrate_downtime default 0.1 s";
+        snprintf(why, sizeof(why), "proxmox's migrate_downtime 0.1 s");
         break;
-    case POLICY_NOVA:
+    case POLICY_NOVA: /* step 0 comes at the first poll */
     case POLICY_PRAY:
         break;
     }
-    if (ms > 0) {
-        if (policy_internal_emit(out, NULL, POLICY_ACTION_SET_DOWNTIME, ms,
-                                 "%s (%s): downtime %llu ms", why,
-                                 cfg->kind == POLICY_VDSM
-                                     ? st->vdsm.schedule.name
-                                     : policy_kind_name(cfg->kind),
-                                 (unsigned long long)ms) != NULL) {
-            st->downtime_ms = ms;
-        }
+    if (ms > 0 && policy_internal_emit(out, NULL, POLICY_ACTION_SET_DOWNTIME,
+                                       ms, "%s: downtime %llu ms", why,
+                                       (unsigned long long)ms) != NULL) {
+        st->downtime_ms = ms;
     }
     return (int)out->n_actions;
 }

@@ -876,6 +876,8 @@ test_initial_actions(void **unused)
     assert_int_equal(out.actions[0].value, 0);
     assert_int_equal(out.actions[1].kind, POLICY_ACTION_SET_DOWNTIME);
     assert_int_equal(out.actions[1].value, 300);
+    assert_string_equal(out.actions[1].reason,
+                        "--downtime-initial: downtime 300 ms");
     assert_int_equal(st.downtime_ms, 300);
     cfg.bandwidth = 50 << 20;
     cfg.downtime_initial_ms = 150;

@@ -122,6 +122,9 @@ test_minimal_downtime(void **unused)
     assert_int_equal(policy_initial_actions(&cfg, &st, &out), 2);
     assert_int_equal(out.actions[1].kind, POLICY_ACTION_SET_DOWNTIME);
     assert_int_equal(out.actions[1].value, 100);
+    assert_string_equal(out.actions[1].reason,
+                        "init action of schedule minimal-downtime: "
+                        "downtime 100 ms");
     run_timeline(&cfg, &st, sync, want, 11);
     assert_true(st.cancelled);
 
