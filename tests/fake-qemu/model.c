@@ -413,7 +413,11 @@ fill_disk(const struct fq_model *m, struct fq_migration_info *info)
         return;
     }
     info->has_disk = true;
-    info->disk.transferred = whole(m->disk_bulk_done);
+    /* blk_mig_bytes_transferred() counts whole chunks, never the last */
+    info->disk.transferred =
+        (uint64_t)fmin(floor(m->disk_bulk_done / FQ_BLOCK_BYTES) *
+                           FQ_BLOCK_BYTES,
+                       fmax(0, m->disk_total - FQ_BLOCK_BYTES));
     info->disk.total = whole(m->disk_total);
     info->disk.remaining = info->disk.total - info->disk.transferred;
 }
