@@ -184,12 +184,18 @@ fq_monitor_request(struct fq_vm *vm, struct fq_session *s, const json_t *req)
 json_t *
 fq_monitor_event(const struct fq_event *ev, double wall)
 {
-    double sec = floor(wall);
-    json_t *msg = json_pack("{s:{s:I, s:I}, s:s}", "timestamp", "seconds",
-                            (json_int_t)sec, "microseconds",
-                            (json_int_t)((wall - sec) * 1e6), "event",
-                            fq_event_name(ev));
-    json_t *data = fq_event_data_json(ev);
+    json_int_t sec = (json_int_t)floor(wall);
+    json_int_t usec = (json_int_t)llround((wall - (double)sec) * 1e6);
+    json_t *msg;
+    json_t *data;
+
+    if (usec >= 1000000) {
+        sec++;
+        usec -= 1000000;
+    }
+    msg = json_pack("{s:{s:I, s:I}, s:s}", "timestamp", "seconds", sec,
+                    "microseconds", usec, "event", fq_event_name(ev));
+    data = fq_event_data_json(ev);
 
     if (msg != NULL && data != NULL) {
         json_object_set_new(msg, "data", data);
