@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Calibration: the fake must agree with real QEMU 7.2 on what converges. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "tests/fake-qemu/model.h"
+
+/*
+ * Each row is one run of qemu-system-x86_64 7.2.22 (Debian 12) with the
+ * test guest (tests/guest/dirty.S, -m 512) migrating to a second QEMU on
+ * 127.0.0.1, recorded in docs/fake-qemu.md, next to the fake's numbers.
+ * The guest rewrites its working set ws_mib at `rate` distinct pages/s,
+ * measured during migration (KVM: 24 walks/s of 64 MiB = 393k pages/s;
+ * TCG: 536 walks/s = 8.8M pages/s).  QEMU was watched for `window`
+ * seconds.  What must never drift: whether the migration converged in
+ * that window.  The other columns must stay within the stated slack.
+ */
+#define KVM_RATE 393000.0
+#define TCG_RATE 8800000.0
+#define MIB 1048576ull
+
+struct calib {
+    const char *name;
+    unsigned ws_mib;
+    double rate;
+    uint64_t bw;             /* max-bandwidth, bytes/s */
+    uint64_t dl;             /* downtime-limit, ms */
+    bool auto_converge;
+    uint64_t disk_mib;       /* blk: true with a disk this big */
+    uint64_t postcopy_pass;  /* migrate-start-postcopy at this sync */
+    double window;           /* seconds QEMU was watched */
+    /* what QEMU reported */
+    bool converged;
+    int64_t total_ms;        /* converged: total-time */
+    int64_t downtime_ms;     /* converged: downtime */
+    uint64_t syncs;          /* dirty-sync-count at the end of the window */
+    int64_t expected_ms;     /* not converged: steady expected-downtime */
+};
+
+static const struct calib runs[] = {
+    /* name            ws  rate      bw            dl  ac  disk pc  win */
+    { "64M dl300 kvm", 64, KVM_RATE, 100 * MIB, 300, false, 0, 0, 20,
+      false, 0, 0, 50, 639 },
+    { "64M dl2000 kvm", 64, KVM_RATE, 100 * MIB, 2000, false, 0, 0, 40,
+      true, 687, 41, 3, 0 },
+    { "idle kvm", 0, KVM_RATE, 100 * MIB, 300, false, 0, 0, 30,
+      true, 34, 5, 2, 0 },
+    { "hopeless kvm", 400, KVM_RATE, 20 * MIB, 300, false, 0, 0, 90,
+      false, 0, 0, 5, 19960 },
+    { "64M dl300 ac kvm", 64, KVM_RATE, 100 * MIB, 300, true, 0, 0, 60,
+      true, 22449, 11, 58, 0 },
+    { "64M blk kvm", 64, KVM_RATE, 100 * MIB, 2000, false, 256, 0, 30,
+      true, 3284, 52, 3, 0 },
+    { "64M postcopy kvm", 64, KVM_RATE, 100 * MIB, 300, false, 0, 3, 30,
+      true, 1202, 3, 4, 0 },
+    { "64M dl300 tcg", 64, TCG_RATE, 100 * MIB, 300, false, 0, 0, 20,
+      false, 0, 0, 50, 639 },
+    { "64M dl2000 tcg", 64, TCG_RATE, 100 * MIB, 2000, false, 0, 0, 40,
+      true, 686, 39, 3, 0 },
+    { "idle tcg", 0, TCG_RATE, 100 * MIB, 300, false, 0, 0, 30,
+      true, 25, 2, 2, 0 },
+    { "hopeless tcg", 400, TCG_RATE, 20 * MIB, 300, false, 0, 0, 90,
+      false, 0, 0, 5, 19960 },
+    { "64M dl300 ac tcg", 64, TCG_RATE, 100 * MIB, 300, true, 0, 0, 80,
+      false, 0, 0, 113, 639 },
+};
+
+struct outcome {
+    bool converged;
+    int64_t total_ms;
+    int64_t downtime_ms;
+    uint64_t syncs;
+    int64_t expected_ms;
+};
+
+static struct outcome
+simulate(const struct calib *c)
+{
+    struct fq_model_config cfg;
+    struct fq_migrate_args a = { .blk = c->disk_mib > 0 };
+    struct fq_caps caps = { .events = true };
+    struct fq_migration_info info;
+    struct fq_error err;
+    struct fq_params p;
+    struct fq_model *m;
+    struct fq_event ev;
+    struct outcome o = { 0 };
+
+    /* the test guest and this host, as docs/fake-qemu.md derives them */
+    fq_model_config_init(&cfg);
+    cfg.ram_bytes = 512 * MIB;
+    cfg.working_set_bytes = c->ws_mib * MIB;
+    cfg.dirty_rate = c->rate;
+    cfg.zero_share = 1.0 - (double)c->ws_mib / 512 - 0.0001;
+    cfg.link_bandwidth = 2.5e9;
+    cfg.disk_bytes = c->disk_mib * MIB;
+    m = fq_model_new(&cfg, &err);
+    assert_non_null(m);
+    p = *fq_model_params(m);
+    p.max_bandwidth = c->bw;
+    p.downtime_limit = c->dl;
+    fq_model_set_params(m, &p);
+    caps.auto_converge = c->auto_converge;
+    caps.postcopy_ram = c->postcopy_pass > 0;
+    assert_int_equal(fq_model_set_caps(m, &caps, &err), 0);
+    assert_int_equal(fq_model_migrate(m, &a, &err), 0);
+    while (fq_model_now(m) < c->window) {
+        fq_model_advance(m, 0.01);
+        while (fq_model_next_event(m, &ev)) {
+            if (ev.type == FQ_EVENT_MIGRATION_PASS &&
+                ev.pass == c->postcopy_pass) {
+                assert_int_equal(fq_model_start_postcopy(m, &err), 0);
+            }
+        }
+        if (fq_model_status(m) == FQ_STATUS_COMPLETED) {
+            break;
+        }
+    }
+    fq_model_query(m, &info);
+    o.converged = info.status == FQ_STATUS_COMPLETED;
+    o.total_ms = info.total_time;
+    o.downtime_ms = info.downtime;
+    o.syncs = info.ram.dirty_sync_count;
+    o.expected_ms = info.expected_downtime;
+    fq_model_free(m);
+    return o;
+}
+
+static bool
+near(int64_t fake, int64_t real, double share, int64_t slack)
+{
+    double allowed = fmax(fabs((double)real) * share, (double)slack);
+
+    return fabs((double)(fake - real)) <= allowed;
+}
+
+/* The check `make check` must never lose: converges or not, as QEMU. */
+static void
+test_converges_as_qemu(void **unused)
+{
+    size_t i;
+    int bad = 0;
+
+    (void)unused;
+    for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+        struct outcome o = simulate(&runs[i]);
+
+        if (o.converged != runs[i].converged) {
+            print_error("%s: QEMU %s in %.0f s, the fake %s\n", runs[i].name,
+                        runs[i].converged ? "converged" : "did not converge",
+                        runs[i].window,
+                        o.converged ? "converged" : "did not");
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+/* How close: the slack docs/fake-qemu.md states. */
+static void
+test_numbers_close_to_qemu(void **unused)
+{
+    size_t i;
+    int bad = 0;
+
+    (void)unused;
+    print_message("%-18s %12s %12s %10s %14s\n", "scenario", "total ms",
+                  "downtime ms", "syncs", "expected ms");
+    for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+        const struct calib *r = &runs[i];
+        struct outcome o = simulate(r);
+        bool ok;
+
+        print_message("%-18s %5lld/%-6lld %5lld/%-6lld %4llu/%-5llu "
+                      "%6lld/%-6lld\n",
+                      r->name, (long long)o.total_ms, (long long)r->total_ms,
+                      (long long)o.downtime_ms, (long long)r->downtime_ms,
+                      (unsigned long long)o.syncs,
+                      (unsigned long long)r->syncs, (long long)o.expected_ms,
+                      (long long)r->expected_ms);
+        if (r->converged) {
+            ok = near(o.total_ms, r->total_ms, 0.10, 15) &&
+                 near(o.downtime_ms, r->downtime_ms, 0, 25) &&
+                 near((int64_t)o.syncs, (int64_t)r->syncs, 0.10, 1);
+        } else {
+            /* QEMU's TCG throttling also slowed its sender: syncs 113 */
+            ok = near(o.expected_ms, r->expected_ms, 0.05, 10) &&
+                 (r->auto_converge ||
+                  near((int64_t)o.syncs, (int64_t)r->syncs, 0.05, 1));
+        }
+        if (!ok) {
+            print_error("%s: outside the documented slack\n", r->name);
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_converges_as_qemu),
+        cmocka_unit_test(test_numbers_close_to_qemu),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
