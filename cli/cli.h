@@ -32,7 +32,31 @@ enum disk_mode {
     DISK_MIRROR,
 };
 
+/* The subcommands, as bits: an option lists the commands it belongs to. */
+enum qm_command {
+    CMD_MIGRATE = 1 << 0,
+    CMD_WATCH = 1 << 1,
+    CMD_CANCEL = 1 << 2,
+    CMD_EVACUATE = 1 << 3,
+    CMD_REPLAY = 1 << 4,
+    CMD_PLOT = 1 << 5,
+};
+
+struct option_spec {
+    const char *name;  /* the long option, and the config file's key */
+    char short_name;   /* 0 when none */
+    bool has_arg;
+    unsigned commands; /* enum qm_command bits */
+    const char *arg;   /* the value's name in usage */
+    const char *help;
+};
+
+/* Every option, ended by a NULL name. */
+extern const struct option_spec option_specs[];
+const struct option_spec *option_find(const char *name);
+
 struct qm_options {
+    enum qm_command command;
     char source[QM_PATH_MAX]; /* --source QMP */
     char dest[QM_PATH_MAX];   /* --dest QMP, "" when absent */
     char uri[QM_PATH_MAX];    /* --to URI */
@@ -46,6 +70,12 @@ struct qm_options {
     double greeting_timeout_s; /* --greeting-timeout (3) */
     double command_timeout_s;  /* --command-timeout (30) */
     double cancel_timeout_s;   /* --cancel-timeout (60) */
+    char metrics[QM_PATH_MAX]; /* --metrics FILE */
+    char plan[QM_PATH_MAX];    /* --plan FILE (evacuate) */
+    unsigned max_parallel;     /* --max-parallel N (evacuate, 4) */
+    bool resume;               /* --resume (cancel) */
+    char output[QM_PATH_MAX];  /* -o FILE (plot) */
+    char input[QM_PATH_MAX];   /* the TRACE argument (replay, plot) */
 };
 
 void options_init(struct qm_options *o);
@@ -56,9 +86,27 @@ void options_init(struct qm_options *o);
  */
 int options_set(struct qm_options *o, const char *key, const char *value,
                 char *err, size_t errlen);
-/* Cross-checks once all are set.  Returns 0 or -1 with a message. */
-int options_validate(struct qm_options *o, bool need_target, char *err,
-                     size_t errlen);
+/*
+ * Cross-checks once all are set, for o->command: what is required, what
+ * fits together.  Returns 0 or -1 with a message.
+ */
+int options_validate(struct qm_options *o, char *err, size_t errlen);
+
+/* settings.c */
+/* The effective policy settings, keyed by option name (a new object). */
+json_t *options_settings_json(const struct qm_options *o);
+/* Applies such an object (from a trace) through options_set(). */
+int options_apply_settings(struct qm_options *o, json_t *settings, char *err,
+                           size_t errlen);
+
+/* config.c */
+/*
+ * Applies a config file's text: top-level "key = value" lines with the
+ * long options' names.  Keys of other commands are skipped; an unknown
+ * key or a bad value is an error naming the file, line and key.
+ */
+int config_apply(struct qm_options *o, const char *text, const char *filename,
+                 char *err, size_t errlen);
 
 /* sample.c */
 /*
@@ -82,11 +130,15 @@ int sample_from_json(json_t *obj, struct policy_sample *s, char *err,
                      size_t errlen);
 
 /* output.c */
+struct metrics;
+
 struct qm_output {
+    struct metrics *metrics; /* --metrics FILE, or NULL */
     FILE *json;     /* JSON lines, or NULL */
     FILE *human;    /* text for people, or NULL when quiet */
     bool human_tty; /* human is a terminal: the progress line updates */
     bool line_open; /* an updating line is on the terminal */
+    bool summary;   /* many jobs: progress lines only with -v */
     int verbose;
 };
 
@@ -104,6 +156,9 @@ void output_progress(struct qm_output *out, const char *vm, double t,
                      const struct policy_sample *s,
                      const struct policy_report *r);
 void output_action(struct qm_output *out, const char *vm, double t,
+                   const struct policy_action *a);
+/* What the policy would do, shown by watch, which never acts. */
+void output_advice(struct qm_output *out, const char *vm, double t,
                    const struct policy_action *a);
 /* Ends an updating line, if one is open. */
 void output_line_end(struct qm_output *out);
@@ -132,5 +187,41 @@ void job_start(struct job *job);
  */
 void job_cancel(struct job *job, const char *why);
 void job_free(struct job *job);
+
+/* metrics.c */
+/*
+ * The current figures of every job, written in Prometheus' text format to
+ * a file, atomically (write, then rename), at most once a second and at
+ * the end.  NULL with err when out of memory.
+ */
+struct metrics *metrics_new(struct ev_loop *loop, const char *path,
+                            char *err, size_t errlen);
+void metrics_sample(struct metrics *m, const char *vm,
+                    const struct policy_sample *s,
+                    const struct policy_report *r);
+void metrics_result(struct metrics *m, const char *vm,
+                    const struct job_result *res);
+/* Writes now: 0, or -1 (said on stderr, once). */
+int metrics_flush(struct metrics *m);
+void metrics_free(struct metrics *m);
+
+/* run.c */
+int cmd_migrate(struct qm_options *o);
+int cmd_watch(struct qm_options *o);
+int cmd_cancel(struct qm_options *o);
+
+/* evacuate.c */
+int cmd_evacuate(struct qm_options *o);
+
+/* replay.c */
+int cmd_replay(struct qm_options *o);
+/* A trace file's lines, as a JSON array of objects; NULL with err. */
+json_t *trace_load(const char *path, char *err, size_t errlen);
+/* The settings recorded in a trace's start line, applied to o. */
+int replay_load_settings(struct qm_options *o, const char *path, char *err,
+                         size_t errlen);
+
+/* plot.c */
+int cmd_plot(struct qm_options *o);
 
 #endif /* QMIGRATE_CLI_H */

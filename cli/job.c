@@ -67,6 +67,7 @@ job_finish(struct job *job, enum qm_exit code, const char *result,
         json_integer((json_int_t)llround(res->total_time_s * 1000.0)));
     json_object_set_new(obj, "transferred",
                         json_integer((json_int_t)res->transferred));
+    metrics_result(job->out->metrics, job_vm(job), res);
     trace_write(job, "end", json_incref(obj));
     output_json(job->out, job_vm(job), "end", res->total_time_s, obj);
     output_line_end(job->out);
@@ -456,6 +457,91 @@ job_preflight(struct job *job)
     job_send(job, job->src, "query-status", NULL, src_status_reply);
 }
 
+/* --- watch and cancel: attach to a migration started elsewhere ------------ */
+
+static void
+attach_params_reply(struct qmp_client *c, json_t *ret,
+                    const struct qmp_error *err, void *opaque)
+{
+    struct job *job = opaque;
+    json_t *v;
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        job_setup_failed(job, err);
+        return;
+    }
+    v = json_object_get(ret, "downtime-limit");
+    job->downtime_limit_ms = json_is_integer(v) ? (uint64_t)json_integer_value(v)
+                                                : 300;
+    v = json_object_get(ret, "max-bandwidth");
+    job->bandwidth = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+    job->migrate_sent = true;
+    job->migrate_time = job_now(job);
+    job->phase = PHASE_MONITOR;
+    output_note(job->out, 0, "%s%s%s the migration on %s",
+                job_vm(job) ? job_vm(job) : "", job_vm(job) ? ": " : "",
+                job->opts.command == CMD_WATCH ? "watching" : "cancelling",
+                job->opts.source);
+    if (job->opts.command == CMD_CANCEL) {
+        job_begin_cancel(job, QM_EXIT_ABORTED,
+                         "cancelled with 'qmigrate cancel'");
+        return;
+    }
+    ev_timer_again(job->loop, &job->poll_timer);
+    job_poll(job);
+}
+
+static void
+attach_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+             void *opaque)
+{
+    struct job *job = opaque;
+    struct policy_sample s;
+    char why[256];
+
+    (void)c;
+    if (!job_reply_begin(job)) {
+        return;
+    }
+    if (err != NULL) {
+        job_setup_failed(job, err);
+        return;
+    }
+    if (sample_from_query_migrate(ret, &s, why, sizeof(why)) < 0) {
+        job_finish(job, QM_EXIT_MONITOR, "error", "monitor %s: %s",
+                   job->opts.source, why);
+        return;
+    }
+    if (s.status == MIGRATION_STATUS_NONE ||
+        migration_status_is_final(s.status)) {
+        job_finish(job, QM_EXIT_COMPLETED, "none",
+                   "no migration in progress on %s (%s%s)%s",
+                   job->opts.source,
+                   s.status == MIGRATION_STATUS_NONE ? "none since QEMU "
+                                                       "started"
+                                                     : "the last one: ",
+                   s.status == MIGRATION_STATUS_NONE
+                       ? ""
+                       : migration_status_name(s.status),
+                   job->opts.command == CMD_CANCEL ? "; nothing to cancel"
+                                                   : "");
+        return;
+    }
+    job_send(job, job->src, "query-migrate-parameters", NULL,
+             attach_params_reply);
+}
+
+static void
+job_attach(struct job *job)
+{
+    job->phase = PHASE_PREFLIGHT;
+    job_send(job, job->src, "query-migrate", NULL, attach_reply);
+}
+
 /* --- monitoring ---------------------------------------------------------- */
 
 static void
@@ -571,9 +657,14 @@ poll_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
                    "QEMU accepted 'migrate' but reports no migration");
         return;
     }
-    if (job->phase == PHASE_MONITOR) {
+    if (job->phase == PHASE_MONITOR && job->opts.command == CMD_MIGRATE) {
         for (i = 0; i < out.n_actions && job->phase == PHASE_MONITOR; i++) {
             job_apply(job, &out.actions[i]);
+        }
+    } else if (job->opts.command == CMD_WATCH) {
+        for (i = 0; i < out.n_actions; i++) {
+            output_advice(job->out, job_vm(job), s.t, &out.actions[i]);
+            trace_action(job, &out.actions[i]);
         }
     }
     if (job->poll_again && job->phase != PHASE_DONE) {
@@ -700,7 +791,11 @@ client_ready(struct qmp_client *c, void *opaque)
                        job->cancel_reason);
             return;
         }
-        job_preflight(job);
+        if (job->opts.command == CMD_MIGRATE) {
+            job_preflight(job);
+        } else {
+            job_attach(job);
+        }
     }
 }
 

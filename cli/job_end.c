@@ -237,6 +237,7 @@ dst_status_end_reply(struct qmp_client *c, json_t *ret,
         end_finish(job);
     } else if ((strcmp(status, "paused") == 0 ||
                 strcmp(status, "prelaunch") == 0) &&
+               job->opts.command == CMD_MIGRATE &&
                (job->source_was_running || job->paused_by_us)) {
         /* Started with -S: it waits for us, and the guest was running. */
         job_send(job, job->dst, "cont", NULL, dst_cont_reply);
@@ -361,6 +362,41 @@ dst_status_failed_reply(struct qmp_client *c, json_t *ret,
     src_resume(job);
 }
 
+/* May qmigrate resume the guest on the source after this ending? */
+static bool
+may_resume(const struct job *job)
+{
+    switch (job->opts.command) {
+    case CMD_MIGRATE:
+        return job->paused_by_us || job->source_was_running;
+    case CMD_CANCEL:
+        return job->opts.resume;
+    default:
+        return false; /* watch never acts */
+    }
+}
+
+static void
+report_paused(struct job *job, const char *status)
+{
+    if (job->opts.command == CMD_MIGRATE) {
+        append_reason(job,
+                      "; the guest stays %s on the source, as it was "
+                      "before",
+                      status);
+    } else {
+        append_reason(job,
+                      "; WARNING: the guest is %s on the source and not "
+                      "running anywhere qmigrate can see: resume it with "
+                      "'cont'%s once you know the destination does not run "
+                      "it",
+                      status,
+                      job->opts.command == CMD_CANCEL
+                          ? " (or qmigrate cancel --resume)"
+                          : "");
+    }
+}
+
 static void
 src_status_failed_reply(struct qmp_client *c, json_t *ret,
                         const struct qmp_error *err, void *opaque)
@@ -384,31 +420,28 @@ src_status_failed_reply(struct qmp_client *c, json_t *ret,
         end_finish(job);
         return;
     }
+    if (!may_resume(job)) {
+        report_paused(job, status);
+        end_finish(job);
+        return;
+    }
     if (strcmp(status, "postmigrate") == 0) {
-        if (!job->source_was_running && !job->paused_by_us) {
-            append_reason(job, "; the guest stays paused on the source, as "
-                               "it was before");
-            end_finish(job);
-        } else if (job->dst != NULL && !job->dst_lost) {
+        /* QEMU finished sending: resume only if the destination does not run */
+        if (job->dst != NULL && !job->dst_lost) {
             job_send(job, job->dst, "query-status", NULL,
                      dst_status_failed_reply);
         } else {
-            append_reason(job, "; WARNING: the source is paused in postmigrate "
-                               "and qmigrate cannot see the destination (no "
-                               "--dest): check that the destination does not "
-                               "run the guest, then resume the source with "
-                               "'cont'");
+            append_reason(job,
+                          "; WARNING: the source is paused in postmigrate "
+                          "and qmigrate cannot see the destination (no "
+                          "--dest): check that the destination does not "
+                          "run the guest, then resume the source with "
+                          "'cont'");
             end_finish(job);
         }
         return;
     }
-    if (job->paused_by_us || job->source_was_running) {
-        src_resume(job);
-        return;
-    }
-    append_reason(job, "; the guest stays %s on the source, as it was before",
-                  status);
-    end_finish(job);
+    src_resume(job);
 }
 
 void

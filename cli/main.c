@@ -1,250 +1,287 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/main: the qmigrate program: subcommands, arguments, signals, exit codes.
- */
+/* cli/main: the qmigrate program: subcommands, arguments, config, exit codes. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/util.h"
 
 #define QMIGRATE_VERSION "0.1.0"
+#define DEFAULT_CONFIG "/etc/qmigrate.conf"
+#define MAX_ARGS 256
 
-static const char usage_text[] =
-    "Usage:\n"
-    "  qmigrate migrate --source QMP --to URI [options]\n"
-    "  qmigrate --help | --version\n"
-    "\n"
-    "QMP is a monitor address: PATH, unix:PATH or tcp:HOST:PORT.\n"
-    "URI is the migration target handed to QEMU: tcp:HOST:PORT or "
-    "unix:PATH.\n"
-    "\n"
-    "Options:\n"
-    "  --source QMP              the source QEMU's monitor\n"
-    "  --to URI                  where QEMU sends the migration stream\n"
-    "  --dest QMP                the destination's monitor (checks the "
-    "guest runs there)\n"
-    "  --policy NAME             adaptive (default), nova, vdsm, proxmox, "
-    "pray\n"
-    "  --downtime MS             final downtime limit (500)\n"
-    "  --downtime-initial MS     adaptive's starting limit (300)\n"
-    "  --downtime-steps N        nova/vdsm steps (10)\n"
-    "  --downtime-delay S        nova/vdsm seconds per GiB between steps "
-    "(75)\n"
-    "  --completion-timeout S    seconds per GiB before the timeout action "
-    "(800; 0 off)\n"
-    "  --progress-timeout S      seconds without progress before the "
-    "timeout action (150)\n"
-    "  --timeout-action ACTION   abort (default) or force-complete\n"
-    "  --bandwidth MIB_PER_S     max-bandwidth (0: unlimited, the default)\n"
-    "  --schedule NAME|FILE      vdsm convergence schedule\n"
-    "  --auto-converge           permit QEMU's CPU throttling\n"
-    "  --postcopy                permit post-copy\n"
-    "  --disk none|blk|mirror    copy local disks too (none)\n"
-    "  --interval MS             poll period (500)\n"
-    "  --trace FILE              record every sample and action\n"
-    "  --json                    JSON lines on stdout\n"
-    "  -q, --quiet               no progress for people\n"
-    "  -v, --verbose             more detail (repeat for more)\n"
-    "  --greeting-timeout S      wait for a monitor's greeting (3)\n"
-    "  --command-timeout S       wait for a QMP reply (30)\n"
-    "  --cancel-timeout S        wait for QEMU to finish a cancel (60)\n"
-    "\n"
-    "Exit status: 0 completed, 1 failed, 2 usage, 3 aborted or cancelled,\n"
-    "4 a monitor unreachable or not speaking QMP.  See qmigrate(1).\n";
+struct command_spec {
+    const char *name;
+    enum qm_command bit;
+    const char *synopsis;
+    int (*run)(struct qm_options *o);
+};
+
+static const struct command_spec commands[] = {
+    {"migrate", CMD_MIGRATE, "--source QMP --to URI [options]",
+     cmd_migrate},
+    {"watch", CMD_WATCH, "--source QMP [--json] [options]", cmd_watch},
+    {"cancel", CMD_CANCEL, "--source QMP [--resume]", cmd_cancel},
+    {"evacuate", CMD_EVACUATE, "--plan FILE [--max-parallel N] [options]",
+     cmd_evacuate},
+    {"replay", CMD_REPLAY, "TRACE [--json] [policy options]", cmd_replay},
+    {"plot", CMD_PLOT, "TRACE -o FILE.png", cmd_plot},
+    {NULL, 0, NULL, NULL},
+};
 
 static void
-usage_error(const char *what, const char *arg)
+print_usage(FILE *f, const struct command_spec *only)
 {
-    fprintf(stderr, "qmigrate: %s%s%s%s\n\n%s", what, arg ? " '" : "",
-            arg ? arg : "", arg ? "'" : "", usage_text);
-}
+    const struct command_spec *c;
+    const struct option_spec *s;
 
-enum long_only {
-    OPT_FIRST = 256,
-};
-
-static const struct option long_options[] = {
-    {"source", required_argument, NULL, 0},
-    {"dest", required_argument, NULL, 0},
-    {"to", required_argument, NULL, 0},
-    {"trace", required_argument, NULL, 0},
-    {"policy", required_argument, NULL, 0},
-    {"downtime", required_argument, NULL, 0},
-    {"downtime-initial", required_argument, NULL, 0},
-    {"downtime-steps", required_argument, NULL, 0},
-    {"downtime-delay", required_argument, NULL, 0},
-    {"completion-timeout", required_argument, NULL, 0},
-    {"progress-timeout", required_argument, NULL, 0},
-    {"timeout-action", required_argument, NULL, 0},
-    {"bandwidth", required_argument, NULL, 0},
-    {"schedule", required_argument, NULL, 0},
-    {"auto-converge", no_argument, NULL, 0},
-    {"postcopy", no_argument, NULL, 0},
-    {"disk", required_argument, NULL, 0},
-    {"interval", required_argument, NULL, 0},
-    {"json", no_argument, NULL, 0},
-    {"quiet", no_argument, NULL, 'q'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"greeting-timeout", required_argument, NULL, 0},
-    {"command-timeout", required_argument, NULL, 0},
-    {"cancel-timeout", required_argument, NULL, 0},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
-
-/* Parses argv after the subcommand.  Returns 0, 1 (exit 0 now) or -1. */
-static int
-parse_args(int argc, char **argv, struct qm_options *o)
-{
-    char err[512];
-    int c, index;
-
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":qvhV", long_options, &index)) != -1) {
-        switch (c) {
-        case 0: {
-            const char *key = long_options[index].name;
-            const char *value = long_options[index].has_arg ? optarg : "true";
-
-            if (options_set(o, key, value, err, sizeof(err)) < 0) {
-                usage_error(err, NULL);
-                return -1;
-            }
-            break;
-        }
-        case 'q':
-            o->quiet = true;
-            break;
-        case 'v':
-            o->verbose++;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 1;
-        case 'V':
-            printf("qmigrate %s\n", QMIGRATE_VERSION);
-            return 1;
-        case ':':
-            usage_error("this option needs a value:", argv[optind - 1]);
-            return -1;
-        default:
-            usage_error("unknown option", argv[optind - 1]);
-            return -1;
+    fprintf(f, "Usage:\n");
+    for (c = commands; c->name != NULL; c++) {
+        if (only == NULL || only == c) {
+            fprintf(f, "  qmigrate %s %s\n", c->name, c->synopsis);
         }
     }
-    if (optind < argc) {
-        usage_error("unexpected argument", argv[optind]);
-        return -1;
+    if (only == NULL) {
+        fprintf(f, "  qmigrate --help | --version\n"
+                   "\n"
+                   "'qmigrate COMMAND --help' lists a command's options.\n");
+    } else {
+        fprintf(f, "\nOptions:\n");
+        for (s = option_specs; s->name != NULL; s++) {
+            char left[64];
+
+            if (!(s->commands & only->bit)) {
+                continue;
+            }
+            if (s->short_name) {
+                snprintf(left, sizeof(left), "-%c, --%s%s%s", s->short_name,
+                         s->name, s->arg ? " " : "", s->arg ? s->arg : "");
+            } else {
+                snprintf(left, sizeof(left), "    --%s%s%s", s->name,
+                         s->arg ? " " : "", s->arg ? s->arg : "");
+            }
+            fprintf(f, "  %-34s %s\n", left, s->help);
+        }
+    }
+    fprintf(f,
+            "\nQMP is a monitor address: PATH, unix:PATH or tcp:HOST:PORT.\n"
+            "Exit status: 0 completed, 1 failed, 2 usage, 3 aborted or "
+            "cancelled,\n4 a monitor unreachable or not speaking QMP.  See "
+            "qmigrate(1).\n");
+}
+
+static int
+usage_error(const struct command_spec *cmd, const char *what, const char *arg)
+{
+    fprintf(stderr, "qmigrate: %s%s%s%s\n\n", what, arg ? " '" : "",
+            arg ? arg : "", arg ? "'" : "");
+    print_usage(stderr, cmd);
+    return QM_EXIT_USAGE;
+}
+
+struct parsed_args {
+    size_t n;
+    const struct option_spec *spec[MAX_ARGS];
+    const char *value[MAX_ARGS];
+    size_t n_pos;
+    const char *pos[MAX_ARGS];
+    const char *config;
+    bool help;
+};
+
+/* Collects the arguments without applying them: the config comes first. */
+static int
+collect_args(int argc, char **argv, const struct command_spec *cmd,
+             struct parsed_args *pa)
+{
+    struct option longopts[64];
+    char shortopts[64] = ":h";
+    size_t n = 0, sl = strlen(shortopts);
+    const struct option_spec *s;
+    int c, index;
+
+    memset(pa, 0, sizeof(*pa));
+    for (s = option_specs; s->name != NULL; s++) {
+        longopts[n].name = s->name;
+        longopts[n].has_arg = s->has_arg ? required_argument : no_argument;
+        longopts[n].flag = NULL;
+        longopts[n].val = 1000 + (int)(s - option_specs);
+        n++;
+        if (s->short_name) {
+            shortopts[sl++] = s->short_name;
+            if (s->has_arg) {
+                shortopts[sl++] = ':';
+            }
+        }
+    }
+    longopts[n].name = "help";
+    longopts[n].has_arg = no_argument;
+    longopts[n].flag = NULL;
+    longopts[n].val = 'h';
+    memset(&longopts[n + 1], 0, sizeof(longopts[0]));
+    shortopts[sl] = '\0';
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        const struct option_spec *spec = NULL;
+
+        c = getopt_long(argc, argv, shortopts, longopts, &index);
+        if (c == -1) {
+            break;
+        }
+        if (c == 'h') {
+            pa->help = true;
+            continue;
+        }
+        if (c == ':') {
+            return usage_error(cmd, "this option needs a value:",
+                               argv[optind - 1]);
+        }
+        if (c >= 1000) {
+            spec = &option_specs[c - 1000];
+        } else {
+            for (s = option_specs; s->name != NULL; s++) {
+                if (s->short_name == c) {
+                    spec = s;
+                }
+            }
+        }
+        if (spec == NULL) {
+            return usage_error(cmd, "unknown option", argv[optind - 1]);
+        }
+        if (!(spec->commands & cmd->bit)) {
+            char what[128];
+
+            snprintf(what, sizeof(what), "'qmigrate %s' has no option",
+                     cmd->name);
+            return usage_error(cmd, what, spec->name);
+        }
+        if (strcmp(spec->name, "config") == 0) {
+            pa->config = optarg;
+            continue;
+        }
+        if (pa->n >= MAX_ARGS) {
+            return usage_error(cmd, "too many options", NULL);
+        }
+        pa->spec[pa->n] = spec;
+        pa->value[pa->n] = spec->has_arg ? optarg : "true";
+        pa->n++;
+    }
+    while (optind < argc && pa->n_pos < MAX_ARGS) {
+        pa->pos[pa->n_pos++] = argv[optind++];
     }
     return 0;
 }
 
-struct run {
-    struct ev_loop *loop;
-    struct job *job;
-    struct job_result result;
-    bool done;
-    int signals;
-};
-
-static void
-run_done(struct job *job, const struct job_result *res, void *opaque)
-{
-    struct run *run = opaque;
-
-    (void)job;
-    run->result = *res;
-    run->done = true;
-    ev_break(run->loop, EVBREAK_ALL);
-}
-
-static void
-signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
-{
-    struct run *run = w->data;
-
-    (void)loop;
-    (void)revents;
-    run->signals++;
-    job_cancel(run->job, w->signum == SIGINT ? "interrupted (SIGINT)"
-                                             : "terminated (SIGTERM)");
-}
-
+/* The config file: --config, else $QMIGRATE_CONFIG, else /etc's if any. */
 static int
-cmd_migrate(int argc, char **argv)
+load_config(struct qm_options *o, const char *explicit_path)
 {
-    struct qm_options o;
-    struct qm_output out;
-    struct run run;
-    ev_signal sigint_w, sigterm_w;
-    char err[512];
+    const char *path = explicit_path;
+    char err[1024];
+    char *text;
     int rc;
 
-    options_init(&o);
-    rc = parse_args(argc, argv, &o);
-    if (rc != 0) {
-        return rc > 0 ? 0 : QM_EXIT_USAGE;
+    if (path == NULL) {
+        path = getenv("QMIGRATE_CONFIG");
+        if (path == NULL || path[0] == '\0') {
+            path = DEFAULT_CONFIG;
+        }
+        if (access(path, F_OK) != 0) {
+            return 0; /* no config file: defaults */
+        }
     }
-    if (options_validate(&o, true, err, sizeof(err)) < 0) {
-        usage_error(err, NULL);
-        return QM_EXIT_USAGE;
+    text = util_read_file(path, 1 << 20, err, sizeof(err));
+    if (text == NULL) {
+        fprintf(stderr, "qmigrate: --config: %s\n", err);
+        return -1;
     }
-    output_init(&out, &o);
-    memset(&run, 0, sizeof(run));
-    run.loop = ev_default_loop(EVFLAG_AUTO);
-    if (run.loop == NULL) {
-        fprintf(stderr, "qmigrate: error: cannot start the event loop\n");
-        return QM_EXIT_FAILED;
+    rc = config_apply(o, text, path, err, sizeof(err));
+    free(text);
+    if (rc < 0) {
+        fprintf(stderr, "qmigrate: config: %s\n", err);
     }
-    run.job = job_new(run.loop, &o, NULL, &out, run_done, &run);
-    if (run.job == NULL) {
-        fprintf(stderr, "qmigrate: error: out of memory\n");
-        return QM_EXIT_FAILED;
-    }
-    ev_signal_init(&sigint_w, signal_cb, SIGINT);
-    sigint_w.data = &run;
-    ev_signal_start(run.loop, &sigint_w);
-    ev_signal_init(&sigterm_w, signal_cb, SIGTERM);
-    sigterm_w.data = &run;
-    ev_signal_start(run.loop, &sigterm_w);
-    job_start(run.job);
-    if (!run.done) {
-        ev_run(run.loop, 0);
-    }
-    ev_signal_stop(run.loop, &sigint_w);
-    ev_signal_stop(run.loop, &sigterm_w);
-    job_free(run.job);
-    ev_loop_destroy(run.loop);
-    return run.done ? (int)run.result.code : QM_EXIT_FAILED;
+    return rc;
 }
 
 int
 main(int argc, char **argv)
 {
-    const char *cmd;
+    const struct command_spec *cmd;
+    struct parsed_args pa;
+    struct qm_options o;
+    char err[1024];
+    size_t i;
+    int rc;
 
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
-        fputs(usage_text, stderr);
+        print_usage(stderr, NULL);
         return QM_EXIT_USAGE;
     }
-    cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
-        strcmp(cmd, "help") == 0) {
-        fputs(usage_text, stdout);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_usage(stdout, NULL);
         return 0;
     }
-    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("qmigrate %s\n", QMIGRATE_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "migrate") == 0) {
-        return cmd_migrate(argc - 1, argv + 1);
+    for (cmd = commands; cmd->name != NULL; cmd++) {
+        if (strcmp(cmd->name, argv[1]) == 0) {
+            break;
+        }
     }
-    usage_error("unknown command", cmd);
-    return QM_EXIT_USAGE;
+    if (cmd->name == NULL) {
+        return usage_error(NULL, "unknown command", argv[1]);
+    }
+    rc = collect_args(argc - 1, argv + 1, cmd, &pa);
+    if (rc != 0) {
+        return rc;
+    }
+    if (pa.help) {
+        print_usage(stdout, cmd);
+        return 0;
+    }
+    options_init(&o);
+    o.command = cmd->bit;
+    if (load_config(&o, pa.config) < 0) {
+        return QM_EXIT_USAGE;
+    }
+    /* replay: the recorded settings, then what the command line says */
+    if (cmd->bit == CMD_REPLAY && pa.n_pos > 0 &&
+        replay_load_settings(&o, pa.pos[0], err, sizeof(err)) < 0) {
+        fprintf(stderr, "qmigrate: error: replay: %s\n", err);
+        return QM_EXIT_USAGE;
+    }
+    for (i = 0; i < pa.n; i++) {
+        if (strcmp(pa.spec[i]->name, "verbose") == 0) {
+            o.verbose++;
+            continue;
+        }
+        if (options_set(&o, pa.spec[i]->name, pa.value[i], err,
+                        sizeof(err)) < 0) {
+            return usage_error(cmd, err, NULL);
+        }
+    }
+    if (cmd->bit & (CMD_REPLAY | CMD_PLOT)) {
+        if (pa.n_pos > 1) {
+            return usage_error(cmd, "unexpected argument", pa.pos[1]);
+        }
+        if (pa.n_pos == 1) {
+            snprintf(o.input, sizeof(o.input), "%s", pa.pos[0]);
+        }
+    } else if (pa.n_pos > 0) {
+        return usage_error(cmd, "unexpected argument", pa.pos[0]);
+    }
+    if (options_validate(&o, err, sizeof(err)) < 0) {
+        return usage_error(cmd, err, NULL);
+    }
+    return cmd->run(&o);
 }

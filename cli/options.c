@@ -9,6 +9,77 @@
 #include "cli/cli.h"
 #include "cli/util.h"
 
+#define CMD_POLICY (CMD_MIGRATE | CMD_WATCH | CMD_EVACUATE | CMD_REPLAY)
+#define CMD_LIVE (CMD_MIGRATE | CMD_WATCH | CMD_CANCEL | CMD_EVACUATE)
+#define CMD_ALL (CMD_LIVE | CMD_REPLAY | CMD_PLOT)
+
+const struct option_spec option_specs[] = {
+    {"source", 0, true, CMD_MIGRATE | CMD_WATCH | CMD_CANCEL, "QMP",
+     "the source QEMU's monitor"},
+    {"to", 0, true, CMD_MIGRATE, "URI", "where QEMU sends the migration"},
+    {"dest", 0, true, CMD_MIGRATE | CMD_WATCH, "QMP",
+     "the destination's monitor"},
+    {"plan", 0, true, CMD_EVACUATE, "FILE", "the evacuation plan (INI)"},
+    {"max-parallel", 0, true, CMD_EVACUATE, "N",
+     "migrations at once (4)"},
+    {"policy", 0, true, CMD_POLICY, "NAME",
+     "adaptive (default), nova, vdsm, proxmox, pray"},
+    {"downtime", 0, true, CMD_POLICY, "MS", "final downtime limit (500)"},
+    {"downtime-initial", 0, true, CMD_POLICY, "MS",
+     "adaptive's starting limit (300)"},
+    {"downtime-steps", 0, true, CMD_POLICY, "N", "nova/vdsm steps (10)"},
+    {"downtime-delay", 0, true, CMD_POLICY, "S",
+     "nova/vdsm seconds per GiB between steps (75)"},
+    {"completion-timeout", 0, true, CMD_POLICY, "S",
+     "seconds per GiB before the timeout action (800; 0 off)"},
+    {"progress-timeout", 0, true, CMD_POLICY, "S",
+     "seconds without progress before it (150; 0 off)"},
+    {"timeout-action", 0, true, CMD_POLICY, "ACTION",
+     "abort (default) or force-complete"},
+    {"bandwidth", 0, true, CMD_POLICY, "MIB_PER_S",
+     "max-bandwidth (0: unlimited, the default)"},
+    {"schedule", 0, true, CMD_POLICY, "NAME|FILE",
+     "vdsm convergence schedule"},
+    {"auto-converge", 0, false, CMD_POLICY, NULL,
+     "permit QEMU's CPU throttling"},
+    {"postcopy", 0, false, CMD_POLICY, NULL, "permit post-copy"},
+    {"disk", 0, true, CMD_MIGRATE | CMD_EVACUATE, "none|blk|mirror",
+     "copy local disks too (none)"},
+    {"interval", 0, true, CMD_LIVE, "MS", "poll period (500)"},
+    {"trace", 0, true, CMD_MIGRATE | CMD_WATCH, "FILE",
+     "record every sample and action"},
+    {"metrics", 0, true, CMD_MIGRATE | CMD_WATCH | CMD_EVACUATE, "FILE",
+     "Prometheus text file of the current figures"},
+    {"resume", 0, false, CMD_CANCEL, NULL,
+     "resume a guest left paused on the source"},
+    {"output", 'o', true, CMD_PLOT, "FILE", "the PNG to write"},
+    {"json", 0, false, CMD_LIVE | CMD_REPLAY, NULL,
+     "JSON lines on stdout"},
+    {"quiet", 'q', false, CMD_ALL, NULL, "no progress for people"},
+    {"verbose", 'v', false, CMD_ALL, NULL, "more detail (repeatable)"},
+    {"greeting-timeout", 0, true, CMD_LIVE, "S",
+     "wait for a monitor's greeting (3)"},
+    {"command-timeout", 0, true, CMD_LIVE, "S", "wait for a QMP reply (30)"},
+    {"cancel-timeout", 0, true, CMD_MIGRATE | CMD_CANCEL | CMD_EVACUATE, "S",
+     "wait for QEMU to finish a cancel (60)"},
+    {"config", 0, true, CMD_ALL, "FILE",
+     "settings (default /etc/qmigrate.conf)"},
+    {NULL, 0, false, 0, NULL, NULL},
+};
+
+const struct option_spec *
+option_find(const char *name)
+{
+    const struct option_spec *spec;
+
+    for (spec = option_specs; spec->name != NULL; spec++) {
+        if (strcmp(spec->name, name) == 0) {
+            return spec;
+        }
+    }
+    return NULL;
+}
+
 void
 options_init(struct qm_options *o)
 {
@@ -19,6 +90,7 @@ options_init(struct qm_options *o)
     o->greeting_timeout_s = 3.0;
     o->command_timeout_s = 30.0;
     o->cancel_timeout_s = 60.0;
+    o->max_parallel = 4;
 }
 
 static int
@@ -222,26 +294,62 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
         return util_parse_double(key, value, 0.1, 86400, &o->cancel_timeout_s,
                                  err, errlen);
     }
+    if (strcmp(key, "metrics") == 0) {
+        return set_text(o->metrics, sizeof(o->metrics), key, value, err,
+                        errlen);
+    }
+    if (strcmp(key, "plan") == 0) {
+        return set_text(o->plan, sizeof(o->plan), key, value, err, errlen);
+    }
+    if (strcmp(key, "max-parallel") == 0) {
+        if (util_parse_u64(key, value, 1, 10000, &u, err, errlen) < 0) {
+            return -1;
+        }
+        o->max_parallel = (unsigned)u;
+        return 0;
+    }
+    if (strcmp(key, "resume") == 0) {
+        return util_parse_bool(key, value, &o->resume, err, errlen);
+    }
+    if (strcmp(key, "output") == 0) {
+        return set_text(o->output, sizeof(o->output), key, value, err,
+                        errlen);
+    }
     snprintf(err, errlen, "unknown option '%s'", key);
     return -1;
 }
 
 int
-options_validate(struct qm_options *o, bool need_target, char *err,
-                 size_t errlen)
+options_validate(struct qm_options *o, char *err, size_t errlen)
 {
-    if (o->source[0] == '\0') {
+    unsigned cmd = o->command;
+
+    if ((cmd & (CMD_MIGRATE | CMD_WATCH | CMD_CANCEL)) &&
+        o->source[0] == '\0') {
         snprintf(err, errlen, "--source QMP is required");
         return -1;
     }
-    if (need_target && o->uri[0] == '\0') {
+    if ((cmd & CMD_MIGRATE) && o->uri[0] == '\0') {
         snprintf(err, errlen, "--to URI is required");
+        return -1;
+    }
+    if ((cmd & CMD_EVACUATE) && o->plan[0] == '\0') {
+        snprintf(err, errlen, "--plan FILE is required");
+        return -1;
+    }
+    if ((cmd & (CMD_REPLAY | CMD_PLOT)) && o->input[0] == '\0') {
+        snprintf(err, errlen, "a TRACE file is required");
+        return -1;
+    }
+    if ((cmd & CMD_PLOT) && o->output[0] == '\0') {
+        snprintf(err, errlen, "-o FILE.png is required");
         return -1;
     }
     if (o->uri[0] != '\0' && util_check_uri(o->uri, err, errlen) < 0) {
         return -1;
     }
-    if (o->disk == DISK_MIRROR && o->dest[0] == '\0') {
+    if (o->disk == DISK_MIRROR && o->dest[0] == '\0' &&
+        (cmd & CMD_MIGRATE)) {
         snprintf(err, errlen, "--disk mirror needs --dest QMP");
         return -1;
     }

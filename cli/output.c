@@ -168,7 +168,7 @@ progress_human(struct qm_output *out, const char *vm, double t,
 {
     char membar[21], diskpart[64], rem[32], dirty[32], bw[32], eta[48];
 
-    if (out->human == NULL) {
+    if (out->human == NULL || (out->summary && out->verbose == 0)) {
         return;
     }
     bar(membar, 20, r->memory_percent);
@@ -218,11 +218,12 @@ output_progress(struct qm_output *out, const char *vm, double t,
 {
     progress_json(out, vm, t, s, r);
     progress_human(out, vm, t, s, r);
+    metrics_sample(out->metrics, vm, s, r);
 }
 
-void
-output_action(struct qm_output *out, const char *vm, double t,
-              const struct policy_action *a)
+static void
+output_decision(struct qm_output *out, const char *vm, double t,
+                const struct policy_action *a, const char *event)
 {
     json_t *obj = json_object();
     bool has_value = a->kind == POLICY_ACTION_SET_DOWNTIME ||
@@ -230,19 +231,33 @@ output_action(struct qm_output *out, const char *vm, double t,
 
     json_object_set_new(obj, "action",
                         json_string(policy_action_name(a->kind)));
-    json_object_set_new(obj, "value",
-                        has_value ? json_integer((json_int_t)a->value)
-                                  : json_null());
+    json_object_set_new(obj, "value", has_value
+                                          ? json_integer((json_int_t)a->value)
+                                          : json_null());
     json_object_set_new(obj, "reason", json_string(a->reason));
-    output_json(out, vm, "action", t, obj);
+    output_json(out, vm, event, t, obj);
     if (out->human != NULL) {
         output_line_end(out);
-        fprintf(out->human, "%s%s%6.1fs action %s", vm ? vm : "", vm ? " " : "",
-                t, policy_action_name(a->kind));
+        fprintf(out->human, "%s%s%6.1fs %s %s", vm ? vm : "", vm ? " " : "",
+                t, event, policy_action_name(a->kind));
         if (has_value) {
             fprintf(out->human, " %llu", (unsigned long long)a->value);
         }
         fprintf(out->human, ": %s\n", a->reason);
         fflush(out->human);
     }
+}
+
+void
+output_action(struct qm_output *out, const char *vm, double t,
+              const struct policy_action *a)
+{
+    output_decision(out, vm, t, a, "action");
+}
+
+void
+output_advice(struct qm_output *out, const char *vm, double t,
+              const struct policy_action *a)
+{
+    output_decision(out, vm, t, a, "advice");
 }

@@ -58,8 +58,8 @@ trace_write(struct job *job, const char *event, json_t *obj)
         json_object_update(line, obj);
         json_decref(obj);
     }
-    text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                JSON_REAL_PRECISION(10));
+    /* full precision: replay must see the very same numbers */
+    text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(line);
     if (text != NULL) {
         fputs(text, job->trace);
@@ -102,18 +102,5 @@ trace_action(struct job *job, const struct policy_action *a)
 json_t *
 job_settings_json(const struct job *job)
 {
-    const struct policy_config *p = &job->opts.policy;
-
-    return json_pack(
-        "{s:I, s:I, s:i, s:f, s:f, s:f, s:s, s:b, s:b, s:I, s:i, s:s}",
-        "downtime_ms", (json_int_t)p->downtime_ms, "downtime_initial_ms",
-        (json_int_t)p->downtime_initial_ms, "downtime_steps",
-        (int)p->downtime_steps, "downtime_delay_s", p->downtime_delay_s,
-        "completion_timeout_s", p->completion_timeout_s, "progress_timeout_s",
-        p->progress_timeout_s, "timeout_action",
-        p->timeout_action == POLICY_TIMEOUT_ABORT ? "abort" : "force-complete",
-        "postcopy", p->postcopy_permitted, "auto_converge",
-        p->auto_converge_permitted, "bandwidth", (json_int_t)p->bandwidth,
-        "interval_ms", (int)job->opts.interval_ms, "schedule",
-        p->schedule.name);
+    return options_settings_json(&job->opts);
 }

@@ -188,6 +188,11 @@ util_read_file(const char *path, size_t max, char *err, size_t errlen)
         }
     }
     buf[len] = '\0';
+    if (memchr(buf, '\0', len) != NULL) {
+        snprintf(err, errlen, "'%s' is not a text file: it has a NUL byte",
+                 path);
+        goto fail;
+    }
     close(fd);
     return buf;
 fail:

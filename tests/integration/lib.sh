@@ -71,7 +71,7 @@ accel_args() {
 # start_qemu NAME MEM_MIB WORKING_SET_MIB [extra qemu args...]
 # Starts the test guest with its monitor at $T/NAME.qmp.
 start_qemu() {
-    name=$1 mem=$2 ws=$3
+    local name=$1 mem=$2 ws=$3 pid i=0
     shift 3
     # shellcheck disable=SC2046
     "$QEMU" $(accel_args) -m "$mem" -display none -nodefaults \
@@ -82,7 +82,6 @@ start_qemu() {
     pid=$!
     PIDS="$PIDS $pid"
     eval "PID_$name=$pid"
-    i=0
     while [ ! -S "$T/$name.qmp" ]; do
         i=$((i + 1))
         [ $i -gt 100 ] && fail "QEMU $name did not create its monitor"
@@ -93,7 +92,7 @@ start_qemu() {
 
 # qmp NAME COMMAND [JSON-ARGS]: prints the return value
 qmp() {
-    name=$1
+    local name=$1
     shift
     "$QMP_CMD" --timeout 10 "$T/$name.qmp" "$@"
 }
@@ -105,7 +104,7 @@ run_status() {
 
 # wait_guest NAME: until the test guest printed that it runs
 wait_guest() {
-    i=0
+    local i=0
     while ! grep -q "qmigrate-guest ready" "$T/$1.serial" 2>/dev/null; do
         i=$((i + 1))
         [ $i -gt 100 ] && fail "guest $1 did not start"
@@ -115,6 +114,7 @@ wait_guest() {
 
 # expect_status NAME STATUS
 expect_status() {
+    local got
     got=$(run_status "$1")
     [ "$got" = "$2" ] || fail "$1 is '$got', expected '$2'"
 }

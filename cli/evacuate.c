@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cli/evacuate: many migrations from one loop, at most N at a time. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/ini.h"
+#include "cli/util.h"
+
+/*
+ * The plan is INI: a section per VM, named by the VM, with source, to,
+ * optional dest and any migrate option as a per-VM override.  Every VM is
+ * checked before anything starts.  One failure does not stop the others;
+ * SIGINT or SIGTERM cancels what runs and starts nothing more, so every
+ * guest stays on its source.  The exit code is the worst of the VMs', in
+ * the order 4 (a monitor lost: state unknown), 1 (failed), 3 (aborted or
+ * cancelled), 2 (refused before starting), 0.
+ */
+
+#define PLAN_MAX_VMS 100000
+
+enum vm_state {
+    VM_QUEUED = 0,
+    VM_RUNNING,
+    VM_DONE,
+};
+
+struct vm {
+    char name[128];
+    struct qm_options opts;
+    enum vm_state state;
+    struct job *job;
+    struct job_result result;
+    struct evacuation *ev;
+};
+
+struct evacuation {
+    struct ev_loop *loop;
+    const struct qm_options *global;
+    struct qm_output out;
+    struct vm *vms;
+    size_t n, cap;
+    size_t next;      /* the next queued VM */
+    size_t running;
+    size_t done;
+    size_t max_running_seen;
+    bool stopping;
+    double t0;
+    ev_timer summary_timer;
+    ev_signal sigint_w, sigterm_w;
+};
+
+/* --- the plan ------------------------------------------------------------ */
+
+static int
+plan_entry(void *opaque, const char *section, const char *key,
+           const char *value, char *err, size_t errlen)
+{
+    struct evacuation *ev = opaque;
+    const struct option_spec *spec;
+    struct vm *vm;
+    char why[512];
+
+    if (section[0] == '\0') {
+        snprintf(err, errlen, "'%s' is outside any [vm] section", key);
+        return -1;
+    }
+    if (key == NULL) {
+        size_t i;
+
+        for (i = 0; i < ev->n; i++) {
+            if (strcmp(ev->vms[i].name, section) == 0) {
+                snprintf(err, errlen, "VM [%s] appears twice", section);
+                return -1;
+            }
+        }
+        if (ev->n >= PLAN_MAX_VMS) {
+            snprintf(err, errlen, "more than %d VMs", PLAN_MAX_VMS);
+            return -1;
+        }
+        if (ev->n == ev->cap) {
+            size_t cap = ev->cap ? ev->cap * 2 : 16;
+            struct vm *vms = realloc(ev->vms, cap * sizeof(*vms));
+
+            if (vms == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            ev->vms = vms;
+            ev->cap = cap;
+        }
+        vm = &ev->vms[ev->n++];
+        memset(vm, 0, sizeof(*vm));
+        snprintf(vm->name, sizeof(vm->name), "%s", section);
+        vm->opts = *ev->global;
+        vm->opts.command = CMD_MIGRATE;
+        vm->opts.metrics[0] = '\0';
+        vm->ev = ev;
+        return 0;
+    }
+    vm = &ev->vms[ev->n - 1];
+    spec = option_find(key);
+    if (spec == NULL || !(spec->commands & CMD_MIGRATE) ||
+        strcmp(key, "config") == 0 || strcmp(key, "json") == 0 ||
+        strcmp(key, "quiet") == 0 || strcmp(key, "verbose") == 0 ||
+        strcmp(key, "metrics") == 0) {
+        snprintf(err, errlen, "[%s]: unknown key '%s'", section, key);
+        return -1;
+    }
+    if (!spec->has_arg && value[0] == '\0') {
+        value = "true";
+    }
+    if (options_set(&vm->opts, key, value, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "[%s]: %s", section, why);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+plan_load(struct evacuation *ev, const char *path)
+{
+    char err[1024];
+    char *text = util_read_file(path, 64u << 20, err, sizeof(err));
+    size_t i;
+    int rc;
+
+    if (text == NULL) {
+        fprintf(stderr, "qmigrate: error: --plan: %s\n", err);
+        return -1;
+    }
+    rc = ini_parse(text, path, plan_entry, ev, err, sizeof(err));
+    free(text);
+    if (rc < 0) {
+        fprintf(stderr, "qmigrate: error: plan %s\n", err);
+        return -1;
+    }
+    if (ev->n == 0) {
+        fprintf(stderr, "qmigrate: error: plan %s has no [vm] sections\n",
+                path);
+        return -1;
+    }
+    for (i = 0; i < ev->n; i++) {
+        if (options_validate(&ev->vms[i].opts, err, sizeof(err)) < 0) {
+            fprintf(stderr, "qmigrate: error: plan %s: [%s]: %s\n", path,
+                    ev->vms[i].name, err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --- running ------------------------------------------------------------- */
+
+static int
+severity(enum qm_exit code)
+{
+    switch (code) {
+    case QM_EXIT_MONITOR:
+        return 4;
+    case QM_EXIT_FAILED:
+        return 3;
+    case QM_EXIT_ABORTED:
+        return 2;
+    case QM_EXIT_USAGE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void evacuation_fill(struct evacuation *ev);
+
+static void
+vm_done(struct job *job, const struct job_result *res, void *opaque)
+{
+    struct vm *vm = opaque;
+    struct evacuation *ev = vm->ev;
+
+    (void)job;
+    vm->result = *res;
+    vm->state = VM_DONE;
+    ev->running--;
+    ev->done++;
+    /* start the next one from the loop, not from inside this job */
+    ev_feed_event(ev->loop, &ev->summary_timer, EV_CUSTOM);
+}
+
+static void
+vm_start(struct evacuation *ev, struct vm *vm)
+{
+    vm->state = VM_RUNNING;
+    ev->running++;
+    if (ev->running > ev->max_running_seen) {
+        ev->max_running_seen = ev->running;
+    }
+    output_json(&ev->out, vm->name, "begin", ev_now(ev->loop) - ev->t0,
+                json_pack("{s:s, s:s, s:I, s:I}", "source", vm->opts.source,
+                          "uri", vm->opts.uri, "running",
+                          (json_int_t)ev->running, "queued",
+                          (json_int_t)(ev->n - ev->next)));
+    vm->job = job_new(ev->loop, &vm->opts, vm->name, &ev->out, vm_done, vm);
+    if (vm->job == NULL) {
+        vm->state = VM_DONE;
+        vm->result.code = QM_EXIT_FAILED;
+        vm->result.result = "error";
+        snprintf(vm->result.reason, sizeof(vm->result.reason),
+                 "out of memory");
+        ev->running--;
+        ev->done++;
+        return;
+    }
+    job_start(vm->job);
+}
+
+/* Starts queued VMs while slots are free; ends the loop when all are done. */
+static void
+evacuation_fill(struct evacuation *ev)
+{
+    while (!ev->stopping && ev->running < ev->global->max_parallel &&
+           ev->next < ev->n) {
+        vm_start(ev, &ev->vms[ev->next++]);
+    }
+    if (ev->done == ev->n ||
+        (ev->stopping && ev->running == 0)) {
+        ev_break(ev->loop, EVBREAK_ALL);
+    }
+}
+
+static void
+summary_line(struct evacuation *ev)
+{
+    size_t i, ok = 0;
+
+    if (ev->out.human == NULL || !ev->out.human_tty) {
+        return;
+    }
+    for (i = 0; i < ev->n; i++) {
+        ok += ev->vms[i].state == VM_DONE && ev->vms[i].result.code == 0;
+    }
+    fprintf(ev->out.human,
+            "\r\033[Kevacuate: %zu running, %zu queued, %zu done (%zu "
+            "completed, %zu not)",
+            ev->running, ev->n - ev->next, ev->done, ok, ev->done - ok);
+    fflush(ev->out.human);
+    ev->out.line_open = true;
+}
+
+static void
+summary_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct evacuation *ev = w->data;
+
+    (void)loop;
+    if (revents & EV_CUSTOM) {
+        evacuation_fill(ev);
+    }
+    summary_line(ev);
+}
+
+static void
+evacuation_stop(struct evacuation *ev, const char *why)
+{
+    size_t i;
+
+    if (!ev->stopping) {
+        output_note(&ev->out, 0,
+                    "%s: cancelling %zu running migrations, starting no "
+                    "more",
+                    why, ev->running);
+    }
+    ev->stopping = true;
+    for (i = ev->next; i < ev->n; i++) {
+        struct vm *vm = &ev->vms[i];
+
+        vm->state = VM_DONE;
+        vm->result.code = QM_EXIT_ABORTED;
+        vm->result.result = "cancelled";
+        vm->result.downtime_ms = -1;
+        snprintf(vm->result.reason, sizeof(vm->result.reason),
+                 "not started: %s", why);
+        ev->done++;
+    }
+    ev->next = ev->n;
+    for (i = 0; i < ev->n; i++) {
+        if (ev->vms[i].state == VM_RUNNING) {
+            job_cancel(ev->vms[i].job, why);
+        }
+    }
+    evacuation_fill(ev);
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    struct evacuation *ev = w->data;
+
+    (void)loop;
+    (void)revents;
+    evacuation_stop(ev, w->signum == SIGINT ? "interrupted (SIGINT)"
+                                            : "terminated (SIGTERM)");
+}
+
+static int
+print_table(struct evacuation *ev)
+{
+    FILE *f = ev->out.human;
+    int worst = 0;
+    enum qm_exit code = QM_EXIT_COMPLETED;
+    size_t i, width = 4;
+
+    for (i = 0; i < ev->n; i++) {
+        size_t len = strlen(ev->vms[i].name);
+
+        width = len > width ? len : width;
+        if (severity(ev->vms[i].result.code) > worst) {
+            worst = severity(ev->vms[i].result.code);
+            code = ev->vms[i].result.code;
+        }
+    }
+    output_line_end(&ev->out);
+    if (f != NULL) {
+        fprintf(f, "%-*s  %-10s %8s %9s  %s\n", (int)width, "name", "result",
+                "time", "downtime", "reason");
+        for (i = 0; i < ev->n; i++) {
+            const struct vm *vm = &ev->vms[i];
+            char dt[32];
+
+            if (vm->result.downtime_ms >= 0) {
+                snprintf(dt, sizeof(dt), "%lld ms",
+                         (long long)vm->result.downtime_ms);
+            } else {
+                snprintf(dt, sizeof(dt), "-");
+            }
+            fprintf(f, "%-*s  %-10s %7.1fs %9s  %s\n", (int)width, vm->name,
+                    vm->result.result ? vm->result.result : "?",
+                    vm->result.total_time_s, dt, vm->result.reason);
+        }
+        fflush(f);
+    }
+    output_json(&ev->out, NULL, "summary", ev_now(ev->loop) - ev->t0,
+                json_pack("{s:I, s:I, s:i}", "vms", (json_int_t)ev->n,
+                          "max_running", (json_int_t)ev->max_running_seen,
+                          "exit_code", (int)code));
+    return (int)code;
+}
+
+int
+cmd_evacuate(struct qm_options *o)
+{
+    struct evacuation ev;
+    char err[512];
+    size_t i;
+    int code;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.global = o;
+    output_init(&ev.out, o);
+    ev.out.summary = true;
+    if (plan_load(&ev, o->plan) < 0) {
+        free(ev.vms);
+        return QM_EXIT_USAGE;
+    }
+    ev.loop = ev_default_loop(EVFLAG_AUTO);
+    if (o->metrics[0] != '\0') {
+        ev.out.metrics = metrics_new(ev.loop, o->metrics, err, sizeof(err));
+        if (ev.out.metrics == NULL) {
+            fprintf(stderr, "qmigrate: error: --metrics: %s\n", err);
+            free(ev.vms);
+            return QM_EXIT_USAGE;
+        }
+    }
+    ev.t0 = ev_now(ev.loop);
+    output_note(&ev.out, 0, "evacuating %zu VMs from plan %s, %u at a time",
+                ev.n, o->plan, o->max_parallel);
+    ev_timer_init(&ev.summary_timer, summary_timer_cb, 1.0, 1.0);
+    ev.summary_timer.data = &ev;
+    ev_timer_start(ev.loop, &ev.summary_timer);
+    ev_signal_init(&ev.sigint_w, signal_cb, SIGINT);
+    ev.sigint_w.data = &ev;
+    ev_signal_start(ev.loop, &ev.sigint_w);
+    ev_signal_init(&ev.sigterm_w, signal_cb, SIGTERM);
+    ev.sigterm_w.data = &ev;
+    ev_signal_start(ev.loop, &ev.sigterm_w);
+    evacuation_fill(&ev);
+    if (ev.done < ev.n) {
+        ev_run(ev.loop, 0);
+    }
+    ev_timer_stop(ev.loop, &ev.summary_timer);
+    ev_signal_stop(ev.loop, &ev.sigint_w);
+    ev_signal_stop(ev.loop, &ev.sigterm_w);
+    code = print_table(&ev);
+    for (i = 0; i < ev.n; i++) {
+        job_free(ev.vms[i].job);
+    }
+    metrics_free(ev.out.metrics);
+    ev_loop_destroy(ev.loop);
+    free(ev.vms);
+    return code;
+}
