@@ -76,6 +76,8 @@ struct qm_options {
     bool resume;               /* --resume (cancel) */
     char output[QM_PATH_MAX];  /* -o FILE (plot) */
     char input[QM_PATH_MAX];   /* the TRACE argument (replay, plot) */
+    char disk_include[QM_PATH_MAX]; /* --disk-include DEV[,DEV...] */
+    char nbd[QM_PATH_MAX];     /* --nbd ADDRESS (disk mirror) */
 };
 
 void options_init(struct qm_options *o);

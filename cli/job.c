@@ -49,6 +49,7 @@ job_finish(struct job *job, enum qm_exit code, const char *result,
     ev_timer_stop(job->loop, &job->poll_timer);
     ev_timer_stop(job->loop, &job->cancel_timer);
     ev_timer_stop(job->loop, &job->settle_timer);
+    ev_timer_stop(job->loop, &job->disk_timer);
     res->code = code;
     res->result = result;
     va_start(ap, fmt);
@@ -119,13 +120,25 @@ job_reply_begin(struct job *job)
 }
 
 /* A QMP error during set-up: nothing was started. */
-static void
+void
 job_setup_failed(struct job *job, const struct qmp_error *err)
 {
     enum qm_exit code =
         err->kind == QMP_ERROR_COMMAND ? QM_EXIT_USAGE : QM_EXIT_MONITOR;
 
     job_finish(job, code, "error", "%s", err->message);
+}
+
+/*
+ * What "unlimited" is sent as.  QEMU 7.2 reads max-bandwidth 0 as no limit
+ * for RAM, but its block migration then copies almost nothing per round
+ * (it sizes its reads by the rate limit), so unlimited is a rate no link
+ * reaches: 16 GiB/s, Proxmox VE's choice for the same reason.
+ */
+static uint64_t
+qemu_max_bandwidth(uint64_t bandwidth)
+{
+    return bandwidth != 0 ? bandwidth : (uint64_t)16 << 30;
 }
 
 /* --- set-up ------------------------------------------------------------ */
@@ -161,23 +174,28 @@ migrate_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     job_poll(job);
 }
 
-static void
-job_migrate(struct job *job)
+/* The start line (once): the migration as a whole begins, disks first. */
+void
+job_announce_start(struct job *job)
 {
-    json_t *args = json_pack("{s:s}", "uri", job->opts.uri);
+    uint64_t disk_total = 0;
     json_t *start;
     size_t i;
 
-    if (job->opts.disk == DISK_BLK) {
-        json_object_set_new(args, "blk", json_true());
+    if (job->announced) {
+        return;
     }
-    job->phase = PHASE_MIGRATE;
+    job->announced = true;
+    for (i = 0; i < job->n_disks; i++) {
+        disk_total += job->disks[i].size;
+    }
     start = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "source",
                       job->opts.source, "uri", job->opts.uri, "policy",
                       policy_kind_name(job->opts.policy.kind), "ram_total",
-                      (json_int_t)job->ram_size, "disk_total", (json_int_t)0,
-                      "downtime_limit_ms", (json_int_t)job->downtime_limit_ms,
-                      "bandwidth", (json_int_t)job->bandwidth);
+                      (json_int_t)job->ram_size, "disk_total",
+                      (json_int_t)disk_total, "downtime_limit_ms",
+                      (json_int_t)job->downtime_limit_ms, "bandwidth",
+                      (json_int_t)job->bandwidth);
     json_object_set_new(start, "settings", job_settings_json(job));
     if (job->opts.dest[0] != '\0') {
         json_object_set_new(start, "dest", json_string(job->opts.dest));
@@ -193,6 +211,18 @@ job_migrate(struct job *job)
                       &job->initial.actions[i]);
         trace_action(job, &job->initial.actions[i]);
     }
+}
+
+void
+job_migrate(struct job *job)
+{
+    json_t *args = json_pack("{s:s}", "uri", job->opts.uri);
+
+    if (job->opts.disk == DISK_BLK) {
+        json_object_set_new(args, "blk", json_true());
+    }
+    job->phase = PHASE_MIGRATE;
+    job_announce_start(job);
     job_send(job, job->src, "migrate", args, migrate_reply);
 }
 
@@ -221,13 +251,23 @@ setup_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
                    job->cancel_reason);
         return;
     }
-    job_migrate(job);
+    if (job->opts.disk == DISK_MIRROR) {
+        disk_mirror_start(job);
+    } else {
+        job_migrate(job);
+    }
 }
 
 static json_t *
-caps_json(bool events, bool auto_converge, bool postcopy)
+caps_json(bool events, bool auto_converge, bool postcopy, bool pause_switch)
 {
     json_t *caps = json_array();
+
+    if (pause_switch) {
+        json_array_append_new(caps, json_pack("{s:s, s:b}", "capability",
+                                              "pause-before-switchover",
+                                              "state", 1));
+    }
 
     json_array_append_new(
         caps, json_pack("{s:s, s:b}", "capability", "events", "state", events));
@@ -246,7 +286,7 @@ caps_json(bool events, bool auto_converge, bool postcopy)
  * Everything QEMU must know before migrate: capabilities cannot change
  * once a migration runs, so they all go now, then the parameters.
  */
-static void
+void
 job_setup(struct job *job)
 {
     const struct policy_config *p = &job->opts.policy;
@@ -268,7 +308,7 @@ job_setup(struct job *job)
     }
     params = json_pack("{s:I, s:I}", "downtime-limit",
                        (json_int_t)job->downtime_limit_ms, "max-bandwidth",
-                       (json_int_t)job->bandwidth);
+                       (json_int_t)qemu_max_bandwidth(job->bandwidth));
     if (p->auto_converge_permitted && p->kind == POLICY_ADAPTIVE) {
         /* Held back until the policy releases it; see docs/policy.md. */
         json_object_set_new(params, "throttle-trigger-threshold",
@@ -276,7 +316,8 @@ job_setup(struct job *job)
     }
     if (job_send(
             job, job->src, "migrate-set-capabilities",
-            caps_json(true, p->auto_converge_permitted, p->postcopy_permitted),
+            caps_json(true, p->auto_converge_permitted, p->postcopy_permitted,
+                      job->opts.disk == DISK_MIRROR),
             setup_reply) < 0) {
         return;
     }
@@ -286,7 +327,7 @@ job_setup(struct job *job)
     }
     if (job->dst != NULL) {
         if (job_send(job, job->dst, "migrate-set-capabilities",
-                     caps_json(true, false, p->postcopy_permitted),
+                     caps_json(true, false, p->postcopy_permitted, false),
                      setup_reply) < 0) {
             return;
         }
@@ -298,6 +339,16 @@ job_setup(struct job *job)
 }
 
 /* --- preflight: is this a guest we may migrate? ------------------------- */
+
+static void
+job_after_preflight(struct job *job)
+{
+    if (job->opts.disk != DISK_NONE) {
+        disk_discover(job); /* then job_setup() */
+    } else {
+        job_setup(job);
+    }
+}
 
 static void
 dst_query_migrate_reply(struct qmp_client *c, json_t *ret,
@@ -316,7 +367,7 @@ dst_query_migrate_reply(struct qmp_client *c, json_t *ret,
     /* Listening already (-incoming URI) or waiting for migrate-incoming. */
     job->dst_needs_incoming = json_object_get(ret, "socket-address") == NULL &&
                               json_object_get(ret, "status") == NULL;
-    job_setup(job);
+    job_after_preflight(job);
 }
 
 static void
@@ -364,7 +415,7 @@ memory_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     if (job->dst != NULL) {
         job_send(job, job->dst, "query-status", NULL, dst_status_reply);
     } else {
-        job_setup(job);
+        job_after_preflight(job);
     }
 }
 
@@ -575,7 +626,8 @@ job_apply(struct job *job, const struct policy_action *a)
     case POLICY_ACTION_SET_BANDWIDTH:
         job->bandwidth = a->value;
         job_send(job, job->src, "migrate-set-parameters",
-                 json_pack("{s:I}", "max-bandwidth", (json_int_t)a->value),
+                 json_pack("{s:I}", "max-bandwidth",
+                           (json_int_t)qemu_max_bandwidth(a->value)),
                  action_reply);
         break;
     case POLICY_ACTION_AUTO_CONVERGE:
@@ -635,6 +687,7 @@ poll_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     s.bandwidth_limit = job->bandwidth;
     s.pass_event = job->pass_event;
     job->pass_event = false;
+    disk_fill_sample(job, &s);
     job->last_sample = s;
     job->have_sample = true;
     if (s.ram_transferred + s.disk_transferred > job->result.transferred) {
@@ -650,6 +703,10 @@ poll_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     if (migration_status_is_final(s.status)) {
         job_after_final(job, &s, ret);
         return;
+    }
+    if (s.status == MIGRATION_STATUS_PRE_SWITCHOVER &&
+        job->opts.command == CMD_MIGRATE) {
+        disk_switchover(job);
     }
     if (s.status == MIGRATION_STATUS_NONE && job->migrate_sent &&
         s.t - job->migrate_time > 10.0) {
@@ -684,7 +741,9 @@ job_poll(struct job *job)
         return;
     }
     job->poll_in_flight = true;
-    job_send(job, job->src, "query-migrate", NULL, poll_reply);
+    if (job_send(job, job->src, "query-migrate", NULL, poll_reply) == 0) {
+        disk_poll(job);
+    }
 }
 
 static void
@@ -694,7 +753,11 @@ poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
-    job_poll(job);
+    if (job->phase == PHASE_MIRROR) {
+        disk_poll(job);
+    } else {
+        job_poll(job);
+    }
 }
 
 /* --- the end ------------------------------------------------------------- */
@@ -875,6 +938,8 @@ job_new(struct ev_loop *loop, const struct qm_options *o, const char *name,
     job->cancel_timer.data = job;
     ev_init(&job->settle_timer, settle_timer_cb);
     job->settle_timer.data = job;
+    ev_init(&job->disk_timer, NULL);
+    job->disk_timer.data = job;
     policy_state_init(&job->pstate, &job->opts.policy);
     return job;
 }
@@ -909,6 +974,7 @@ job_free(struct job *job)
     ev_timer_stop(job->loop, &job->poll_timer);
     ev_timer_stop(job->loop, &job->cancel_timer);
     ev_timer_stop(job->loop, &job->settle_timer);
+    ev_timer_stop(job->loop, &job->disk_timer);
     trace_close(job);
     qmp_client_free(job->src);
     qmp_client_free(job->dst);

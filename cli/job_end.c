@@ -62,6 +62,11 @@ job_begin_cancel(struct job *job, enum qm_exit code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(job->cancel_reason, sizeof(job->cancel_reason), fmt, ap);
     va_end(ap);
+    if (job->phase == PHASE_MIRROR) {
+        /* the disks copy, RAM has not started: undo the mirrors */
+        disk_abort_begin(job, code, "aborted", "%s", job->cancel_reason);
+        return;
+    }
     if (job->phase < PHASE_MIGRATE) {
         /* Nothing started: there is nothing to undo. */
         job_finish(job, code, "cancelled", "%s; the migration was not started",
@@ -118,6 +123,13 @@ job_monitor_lost(struct job *job, struct qmp_client *side,
         return;
     }
     if (side == job->dst) {
+        if (job->phase == PHASE_MIRROR) {
+            job->dst_lost = true;
+            disk_abort_begin(job, QM_EXIT_FAILED, "failed",
+                             "lost the destination while copying disks: %s",
+                             why->message);
+            return;
+        }
         if (job->phase < PHASE_MIGRATE) {
             job_finish(job, QM_EXIT_MONITOR, "error", "destination: %s",
                        why->message);
@@ -269,6 +281,12 @@ src_status_completed_reply(struct qmp_client *c, json_t *ret,
     end_finish(job);
 }
 
+static void
+end_completed_checks(struct job *job)
+{
+    job_send(job, job->src, "query-status", NULL, src_status_completed_reply);
+}
+
 void
 job_end_completed(struct job *job, const struct migrate_summary *sum)
 {
@@ -282,7 +300,7 @@ job_end_completed(struct job *job, const struct migrate_summary *sum)
     if (job->cancelling) {
         append_reason(job, " (before the cancel took effect)");
     }
-    job_send(job, job->src, "query-status", NULL, src_status_completed_reply);
+    disk_cleanup(job, end_completed_checks);
 }
 
 /* --- failed or cancelled: the guest must run on the source -------------- */
@@ -444,6 +462,12 @@ src_status_failed_reply(struct qmp_client *c, json_t *ret,
     src_resume(job);
 }
 
+static void
+end_on_source_checks(struct job *job)
+{
+    job_send(job, job->src, "query-status", NULL, src_status_failed_reply);
+}
+
 void
 job_end_on_source(struct job *job, enum qm_exit code, const char *result,
                   const char *reason, const char *error_desc)
@@ -459,5 +483,9 @@ job_end_on_source(struct job *job, enum qm_exit code, const char *result,
     if (error_desc != NULL && error_desc[0] != '\0') {
         append_reason(job, " (QEMU: %s)", error_desc);
     }
-    job_send(job, job->src, "query-status", NULL, src_status_failed_reply);
+    if (job->opts.command == CMD_MIGRATE) {
+        disk_cleanup(job, end_on_source_checks);
+    } else {
+        end_on_source_checks(job);
+    }
 }

@@ -10,11 +10,24 @@ enum job_phase {
     PHASE_CONNECT,   /* connecting to the monitors */
     PHASE_PREFLIGHT, /* is this a guest we may migrate? */
     PHASE_SETUP,     /* capabilities and parameters */
+    PHASE_MIRROR,    /* disk mirrors copying, RAM not yet started */
     PHASE_MIGRATE,   /* migrate sent */
     PHASE_MONITOR,   /* sampling, applying the policy */
     PHASE_CANCEL,    /* migrate_cancel sent, waiting for QEMU to agree */
     PHASE_FINISH,    /* final status seen, checking both sides */
     PHASE_DONE,
+};
+
+#define JOB_MAX_DISKS 16
+
+/* A disk copied with the migration. */
+struct job_disk {
+    char device[64];      /* the source's device (or node) name */
+    char dst_node[64];    /* the destination node exported over NBD */
+    char job_id[80];      /* the mirror job's id */
+    uint64_t size;        /* virtual size, bytes */
+    uint64_t len, offset; /* the mirror's progress */
+    bool started, ready, concluded;
 };
 
 struct job {
@@ -41,6 +54,7 @@ struct job {
     uint64_t ram_size;          /* guest RAM, from query-memory-size-summary */
     bool source_was_running;    /* before we started */
     bool dst_needs_incoming;    /* destination waits for migrate-incoming */
+    bool announced;              /* the start line is out */
     bool migrate_sent;
     double migrate_time;
     bool paused_by_us; /* we sent 'stop' (force-complete) */
@@ -60,9 +74,25 @@ struct job {
     bool have_sample;
     FILE *trace;
     struct job_result result;
+    /* disks (disk.c) */
+    struct job_disk disks[JOB_MAX_DISKS];
+    size_t n_disks;
+    char nbd_target[QM_PATH_MAX + 16]; /* nbd:unix:PATH or nbd:HOST:PORT */
+    bool nbd_started;
+    bool mirrors_completed;      /* completed or cancelled: nothing to undo */
+    bool switchover_started;
+    bool disk_poll_in_flight;
+    int disk_pending;            /* disk commands awaiting replies */
+    ev_timer disk_timer;
+    double cleanup_deadline;
+    void (*disk_then)(struct job *job);
 };
 
 /* job.c */
+void job_setup(struct job *job);
+void job_migrate(struct job *job);
+void job_announce_start(struct job *job);
+void job_setup_failed(struct job *job, const struct qmp_error *err);
 void job_finish(struct job *job, enum qm_exit code, const char *result,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int job_send(struct job *job, struct qmp_client *side, const char *command,
@@ -79,6 +109,23 @@ void job_monitor_lost(struct job *job, struct qmp_client *side,
 void job_end_completed(struct job *job, const struct migrate_summary *sum);
 void job_end_on_source(struct job *job, enum qm_exit code, const char *result,
                        const char *reason, const char *error_desc);
+
+/* disk.c */
+/* Finds the disks to copy, then goes on with job_setup(). */
+void disk_discover(struct job *job);
+/* --disk mirror: NBD exports, mirrors; job_migrate() once all are ready. */
+void disk_mirror_start(struct job *job);
+void disk_poll(struct job *job);
+/* The mirrors' figures into a sample (blk: query-migrate has them). */
+void disk_fill_sample(const struct job *job, struct policy_sample *s);
+/* At pre-switchover: complete the mirrors, then migrate-continue. */
+void disk_switchover(struct job *job);
+/* Cancels unfinished mirrors, stops the NBD server, then calls then(). */
+void disk_cleanup(struct job *job, void (*then)(struct job *job));
+/* Aborts before RAM migrates: undo the mirrors, then finish. */
+void disk_abort_begin(struct job *job, enum qm_exit code, const char *result,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* trace.c */
 int trace_open(struct job *job);

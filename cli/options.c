@@ -45,6 +45,10 @@ const struct option_spec option_specs[] = {
     {"postcopy", 0, false, CMD_POLICY, NULL, "permit post-copy"},
     {"disk", 0, true, CMD_MIGRATE | CMD_EVACUATE, "none|blk|mirror",
      "copy local disks too (none)"},
+    {"disk-include", 0, true, CMD_MIGRATE | CMD_EVACUATE, "DEV[,DEV...]",
+     "copy only these disks (default: every writable one)"},
+    {"nbd", 0, true, CMD_MIGRATE | CMD_EVACUATE, "unix:PATH|tcp:HOST:PORT",
+     "where the destination serves NBD (--disk mirror)"},
     {"interval", 0, true, CMD_LIVE, "MS", "poll period (500)"},
     {"trace", 0, true, CMD_MIGRATE | CMD_WATCH, "FILE",
      "record every sample and action"},
@@ -307,6 +311,13 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
         }
         o->max_parallel = (unsigned)u;
         return 0;
+    }
+    if (strcmp(key, "disk-include") == 0) {
+        return set_text(o->disk_include, sizeof(o->disk_include), key, value,
+                        err, errlen);
+    }
+    if (strcmp(key, "nbd") == 0) {
+        return set_text(o->nbd, sizeof(o->nbd), key, value, err, errlen);
     }
     if (strcmp(key, "resume") == 0) {
         return util_parse_bool(key, value, &o->resume, err, errlen);
