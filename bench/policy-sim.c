@@ -1,0 +1,1309 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bench/policy-sim: every policy over a scenario matrix, in-process model. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "policy/policy.h"
+#include "tests/fake-qemu/model.h"
+
+/*
+ * policy-sim [-o DIR] [--quick] [--cap-pray S] [--cap S] [-v]
+ *
+ * Runs each policy over each scenario on the fake-qemu pre-copy model,
+ * with no sockets: the model is stepped here, sampled as the job samples
+ * QEMU (every 0.5 s of model time and at once on a MIGRATION or
+ * MIGRATION_PASS event), and the policy's actions are applied to the
+ * model as the job applies them to QEMU.  The model is deterministic, so
+ * one run per scenario and policy says all there is to say.
+ *
+ * Writes DIR/policy-sim.csv (one row per run), DIR/policy-sim.md (the
+ * tables for docs/benchmarks.md) and DIR/sim-*.dat (for gnuplot).
+ */
+
+#define MIB 1048576.0
+#define GIB 1073741824.0
+#define GBIT 125e6
+
+#define POLL_S 0.5       /* the job's --interval default */
+#define REACT_S 0.001    /* finest step: how soon a sample follows an event */
+#define STEP_MAX_S 0.1   /* coarsest step */
+#define ALLOWED_MS 500   /* the operator's downtime limit, for everyone */
+#define QEMU_DOWNTIME_MS 300
+#define QEMU_BANDWIDTH 134217728ull
+#define ORACLE_GRID_MS 10
+#define PROBE_MAX_PASSES 3000
+#define MAX_SCENARIOS 1024
+#define DISK_BYTES (8ull << 30)
+#define DISK_DIRTY (2.0 * MIB)
+#define DISK_WS (128ull << 20)
+
+enum sim_policy {
+    SIM_PRAY = 0,  /* QEMU's defaults: 300 ms, 128 MiB/s, nothing else */
+    SIM_PRAY_LINK, /* qmigrate --policy pray --bandwidth LINK */
+    SIM_NOVA,
+    SIM_VDSM,
+    SIM_PROXMOX,
+    SIM_ADAPTIVE,
+    SIM_ORACLE,
+    SIM_N
+};
+
+static const char *const sim_names[SIM_N] = {
+    "pray", "pray-link", "nova", "vdsm", "proxmox", "adaptive", "oracle",
+};
+
+enum sim_result {
+    RES_COMPLETED = 0,
+    RES_ABORTED, /* the policy cancelled (or, oracle, never started) */
+    RES_CAPPED,  /* still running at the model-time cap */
+    RES_FAILED,  /* the model said failed (should not happen) */
+};
+
+static const char *const result_names[] = {
+    "completed", "aborted", "capped", "failed",
+};
+
+/* What the physics allow, from the oracle's search. */
+enum sim_class {
+    CLASS_EASY = 0, /* completes at QEMU's 300 ms with the link's bandwidth */
+    CLASS_FIXABLE,  /* needs 310..500 ms */
+    CLASS_HOPELESS, /* nothing up to 500 ms completes */
+    CLASS_N
+};
+
+static const char *const class_names[CLASS_N] = {
+    "easy",
+    "fixable",
+    "hopeless",
+};
+
+struct scenario {
+    int id;
+    double ram_gib;
+    double ws_mib;     /* working set */
+    double dirty_mibs; /* distinct MiB/s the guest dirties */
+    double link_gbit;
+    bool disk;
+    enum sim_class cls;
+    uint64_t oracle_ms; /* the least limit that completes; 0: none */
+    bool nonmonotonic;  /* a higher limit fails where a lower completes */
+};
+
+struct outcome {
+    enum sim_result result;
+    double time_s;      /* to completed, cancelled, or the cap */
+    double downtime_ms; /* QEMU's measured downtime; -1 when none */
+    double bytes;       /* RAM + disk transferred */
+    uint64_t passes;    /* dirty-sync-count at the end */
+    double giveup_s;    /* when the policy cancelled; -1 when it did not */
+    uint64_t giveup_pass;
+    uint64_t max_limit_ms; /* the highest downtime limit in force */
+    unsigned n_actions;
+    unsigned n_samples;
+    char reason[POLICY_REASON_MAX]; /* the last action's reason */
+};
+
+struct options {
+    const char *dir;
+    bool quick;
+    double cap_pray_s;
+    double cap_s;
+    int verbose;
+};
+
+/* --- scenarios ---------------------------------------------------------- */
+
+static size_t
+build_scenarios(struct scenario *sc, size_t max, bool quick)
+{
+    static const double rams_full[] = {1, 4, 16, 64};
+    static const double rams_quick[] = {1, 16};
+    static const double ws_list[] = {48, 128, 512, 1024, 4096, 16384};
+    static const double dirty_list[] = {64, 512, 4096};
+    static const double links_full[] = {1, 10, 25};
+    static const double links_quick[] = {1, 25};
+    const double *rams = quick ? rams_quick : rams_full;
+    const double *links = quick ? links_quick : links_full;
+    size_t n_rams = quick ? 2 : 4, n_links = quick ? 2 : 3;
+    size_t n = 0, r, w, d, l;
+    int disk;
+
+    for (disk = 0; disk <= 1; disk++) {
+        for (l = 0; l < n_links; l++) {
+            for (r = 0; r < n_rams; r++) {
+                /* w == 0 is the idle guest: no working set at all */
+                for (w = 0; w <= sizeof(ws_list) / sizeof(ws_list[0]); w++) {
+                    double ws = w == 0 ? 0 : ws_list[w - 1];
+                    size_t nd = w == 0 ? 1 : 3;
+
+                    if (ws * MIB > rams[r] * GIB / 2) {
+                        continue; /* half of RAM is zero pages */
+                    }
+                    for (d = 0; d < nd && n < max; d++) {
+                        struct scenario *s = &sc[n];
+
+                        memset(s, 0, sizeof(*s));
+                        s->id = (int)n;
+                        s->ram_gib = rams[r];
+                        s->ws_mib = ws;
+                        s->dirty_mibs = w == 0 ? 0 : dirty_list[d];
+                        s->link_gbit = links[l];
+                        s->disk = disk != 0;
+                        n++;
+                    }
+                }
+            }
+        }
+    }
+    return n;
+}
+
+static void
+scenario_label(const struct scenario *s, char *buf, size_t len)
+{
+    char ws[32];
+
+    if (s->ws_mib == 0) {
+        snprintf(ws, sizeof(ws), "idle");
+    } else if (s->ws_mib >= 1024) {
+        snprintf(ws, sizeof(ws), "WS %.0f GiB @ %.0f MiB/s",
+                 s->ws_mib / 1024, s->dirty_mibs);
+    } else {
+        snprintf(ws, sizeof(ws), "WS %.0f MiB @ %.0f MiB/s", s->ws_mib,
+                 s->dirty_mibs);
+    }
+    snprintf(buf, len, "%.0f GiB, %s, %.0f Gbit/s%s", s->ram_gib, ws,
+             s->link_gbit, s->disk ? ", 8 GiB disk" : "");
+}
+
+static int
+model_for(const struct scenario *s, struct fq_model **out)
+{
+    struct fq_model_config mc;
+    struct fq_error err;
+
+    fq_model_config_init(&mc);
+    mc.ram_bytes = (uint64_t)(s->ram_gib * GIB);
+    mc.working_set_bytes = (uint64_t)(s->ws_mib * MIB);
+    mc.dirty_rate = s->dirty_mibs * MIB / (double)mc.page_size;
+    mc.link_bandwidth = s->link_gbit * GBIT;
+    /*
+     * Zero pages spread among the data, as in a guest that has run a
+     * while.  With the model's other layout (zero pages above the data,
+     * zero_pages_last) a limit whose threshold exceeds the zero pages plus
+     * the working set syncs before the zero pages are ever scanned, and
+     * the model then never reaches them: see docs/benchmarks.md.
+     */
+    mc.zero_pages_last = false;
+    if (s->disk) {
+        mc.disk_bytes = DISK_BYTES;
+        mc.disk_dirty_rate = DISK_DIRTY;
+        mc.disk_working_set_bytes = DISK_WS;
+    }
+    *out = fq_model_new(&mc, &err);
+    if (*out == NULL) {
+        fprintf(stderr, "policy-sim: scenario %d: %s\n", s->id, err.desc);
+        return -1;
+    }
+    return 0;
+}
+
+/* --- the job, in model time ---------------------------------------------- */
+
+static enum migration_status
+status_of(enum fq_status st)
+{
+    if (st == FQ_STATUS_NONE) {
+        return MIGRATION_STATUS_NONE;
+    }
+    return migration_status_from_name(fq_status_name(st));
+}
+
+/* sample_from_query_migrate(), from the model's query-migrate. */
+static void
+sample_from_info(const struct fq_migration_info *in, double t,
+                 uint64_t limit_ms, uint64_t bandwidth, bool pass_event,
+                 struct policy_sample *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->t = t;
+    s->status = status_of(in->status);
+    s->expected_downtime_ms = in->has_expected_downtime
+                                  ? in->expected_downtime
+                                  : -1;
+    s->ram_page_size = 4096;
+    if (in->has_ram) {
+        s->ram_total = in->ram.total;
+        s->ram_remaining = in->ram.remaining;
+        s->ram_transferred = in->ram.transferred;
+        s->ram_dirty_pages_rate = in->ram.dirty_pages_rate;
+        s->ram_dirty_sync_count = in->ram.dirty_sync_count;
+        s->ram_mbps = in->ram.mbps;
+        if (in->ram.page_size != 0) {
+            s->ram_page_size = in->ram.page_size;
+        }
+    }
+    if (in->has_disk) {
+        s->disk_total = in->disk.total;
+        s->disk_remaining = in->disk.remaining;
+        s->disk_transferred = in->disk.transferred;
+    }
+    if (in->has_cpu_throttle_percentage) {
+        s->throttle_percent = (int)in->cpu_throttle_percentage;
+    }
+    s->downtime_limit_ms = limit_ms;
+    s->bandwidth_limit = bandwidth;
+    s->pass_event = pass_event;
+}
+
+struct job {
+    struct fq_model *m;
+    struct fq_params p;
+    struct policy_config cfg;
+    struct policy_state st;
+    bool has_policy;
+    uint64_t limit_ms;  /* what the job believes is in force */
+    uint64_t bandwidth; /* likewise */
+    struct outcome *o;
+};
+
+static void
+job_apply(struct job *j, const struct policy_action *a, double t,
+          uint64_t sync)
+{
+    struct fq_error err;
+
+    j->o->n_actions++;
+    snprintf(j->o->reason, sizeof(j->o->reason), "%s", a->reason);
+    switch (a->kind) {
+    case POLICY_ACTION_SET_DOWNTIME:
+        j->p.downtime_limit = a->value;
+        j->limit_ms = a->value;
+        break;
+    case POLICY_ACTION_SET_BANDWIDTH:
+        j->p.max_bandwidth = a->value;
+        j->bandwidth = a->value;
+        break;
+    case POLICY_ACTION_AUTO_CONVERGE:
+        if (j->cfg.auto_converge_permitted) {
+            j->p.throttle_trigger_threshold = 1;
+        }
+        break;
+    case POLICY_ACTION_START_POSTCOPY:
+        (void)fq_model_start_postcopy(j->m, &err);
+        break;
+    case POLICY_ACTION_PAUSE:
+        fq_model_stop(j->m);
+        break;
+    case POLICY_ACTION_CANCEL:
+        if (j->o->giveup_s < 0) {
+            j->o->giveup_s = t;
+            j->o->giveup_pass = sync;
+        }
+        fq_model_cancel(j->m);
+        break;
+    }
+    fq_model_set_params(j->m, &j->p);
+    if (j->p.downtime_limit > j->o->max_limit_ms) {
+        j->o->max_limit_ms = j->p.downtime_limit;
+    }
+}
+
+static void
+policy_for(enum sim_policy kind, const struct scenario *sc,
+           struct policy_config *cfg)
+{
+    char err[256];
+
+    policy_config_init(cfg);
+    switch (kind) {
+    case SIM_NOVA:
+        cfg->kind = POLICY_NOVA;
+        break;
+    case SIM_VDSM:
+        cfg->kind = POLICY_VDSM;
+        break;
+    case SIM_PROXMOX:
+        cfg->kind = POLICY_PROXMOX;
+        break;
+    case SIM_ADAPTIVE:
+        cfg->kind = POLICY_ADAPTIVE;
+        break;
+    default:
+        cfg->kind = POLICY_PRAY;
+        break;
+    }
+    cfg->downtime_ms = ALLOWED_MS;
+    /* the operator gives the link's speed as --bandwidth */
+    cfg->bandwidth = (uint64_t)(sc->link_gbit * GBIT);
+    if (sc->disk) {
+        cfg->n_disks = 1;
+        cfg->disk_bytes[0] = DISK_BYTES;
+    }
+    if (policy_config_validate(cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "policy-sim: %s: %s\n", sim_names[kind], err);
+        exit(1);
+    }
+}
+
+/*
+ * The next step: short when a bitmap sync is near (RAM left to send close
+ * to what QEMU switches over below), so that the sample after a
+ * MIGRATION_PASS event comes within REACT_S of it, as the job's does.
+ */
+static double
+next_step(const struct job *j, const struct fq_migration_info *in, double rate)
+{
+    double rem = (double)in->ram.remaining;
+    double thr = rate * (double)j->p.downtime_limit / 1000.0;
+    double h;
+
+    if (!(rate > 0) || in->status != FQ_STATUS_ACTIVE) {
+        return REACT_S;
+    }
+    if (in->has_disk && in->disk.remaining > 0) {
+        rem += (double)in->disk.remaining;
+    }
+    h = 0.5 * (rem - thr) / rate;
+    if (h < REACT_S) {
+        h = REACT_S;
+    }
+    return h > STEP_MAX_S ? STEP_MAX_S : h;
+}
+
+static double
+send_rate(const struct job *j, double link)
+{
+    if (j->p.max_bandwidth != 0 && (double)j->p.max_bandwidth < link) {
+        return (double)j->p.max_bandwidth;
+    }
+    return link;
+}
+
+/*
+ * One migration under one policy, to completion, cancel or cap.  With
+ * has_policy false the parameters in *fixed run unchanged (the oracle's
+ * probes), and the model moves in large steps.
+ */
+static int
+run_one(const struct scenario *sc, enum sim_policy kind,
+        const struct fq_params *fixed, double cap_s, struct outcome *o)
+{
+    struct fq_migrate_args args = {.blk = sc->disk};
+    struct fq_caps caps = {.events = true};
+    struct fq_migration_info in;
+    struct policy_output out;
+    struct policy_sample s;
+    struct fq_event ev;
+    struct fq_error err;
+    struct job j;
+    double next_poll = 0, link = sc->link_gbit * GBIT;
+    double last_xfer = 0, last_disk = 0;
+    bool event_poll = true, pass_event = false, final = false;
+    size_t i;
+
+    memset(o, 0, sizeof(*o));
+    o->downtime_ms = -1;
+    o->giveup_s = -1;
+    memset(&j, 0, sizeof(j));
+    j.o = o;
+    if (model_for(sc, &j.m) < 0) {
+        return -1;
+    }
+    fq_params_init(&j.p);
+    j.limit_ms = QEMU_DOWNTIME_MS;
+    j.bandwidth = QEMU_BANDWIDTH;
+    j.has_policy = fixed == NULL;
+    if (j.has_policy) {
+        policy_for(kind, sc, &j.cfg);
+        caps.auto_converge = j.cfg.auto_converge_permitted;
+        caps.postcopy_ram = j.cfg.postcopy_permitted;
+        policy_state_init(&j.st, &j.cfg);
+        if (kind != SIM_PRAY) {
+            memset(&out, 0, sizeof(out));
+            policy_initial_actions(&j.cfg, &j.st, &out);
+            for (i = 0; i < out.n_actions; i++) {
+                job_apply(&j, &out.actions[i], 0, 0);
+            }
+        }
+        if (j.cfg.auto_converge_permitted && kind == SIM_ADAPTIVE) {
+            j.p.throttle_trigger_threshold = 100;
+        }
+    } else {
+        j.p = *fixed;
+        j.limit_ms = fixed->downtime_limit;
+        j.bandwidth = fixed->max_bandwidth;
+    }
+    o->max_limit_ms = j.p.downtime_limit;
+    fq_model_set_params(j.m, &j.p);
+    if (fq_model_set_caps(j.m, &caps, &err) < 0 ||
+        fq_model_migrate(j.m, &args, &err) < 0) {
+        fprintf(stderr, "policy-sim: scenario %d: %s\n", sc->id, err.desc);
+        fq_model_free(j.m);
+        return -1;
+    }
+    for (;;) {
+        double now = fq_model_now(j.m), h;
+
+        fq_model_query(j.m, &in);
+        if (in.has_ram) {
+            last_xfer = (double)in.ram.transferred;
+        }
+        if (in.has_disk) {
+            last_disk = (double)in.disk.transferred;
+        }
+        o->passes = in.has_ram ? in.ram.dirty_sync_count : o->passes;
+        if (j.has_policy && (event_poll || now >= next_poll - 1e-9)) {
+            sample_from_info(&in, now, j.limit_ms, j.bandwidth, pass_event,
+                             &s);
+            memset(&out, 0, sizeof(out));
+            policy_step(&j.cfg, &j.st, &s, &out);
+            o->n_samples++;
+            for (i = 0; i < out.n_actions; i++) {
+                job_apply(&j, &out.actions[i], now, s.ram_dirty_sync_count);
+            }
+            if (now >= next_poll - 1e-9) {
+                next_poll += POLL_S;
+            }
+            event_poll = false;
+            pass_event = false;
+        }
+        if (final || migration_status_is_final(status_of(in.status))) {
+            break;
+        }
+        if (now >= cap_s) {
+            o->result = RES_CAPPED;
+            o->time_s = now;
+            o->bytes = last_xfer + last_disk;
+            fq_model_free(j.m);
+            return 0;
+        }
+        if (j.has_policy) {
+            h = next_step(&j, &in, send_rate(&j, link));
+            if (now + h > next_poll) {
+                h = next_poll - now;
+            }
+        } else {
+            h = 1.0;
+        }
+        if (h < 1e-6) {
+            h = 1e-6;
+        }
+        fq_model_advance(j.m, h);
+        while (fq_model_next_event(j.m, &ev)) {
+            if (ev.type == FQ_EVENT_MIGRATION_PASS) {
+                pass_event = true;
+                event_poll = true;
+            } else if (ev.type == FQ_EVENT_MIGRATION) {
+                event_poll = true;
+                final = final ||
+                        migration_status_is_final(status_of(ev.status));
+            }
+        }
+        if (!j.has_policy && o->passes > PROBE_MAX_PASSES) {
+            o->result = RES_CAPPED;
+            o->time_s = fq_model_now(j.m);
+            fq_model_free(j.m);
+            return 0;
+        }
+    }
+    o->time_s = fq_model_now(j.m);
+    o->bytes = last_xfer + last_disk;
+    switch (in.status) {
+    case FQ_STATUS_COMPLETED:
+        o->result = RES_COMPLETED;
+        o->downtime_ms = (double)in.downtime;
+        o->time_s = (double)in.total_time / 1000.0;
+        o->bytes = (double)in.ram.transferred + last_disk;
+        break;
+    case FQ_STATUS_CANCELLED:
+        o->result = RES_ABORTED;
+        break;
+    default:
+        o->result = RES_FAILED;
+        break;
+    }
+    fq_model_free(j.m);
+    return 0;
+}
+
+/* --- the oracle ---------------------------------------------------------- */
+
+static bool
+probe(const struct scenario *sc, uint64_t limit_ms, double cap_s,
+      struct outcome *o)
+{
+    struct fq_params p;
+
+    fq_params_init(&p);
+    p.downtime_limit = limit_ms;
+    p.max_bandwidth = (uint64_t)(sc->link_gbit * GBIT);
+    if (run_one(sc, SIM_ORACLE, &p, cap_s, o) < 0) {
+        exit(1);
+    }
+    return o->result == RES_COMPLETED;
+}
+
+/*
+ * The least limit on a 10 ms grid up to 500 ms that completes, set from
+ * t = 0 with the link's bandwidth; completion is taken to grow with the
+ * limit, so a binary search finds it.  None: abort at once, nothing sent.
+ */
+static void
+oracle(struct scenario *sc, double cap_s, struct outcome *o)
+{
+    struct outcome best, tmp;
+    uint64_t lo = 1, hi = ALLOWED_MS / ORACLE_GRID_MS;
+
+    if (!probe(sc, ALLOWED_MS, cap_s, &best)) {
+        uint64_t ms;
+
+        /*
+         * Completion should grow with the limit; a few lower limits check
+         * that it does here, and a scan finds the least if not.
+         */
+        for (ms = 100; ms < ALLOWED_MS; ms += 100) {
+            if (probe(sc, ms, cap_s, &tmp)) {
+                break;
+            }
+        }
+        if (ms < ALLOWED_MS) {
+            for (ms = ORACLE_GRID_MS; ms < ALLOWED_MS; ms += ORACLE_GRID_MS) {
+                if (probe(sc, ms, cap_s, &best)) {
+                    break;
+                }
+            }
+            sc->nonmonotonic = true;
+            *o = best;
+            snprintf(o->reason, sizeof(o->reason),
+                     "downtime-limit %llu ms from t=0 (%d ms does not "
+                     "complete)",
+                     (unsigned long long)ms, ALLOWED_MS);
+            sc->oracle_ms = ms;
+            sc->cls = ms <= QEMU_DOWNTIME_MS ? CLASS_EASY : CLASS_FIXABLE;
+            return;
+        }
+        memset(o, 0, sizeof(*o));
+        o->result = RES_ABORTED;
+        o->downtime_ms = -1;
+        o->giveup_s = 0;
+        o->giveup_pass = 0;
+        sc->oracle_ms = 0;
+        sc->cls = CLASS_HOPELESS;
+        snprintf(o->reason, sizeof(o->reason),
+                 "no limit up to %d ms completes", ALLOWED_MS);
+        return;
+    }
+    while (lo < hi) {
+        uint64_t mid = (lo + hi) / 2;
+
+        if (probe(sc, mid * ORACLE_GRID_MS, cap_s, &tmp)) {
+            hi = mid;
+            best = tmp;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    if (best.max_limit_ms != hi * ORACLE_GRID_MS) {
+        (void)probe(sc, hi * ORACLE_GRID_MS, cap_s, &best);
+    }
+    *o = best;
+    snprintf(o->reason, sizeof(o->reason), "downtime-limit %llu ms from t=0",
+             (unsigned long long)(hi * ORACLE_GRID_MS));
+    sc->oracle_ms = hi * ORACLE_GRID_MS;
+    sc->cls = sc->oracle_ms <= QEMU_DOWNTIME_MS ? CLASS_EASY : CLASS_FIXABLE;
+}
+
+/* --- statistics ----------------------------------------------------------- */
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of v[0..n) (sorted in place); NAN when empty. */
+static double
+percentile(double *v, size_t n, double p)
+{
+    size_t k;
+
+    if (n == 0) {
+        return NAN;
+    }
+    qsort(v, n, sizeof(*v), cmp_double);
+    k = (size_t)ceil(p / 100.0 * (double)n);
+    if (k < 1) {
+        k = 1;
+    }
+    return v[k - 1];
+}
+
+/* --- output --------------------------------------------------------------- */
+
+struct results {
+    struct scenario *sc;
+    size_t n;
+    struct outcome (*o)[SIM_N]; /* o[scenario][policy] */
+};
+
+static bool
+ok(const struct outcome *o)
+{
+    return o->result == RES_COMPLETED && o->downtime_ms <= ALLOWED_MS;
+}
+
+static FILE *
+open_out(const char *dir, const char *name)
+{
+    char path[4096];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "policy-sim: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    return f;
+}
+
+static void
+close_out(FILE *f)
+{
+    if (fclose(f) != 0) {
+        fprintf(stderr, "policy-sim: write error: %s\n", strerror(errno));
+        exit(1);
+    }
+}
+
+static void
+write_csv(const struct results *r, const char *dir)
+{
+    FILE *f = open_out(dir, "policy-sim.csv");
+    size_t i;
+    int k;
+
+    fprintf(f, "scenario,ram_gib,ws_mib,dirty_mib_s,link_gbit,disk,class,"
+               "oracle_limit_ms,policy,result,within_limit,time_s,"
+               "downtime_ms,bytes,passes,giveup_s,giveup_pass,"
+               "max_limit_ms,actions,samples,reason\n");
+    for (i = 0; i < r->n; i++) {
+        const struct scenario *s = &r->sc[i];
+
+        for (k = 0; k < SIM_N; k++) {
+            const struct outcome *o = &r->o[i][k];
+            char reason[POLICY_REASON_MAX];
+            char *c;
+
+            snprintf(reason, sizeof(reason), "%s", o->reason);
+            for (c = reason; *c != '\0'; c++) {
+                if (*c == '"' || *c == ',') {
+                    *c = *c == '"' ? '\'' : ';';
+                }
+            }
+            fprintf(f,
+                    "%d,%.0f,%.0f,%.0f,%.0f,%d,%s,%llu,%s,%s,%d,%.3f,%.0f,"
+                    "%.0f,%llu,%.3f,%llu,%llu,%u,%u,%s\n",
+                    s->id, s->ram_gib, s->ws_mib, s->dirty_mibs, s->link_gbit,
+                    s->disk ? 1 : 0, class_names[s->cls],
+                    (unsigned long long)s->oracle_ms, sim_names[k],
+                    result_names[o->result], ok(o) ? 1 : 0, o->time_s,
+                    o->downtime_ms, o->bytes, (unsigned long long)o->passes,
+                    o->giveup_s, (unsigned long long)o->giveup_pass,
+                    (unsigned long long)o->max_limit_ms, o->n_actions,
+                    o->n_samples, reason);
+        }
+    }
+    close_out(f);
+}
+
+/* "12.3 s", "1.2 h", "-" */
+static void
+fmt_time(char *buf, size_t len, double s)
+{
+    if (isnan(s)) {
+        snprintf(buf, len, "–");
+    } else if (s >= 7200) {
+        snprintf(buf, len, "%.1f h", s / 3600);
+    } else if (s >= 100) {
+        snprintf(buf, len, "%.0f s", s);
+    } else if (s >= 10) {
+        snprintf(buf, len, "%.1f s", s);
+    } else {
+        snprintf(buf, len, "%.2f s", s);
+    }
+}
+
+static void
+fmt_bytes(char *buf, size_t len, double b)
+{
+    if (isnan(b)) {
+        snprintf(buf, len, "–");
+    } else if (b >= 1e12) {
+        snprintf(buf, len, "%.2f TB", b / 1e12);
+    } else if (b >= 1e9) {
+        snprintf(buf, len, "%.1f GB", b / 1e9);
+    } else {
+        snprintf(buf, len, "%.0f MB", b / 1e6);
+    }
+}
+
+/* Per-policy headline table. */
+static void
+table_policies(FILE *f, const struct results *r, double *v, double *w)
+{
+    size_t i, n_all = r->n, n_possible = 0;
+    int k;
+
+    for (i = 0; i < r->n; i++) {
+        n_possible += r->sc[i].cls != CLASS_HOPELESS;
+    }
+    fprintf(f, "| policy | completed ≤ %d ms (all %zu) | of the %zu "
+               "possible | median total time | p95 total time | median "
+               "downtime | max downtime | median bytes sent | completed "
+               "over %d ms |\n",
+            ALLOWED_MS, n_all, n_possible, ALLOWED_MS);
+    fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+               "---: |\n");
+    for (k = 0; k < SIM_N; k++) {
+        size_t n_ok = 0, n_over = 0, n_pos_ok = 0;
+        char t50[32], t95[32], b50[32];
+        double d50, dmax = 0;
+
+        for (i = 0; i < r->n; i++) {
+            const struct outcome *o = &r->o[i][k];
+
+            if (ok(o)) {
+                v[n_ok] = o->time_s;
+                w[n_ok] = o->bytes;
+                n_ok++;
+                n_pos_ok += r->sc[i].cls != CLASS_HOPELESS;
+            } else if (o->result == RES_COMPLETED) {
+                n_over++;
+            }
+            if (o->result == RES_COMPLETED && o->downtime_ms > dmax) {
+                dmax = o->downtime_ms;
+            }
+        }
+        fmt_time(t50, sizeof(t50), percentile(v, n_ok, 50));
+        fmt_time(t95, sizeof(t95), percentile(v, n_ok, 95));
+        fmt_bytes(b50, sizeof(b50), percentile(w, n_ok, 50));
+        n_ok = 0;
+        for (i = 0; i < r->n; i++) {
+            if (ok(&r->o[i][k])) {
+                v[n_ok++] = r->o[i][k].downtime_ms;
+            }
+        }
+        d50 = percentile(v, n_ok, 50);
+        fprintf(f,
+                "| `%s` | %zu (%.0f %%) | %zu (%.0f %%) | %s | %s | %.0f ms | "
+                "%.0f ms | %s | %zu |\n",
+                sim_names[k], n_ok, 100.0 * (double)n_ok / (double)n_all,
+                n_pos_ok,
+                n_possible ? 100.0 * (double)n_pos_ok / (double)n_possible
+                           : 0.0,
+                t50, t95, isnan(d50) ? 0.0 : d50, dmax, b50, n_over);
+    }
+    fprintf(f, "\n");
+}
+
+/* Completions within the limit, by class. */
+static void
+table_classes(FILE *f, const struct results *r, FILE *dat)
+{
+    size_t count[CLASS_N] = {0};
+    size_t i;
+    int k, c;
+
+    for (i = 0; i < r->n; i++) {
+        count[r->sc[i].cls]++;
+    }
+    fprintf(f, "| policy | easy (%zu) | fixable (%zu) | hopeless (%zu): "
+               "gave up | hopeless: ran to the cap | hopeless: completed "
+               "over %d ms |\n",
+            count[CLASS_EASY], count[CLASS_FIXABLE], count[CLASS_HOPELESS],
+            ALLOWED_MS);
+    fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    fprintf(dat, "# policy easy%% fixable%% hopeless-gave-up%%\n");
+    for (k = 0; k < SIM_N; k++) {
+        size_t got[CLASS_N] = {0}, gave = 0, capped = 0, over = 0;
+
+        for (i = 0; i < r->n; i++) {
+            const struct outcome *o = &r->o[i][k];
+
+            c = (int)r->sc[i].cls;
+            if (ok(o)) {
+                got[c]++;
+            }
+            if (c == CLASS_HOPELESS) {
+                gave += o->result == RES_ABORTED;
+                capped += o->result == RES_CAPPED;
+                over += o->result == RES_COMPLETED;
+            }
+        }
+        fprintf(f, "| `%s` | %zu | %zu | %zu | %zu | %zu |\n", sim_names[k],
+                got[CLASS_EASY], got[CLASS_FIXABLE], gave, capped, over);
+        fprintf(dat, "%s %.1f %.1f %.1f\n", sim_names[k],
+                count[0] ? 100.0 * (double)got[0] / (double)count[0] : 0.0,
+                count[1] ? 100.0 * (double)got[1] / (double)count[1] : 0.0,
+                count[2] ? 100.0 * (double)gave / (double)count[2] : 0.0);
+    }
+    fprintf(f, "\n");
+}
+
+/* Hopeless scenarios: how long and how much before giving up. */
+static void
+table_hopeless(FILE *f, const struct results *r, double *v, double *w,
+               double cap_pray)
+{
+    size_t i;
+    int k;
+
+    fprintf(f, "| policy | gave up | median time to give up | p95 | max | "
+               "median bytes before giving up | p95 bytes | iterations "
+               "after the first sync (median / max) |\n");
+    fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for (k = 0; k < SIM_N; k++) {
+        size_t n = 0, n_h = 0, np = 0;
+        double *pv = v, itmax = 0, it50;
+        char t50[32], t95[32], tmax[32], b50[32], b95[32];
+        static double it[MAX_SCENARIOS];
+
+        for (i = 0; i < r->n; i++) {
+            const struct outcome *o = &r->o[i][k];
+
+            if (r->sc[i].cls != CLASS_HOPELESS) {
+                continue;
+            }
+            n_h++;
+            if (o->result == RES_ABORTED) {
+                pv[n] = o->time_s;
+                w[n] = o->bytes;
+                n++;
+                if (k != SIM_ORACLE) {
+                    it[np] = o->giveup_pass > 0
+                                 ? (double)(o->giveup_pass - 1)
+                                 : 0;
+                    itmax = it[np] > itmax ? it[np] : itmax;
+                    np++;
+                }
+            }
+        }
+        if (n == 0) {
+            fprintf(f, "| `%s` | 0 of %zu | never (ran to the %.0f h cap or "
+                       "completed over the limit) | | | | | |\n",
+                    sim_names[k], n_h, cap_pray / 3600);
+            continue;
+        }
+        it50 = percentile(it, np, 50);
+        fmt_time(t50, sizeof(t50), percentile(pv, n, 50));
+        fmt_time(t95, sizeof(t95), percentile(pv, n, 95));
+        fmt_time(tmax, sizeof(tmax), pv[n - 1]);
+        fmt_bytes(b50, sizeof(b50), percentile(w, n, 50));
+        fmt_bytes(b95, sizeof(b95), percentile(w, n, 95));
+        if (k == SIM_ORACLE) {
+            fprintf(f, "| `%s` | %zu of %zu | %s | %s | %s | %s | %s | – |\n",
+                    sim_names[k], n, n_h, t50, t95, tmax, b50, b95);
+        } else {
+            fprintf(f,
+                    "| `%s` | %zu of %zu | %s | %s | %s | %s | %s | %.0f / "
+                    "%.0f |\n",
+                    sim_names[k], n, n_h, t50, t95, tmax, b50, b95, it50,
+                    itmax);
+        }
+    }
+    fprintf(f, "\n");
+}
+
+struct goals {
+    size_t peer_only;      /* a peer completes within the limit, adaptive not */
+    size_t over_limit;     /* adaptive completed above the limit */
+    double ratio_median;   /* adaptive / oracle total time, completed */
+    double ratio_p95;
+    double ratio_max;
+    size_t n_ratio;
+    size_t n_ratio_over;   /* scenarios above 1.5 */
+    double iter_max;       /* iterations after the first sync at give-up */
+    size_t iter_over;      /* hopeless scenarios above 3 */
+    size_t hopeless_kept;  /* hopeless scenarios adaptive did not give up */
+    double nova_median;    /* nova's time to give up / adaptive's */
+    double nova_min;
+    size_t n_nova;
+};
+
+static void
+compute_goals(const struct results *r, struct goals *g, double *v, double *w)
+{
+    size_t i, nv = 0, nw = 0;
+    int k;
+
+    memset(g, 0, sizeof(*g));
+    for (i = 0; i < r->n; i++) {
+        const struct outcome *a = &r->o[i][SIM_ADAPTIVE];
+        const struct outcome *orc = &r->o[i][SIM_ORACLE];
+        const struct outcome *nv_o = &r->o[i][SIM_NOVA];
+        bool peer = false;
+
+        for (k = SIM_PRAY; k <= SIM_PROXMOX; k++) {
+            peer = peer || ok(&r->o[i][k]);
+        }
+        if (peer && !ok(a)) {
+            g->peer_only++;
+        }
+        if (a->result == RES_COMPLETED && a->downtime_ms > ALLOWED_MS) {
+            g->over_limit++;
+        }
+        if (ok(a) && orc->result == RES_COMPLETED && orc->time_s > 0) {
+            v[nv] = a->time_s / orc->time_s;
+            g->n_ratio_over += v[nv] > 1.5;
+            nv++;
+        }
+        if (r->sc[i].cls == CLASS_HOPELESS) {
+            if (a->result != RES_ABORTED) {
+                g->hopeless_kept++;
+            } else {
+                double it = a->giveup_pass > 0
+                                ? (double)(a->giveup_pass - 1)
+                                : 0;
+
+                g->iter_max = it > g->iter_max ? it : g->iter_max;
+                g->iter_over += it > 3;
+                if (nv_o->result == RES_ABORTED && a->time_s > 0) {
+                    w[nw++] = nv_o->time_s / a->time_s;
+                }
+            }
+        }
+    }
+    g->n_ratio = nv;
+    g->ratio_median = percentile(v, nv, 50);
+    g->ratio_p95 = percentile(v, nv, 95);
+    g->ratio_max = nv ? v[nv - 1] : NAN;
+    g->n_nova = nw;
+    g->nova_median = percentile(w, nw, 50);
+    g->nova_min = nw ? w[0] : NAN;
+}
+
+static const char *
+met(bool yes)
+{
+    return yes ? "**met**" : "**not met**";
+}
+
+static void
+table_goals(FILE *f, const struct goals *g)
+{
+    fprintf(f, "| goal for `adaptive` | measured | verdict |\n");
+    fprintf(f, "| --- | --- | --- |\n");
+    fprintf(f,
+            "| completes everything any peer (pray, pray-link, nova, vdsm, "
+            "proxmox) completes within %d ms | %zu scenarios where a peer "
+            "does and adaptive does not | %s |\n",
+            ALLOWED_MS, g->peer_only, met(g->peer_only == 0));
+    fprintf(f,
+            "| never exceeds the downtime limit | %zu completions above "
+            "%d ms | %s |\n",
+            g->over_limit, ALLOWED_MS, met(g->over_limit == 0));
+    fprintf(f,
+            "| completed migrations within 1.5× the oracle's total time "
+            "(median) | median ratio %.2f× (p95 %.2f×, max %.2f×; %zu of "
+            "%zu above 1.5×) | %s |\n",
+            g->ratio_median, g->ratio_p95, g->ratio_max, g->n_ratio_over,
+            g->n_ratio, met(g->ratio_median <= 1.5));
+    fprintf(f,
+            "| gives up on hopeless migrations within 3 iterations of the "
+            "first sync | max %.0f iterations; %zu hopeless scenarios above "
+            "3, %zu not given up | %s |\n",
+            g->iter_max, g->iter_over, g->hopeless_kept,
+            met(g->iter_over == 0 && g->hopeless_kept == 0));
+    fprintf(f,
+            "| gives up at least 20× sooner than Nova's defaults | Nova's "
+            "time to give up ÷ adaptive's: median %.0f×, min %.0f× (%zu "
+            "scenarios) | %s |\n",
+            g->nova_median, g->nova_min, g->n_nova,
+            met(g->n_nova > 0 && g->nova_median >= 20 && g->nova_min >= 20));
+    fprintf(f, "\n");
+}
+
+/* The scenarios behind each goal that is missed, worst first. */
+static void
+list_failures(FILE *f, const struct results *r, size_t max)
+{
+    size_t i, shown = 0;
+    char label[160];
+    int k;
+
+    fprintf(f, "| scenario | class (oracle) | what | adaptive | others |\n");
+    fprintf(f, "| --- | --- | --- | --- | --- |\n");
+    for (i = 0; i < r->n && shown < max; i++) {
+        const struct outcome *a = &r->o[i][SIM_ADAPTIVE];
+        const struct outcome *orc = &r->o[i][SIM_ORACLE];
+        const struct scenario *s = &r->sc[i];
+        char what[128] = "", others[256] = "";
+        bool peer = false;
+        size_t n = 0;
+
+        for (k = SIM_PRAY; k <= SIM_PROXMOX; k++) {
+            const struct outcome *o = &r->o[i][k];
+
+            if (ok(o)) {
+                peer = true;
+                n += (size_t)snprintf(others + n, sizeof(others) - n,
+                                      "%s%s %.1f s/%.0f ms", n ? "; " : "",
+                                      sim_names[k], o->time_s, o->downtime_ms);
+                if (n >= sizeof(others)) {
+                    n = sizeof(others) - 1;
+                }
+            }
+        }
+        if (peer && !ok(a)) {
+            snprintf(what, sizeof(what), "a peer completes, adaptive not");
+        } else if (a->result == RES_COMPLETED && a->downtime_ms > ALLOWED_MS) {
+            snprintf(what, sizeof(what), "downtime over the limit");
+        } else if (ok(a) && orc->result == RES_COMPLETED &&
+                   a->time_s > 1.5 * orc->time_s) {
+            snprintf(what, sizeof(what), "%.2f× the oracle's %.2f s",
+                     a->time_s / orc->time_s, orc->time_s);
+        } else if (s->cls == CLASS_HOPELESS &&
+                   (a->result != RES_ABORTED || a->giveup_pass > 4)) {
+            snprintf(what, sizeof(what), "hopeless: %s after %llu "
+                                         "iterations",
+                     a->result == RES_ABORTED ? "gave up" : "not given up",
+                     (unsigned long long)(a->giveup_pass > 0
+                                              ? a->giveup_pass - 1
+                                              : a->passes));
+        } else {
+            continue;
+        }
+        scenario_label(s, label, sizeof(label));
+        fprintf(f, "| %s | %s (%llu ms) | %s | %s %.1f s, %.0f ms, \"%s\" | "
+                   "%s |\n",
+                label, class_names[s->cls],
+                (unsigned long long)s->oracle_ms, what,
+                result_names[a->result], a->time_s, a->downtime_ms,
+                a->reason, others[0] ? others : "–");
+        shown++;
+    }
+    if (shown == 0) {
+        fprintf(f, "| (none) | | | | |\n");
+    }
+    fprintf(f, "\n");
+}
+
+/* gnuplot data: per scenario, each policy's time (or -1). */
+static void
+write_plot_data(const struct results *r, const char *dir)
+{
+    FILE *t = open_out(dir, "sim-time.dat");
+    FILE *h = open_out(dir, "sim-giveup.dat");
+    size_t i;
+    int k;
+
+    fprintf(t, "# scenarios some policy completes within %d ms: oracle time, "
+               "then each policy's time (NaN when it did not)\n# oracle",
+            ALLOWED_MS);
+    for (k = 0; k < SIM_N - 1; k++) {
+        fprintf(t, " %s", sim_names[k]);
+    }
+    fprintf(t, "\n");
+    fprintf(h, "# hopeless scenarios: each policy's time to give up "
+               "(NaN: never)\n#");
+    for (k = 0; k < SIM_N - 1; k++) {
+        fprintf(h, " %s", sim_names[k]);
+    }
+    fprintf(h, "\n");
+    for (i = 0; i < r->n; i++) {
+        const struct outcome *orc = &r->o[i][SIM_ORACLE];
+
+        if (r->sc[i].cls != CLASS_HOPELESS && orc->result == RES_COMPLETED) {
+            fprintf(t, "%.4f", orc->time_s);
+            for (k = 0; k < SIM_N - 1; k++) {
+                const struct outcome *o = &r->o[i][k];
+
+                if (ok(o)) {
+                    fprintf(t, " %.4f", o->time_s);
+                } else {
+                    fprintf(t, " NaN");
+                }
+            }
+            fprintf(t, "\n");
+        } else if (r->sc[i].cls == CLASS_HOPELESS) {
+            for (k = 0; k < SIM_N - 1; k++) {
+                const struct outcome *o = &r->o[i][k];
+
+                if (o->result == RES_ABORTED) {
+                    fprintf(h, "%s%.4f", k ? " " : "", o->time_s);
+                } else {
+                    fprintf(h, "%sNaN", k ? " " : "");
+                }
+            }
+            fprintf(h, "\n");
+        }
+    }
+    close_out(t);
+    close_out(h);
+}
+
+/* Checks of the oracle and the model, stated in the doc. */
+static void
+write_checks(FILE *f, const struct results *r)
+{
+    size_t i, nonmono = 0, beaten = 0;
+    int k;
+
+    for (i = 0; i < r->n; i++) {
+        nonmono += r->sc[i].nonmonotonic;
+        if (r->sc[i].cls != CLASS_HOPELESS) {
+            continue;
+        }
+        for (k = 0; k < SIM_ORACLE; k++) {
+            if (ok(&r->o[i][k])) {
+                beaten++;
+                break;
+            }
+        }
+    }
+    fprintf(f, "Checks: in %zu scenarios a higher limit failed where a "
+               "lower one completed (the oracle then scanned every 10 ms "
+               "step); %zu scenarios the oracle calls hopeless were "
+               "completed within %d ms by some policy (changing the limit "
+               "during the run).\n\n",
+            nonmono, beaten, ALLOWED_MS);
+}
+
+static void
+write_markdown(const struct results *r, const struct options *opt,
+               double cpu_s, size_t n_runs)
+{
+    FILE *f = open_out(opt->dir, "policy-sim.md");
+    FILE *dat = open_out(opt->dir, "sim-share.dat");
+    double *v = calloc(r->n + 1, sizeof(double));
+    double *w = calloc(r->n + 1, sizeof(double));
+    struct goals g;
+
+    if (v == NULL || w == NULL) {
+        fprintf(stderr, "policy-sim: out of memory\n");
+        exit(1);
+    }
+    fprintf(f, "<!-- policy-sim: %zu scenarios x %d policies, %zu model "
+               "runs in %.1f CPU s -->\n\n",
+            r->n, SIM_N, n_runs, cpu_s);
+    compute_goals(r, &g, v, w);
+    fprintf(f, "#### The goals\n\n");
+    table_goals(f, &g);
+    fprintf(f, "#### Every policy over the %zu scenarios\n\n", r->n);
+    table_policies(f, r, v, w);
+    fprintf(f, "#### By what the physics allow (the oracle's search)\n\n");
+    table_classes(f, r, dat);
+    fprintf(f, "#### Hopeless scenarios: the cost of giving up\n\n");
+    table_hopeless(f, r, v, w, opt->cap_pray_s);
+    write_checks(f, r);
+    fprintf(f, "#### Where `adaptive` misses a goal\n\n");
+    list_failures(f, r, 40);
+    close_out(dat);
+    close_out(f);
+    free(v);
+    free(w);
+}
+
+/* --- main ----------------------------------------------------------------- */
+
+static void
+usage(void)
+{
+    fprintf(stderr, "usage: policy-sim [-o DIR] [--quick] [--cap-pray S] "
+                    "[--cap S] [-v]\n");
+    exit(2);
+}
+
+static double
+cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+main(int argc, char **argv)
+{
+    static struct scenario sc[MAX_SCENARIOS];
+    struct options opt = {
+        .dir = "build/bench", .cap_pray_s = 4 * 3600.0, .cap_s = 24 * 3600.0,
+    };
+    struct results r;
+    double t0 = cpu_now();
+    size_t i, n_runs = 0;
+    int a, k;
+
+    for (a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "-o") == 0 && a + 1 < argc) {
+            opt.dir = argv[++a];
+        } else if (strcmp(argv[a], "--quick") == 0) {
+            opt.quick = true;
+        } else if (strcmp(argv[a], "--cap-pray") == 0 && a + 1 < argc) {
+            opt.cap_pray_s = atof(argv[++a]);
+        } else if (strcmp(argv[a], "--cap") == 0 && a + 1 < argc) {
+            opt.cap_s = atof(argv[++a]);
+        } else if (strcmp(argv[a], "-v") == 0) {
+            opt.verbose++;
+        } else {
+            usage();
+        }
+    }
+    if (!(opt.cap_pray_s > 0) || !(opt.cap_s > 0)) {
+        usage();
+    }
+    mkdir(opt.dir, 0777);
+    r.sc = sc;
+    r.n = build_scenarios(sc, MAX_SCENARIOS, opt.quick);
+    r.o = calloc(r.n, sizeof(*r.o));
+    if (r.o == NULL) {
+        fprintf(stderr, "policy-sim: out of memory\n");
+        return 1;
+    }
+    for (i = 0; i < r.n; i++) {
+        char label[160];
+
+        oracle(&sc[i], opt.cap_s, &r.o[i][SIM_ORACLE]);
+        n_runs++;
+        for (k = 0; k < SIM_ORACLE; k++) {
+            double cap = k == SIM_PRAY || k == SIM_PRAY_LINK ? opt.cap_pray_s
+                                                             : opt.cap_s;
+
+            if (run_one(&sc[i], (enum sim_policy)k, NULL, cap, &r.o[i][k]) <
+                0) {
+                return 1;
+            }
+            n_runs++;
+        }
+        if (opt.verbose) {
+            scenario_label(&sc[i], label, sizeof(label));
+            fprintf(stderr, "%3zu %-52s %-8s", i, label,
+                    class_names[sc[i].cls]);
+            for (k = 0; k < SIM_N; k++) {
+                const struct outcome *o = &r.o[i][k];
+
+                fprintf(stderr, " %s:%s%.1f", sim_names[k],
+                        result_names[o->result], o->time_s);
+            }
+            fprintf(stderr, "\n");
+        }
+    }
+    write_csv(&r, opt.dir);
+    write_plot_data(&r, opt.dir);
+    write_markdown(&r, &opt, cpu_now() - t0, n_runs);
+    fprintf(stderr, "policy-sim: %zu scenarios, %zu runs, %.1f CPU s\n", r.n,
+            n_runs, cpu_now() - t0);
+    free(r.o);
+    return 0;
+}
