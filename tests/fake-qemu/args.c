@@ -81,7 +81,7 @@ fq_args_check(const json_t *args, const struct fq_arg *spec, size_t n,
     if (args == NULL) {
         return 0;
     }
-    json_object_foreach((json_t *)args, key, value) {
+    json_object_foreach ((json_t *)args, key, value) {
         bool known = false;
 
         for (i = 0; i < n; i++) {

@@ -10,30 +10,30 @@ static const struct cap_def {
     int since;
     int until; /* removed in; 0 for never */
 } cap_defs[] = {
-    { "xbzrle", 0, 0 },
-    { "rdma-pin-all", 0, 0 },
-    { "auto-converge", 0, 0 },
-    { "zero-blocks", 0, 0 },
-    { "compress", 0, 901 },
-    { "events", 0, 0 },
-    { "postcopy-ram", 0, 0 },
-    { "x-colo", 0, 0 },
-    { "release-ram", 0, 0 },
-    { "block", 0, 901 },
-    { "return-path", 0, 0 },
-    { "pause-before-switchover", 0, 0 },
-    { "multifd", 0, 0 },
-    { "dirty-bitmaps", 0, 0 },
-    { "postcopy-blocktime", 0, 0 },
-    { "late-block-activate", 0, 0 },
-    { "x-ignore-shared", 0, 0 },
-    { "validate-uuid", 0, 0 },
-    { "background-snapshot", 0, 0 },
-    { "zero-copy-send", 0, 0 },
-    { "postcopy-preempt", 0, 0 },
-    { "switchover-ack", 801, 0 },
-    { "dirty-limit", 801, 0 },
-    { "mapped-ram", 900, 0 },
+    {"xbzrle", 0, 0},
+    {"rdma-pin-all", 0, 0},
+    {"auto-converge", 0, 0},
+    {"zero-blocks", 0, 0},
+    {"compress", 0, 901},
+    {"events", 0, 0},
+    {"postcopy-ram", 0, 0},
+    {"x-colo", 0, 0},
+    {"release-ram", 0, 0},
+    {"block", 0, 901},
+    {"return-path", 0, 0},
+    {"pause-before-switchover", 0, 0},
+    {"multifd", 0, 0},
+    {"dirty-bitmaps", 0, 0},
+    {"postcopy-blocktime", 0, 0},
+    {"late-block-activate", 0, 0},
+    {"x-ignore-shared", 0, 0},
+    {"validate-uuid", 0, 0},
+    {"background-snapshot", 0, 0},
+    {"zero-copy-send", 0, 0},
+    {"postcopy-preempt", 0, 0},
+    {"switchover-ack", 801, 0},
+    {"dirty-limit", 801, 0},
+    {"mapped-ram", 900, 0},
 };
 
 static bool
@@ -112,8 +112,9 @@ caps_check(const bool *st, const struct fq_version *v, struct fq_error *err)
         return -1;
     }
     if (on(st, v, "switchover-ack") && !on(st, v, "return-path")) {
-        fq_error_set(err, "GenericError", "Capability 'switchover-ack' "
-                                          "requires capability 'return-path'");
+        fq_error_set(err, "GenericError",
+                     "Capability 'switchover-ack' "
+                     "requires capability 'return-path'");
         return -1;
     }
     if (on(st, v, "dirty-limit")) {
@@ -132,8 +133,8 @@ caps_check(const bool *st, const struct fq_version *v, struct fq_error *err)
 }
 
 static int
-parse_item(const json_t *item, size_t i, const struct fq_version *v,
-           int *index, bool *value, struct fq_error *err)
+parse_item(const json_t *item, size_t i, const struct fq_version *v, int *index,
+           bool *value, struct fq_error *err)
 {
     const char *key;
     json_t *val;
@@ -141,8 +142,10 @@ parse_item(const json_t *item, size_t i, const struct fq_version *v,
     json_t *state;
 
     if (!json_is_object(item)) {
-        fq_error_set(err, "GenericError", "Invalid parameter type for "
-                     "'capabilities[%zu]', expected: object", i);
+        fq_error_set(err, "GenericError",
+                     "Invalid parameter type for "
+                     "'capabilities[%zu]', expected: object",
+                     i);
         return -1;
     }
     cap = json_object_get(item, "capability");
@@ -152,8 +155,10 @@ parse_item(const json_t *item, size_t i, const struct fq_version *v,
         return -1;
     }
     if (!json_is_string(cap)) {
-        fq_error_set(err, "GenericError", "Invalid parameter type for "
-                     "'capabilities[%zu].capability', expected: string", i);
+        fq_error_set(err, "GenericError",
+                     "Invalid parameter type for "
+                     "'capabilities[%zu].capability', expected: string",
+                     i);
         return -1;
     }
     *index = cap_index(v, json_string_value(cap));
@@ -170,12 +175,14 @@ parse_item(const json_t *item, size_t i, const struct fq_version *v,
         return -1;
     }
     if (!json_is_boolean(state)) {
-        fq_error_set(err, "GenericError", "Invalid parameter type for "
-                     "'capabilities[%zu].state', expected: boolean", i);
+        fq_error_set(err, "GenericError",
+                     "Invalid parameter type for "
+                     "'capabilities[%zu].state', expected: boolean",
+                     i);
         return -1;
     }
     *value = json_is_true(state);
-    json_object_foreach((json_t *)item, key, val) {
+    json_object_foreach ((json_t *)item, key, val) {
         if (strcmp(key, "capability") != 0 && strcmp(key, "state") != 0) {
             fq_error_set(err, "GenericError",
                          "Parameter 'capabilities[%zu].%s' is unexpected", i,
@@ -191,7 +198,7 @@ fq_caps_set(bool *state, const json_t *args, const struct fq_version *v,
             struct fq_caps *mc, struct fq_error *err)
 {
     static const struct fq_arg spec[] = {
-        { "capabilities", FQ_ARG_ANY, true },
+        {"capabilities", FQ_ARG_ANY, true},
     };
     bool next[FQ_MAX_CAPS];
     const json_t *list;
@@ -202,8 +209,9 @@ fq_caps_set(bool *state, const json_t *args, const struct fq_version *v,
     }
     list = json_object_get(args, "capabilities");
     if (!json_is_array(list)) {
-        fq_error_set(err, "GenericError", "Invalid parameter type for "
-                                          "'capabilities', expected: array");
+        fq_error_set(err, "GenericError",
+                     "Invalid parameter type for "
+                     "'capabilities', expected: array");
         return -1;
     }
     memcpy(next, state, sizeof(next));

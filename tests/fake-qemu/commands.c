@@ -25,17 +25,17 @@ static json_t *
 cmd_migrate(struct fq_vm *vm, const json_t *args, struct fq_error *err)
 {
     static const struct fq_arg spec72[] = {
-        { "uri", FQ_ARG_STR, true },   { "blk", FQ_ARG_BOOL, false },
-        { "inc", FQ_ARG_BOOL, false }, { "detach", FQ_ARG_BOOL, false },
-        { "resume", FQ_ARG_BOOL, false },
+        {"uri", FQ_ARG_STR, true},      {"blk", FQ_ARG_BOOL, false},
+        {"inc", FQ_ARG_BOOL, false},    {"detach", FQ_ARG_BOOL, false},
+        {"resume", FQ_ARG_BOOL, false},
     };
     static const struct fq_arg spec91[] = {
-        { "uri", FQ_ARG_STR, false },
-        { "channels", FQ_ARG_ANY, false },
-        { "detach", FQ_ARG_BOOL, false },
-        { "resume", FQ_ARG_BOOL, false },
+        {"uri", FQ_ARG_STR, false},
+        {"channels", FQ_ARG_ANY, false},
+        {"detach", FQ_ARG_BOOL, false},
+        {"resume", FQ_ARG_BOOL, false},
     };
-    struct fq_migrate_args a = { 0 };
+    struct fq_migrate_args a = {0};
     const char *uri;
     bool v91 = fq_version_at_least(&vm->version, 9, 1);
 
@@ -50,8 +50,9 @@ cmd_migrate(struct fq_vm *vm, const json_t *args, struct fq_error *err)
         return NULL;
     }
     if (json_is_true(json_object_get(args, "resume"))) {
-        fq_error_set(err, "GenericError", "Cannot resume if there is no "
-                                          "paused migration");
+        fq_error_set(err, "GenericError",
+                     "Cannot resume if there is no "
+                     "paused migration");
         return NULL;
     }
     a.blk = json_is_true(json_object_get(args, "blk"));
@@ -70,8 +71,7 @@ cmd_migrate(struct fq_vm *vm, const json_t *args, struct fq_error *err)
 }
 
 static json_t *
-cmd_set_parameters(struct fq_vm *vm, const json_t *args,
-                   struct fq_error *err)
+cmd_set_parameters(struct fq_vm *vm, const json_t *args, struct fq_error *err)
 {
     struct fq_params p = *fq_model_params(vm->model);
 
@@ -83,8 +83,7 @@ cmd_set_parameters(struct fq_vm *vm, const json_t *args,
 }
 
 static json_t *
-cmd_set_capabilities(struct fq_vm *vm, const json_t *args,
-                     struct fq_error *err)
+cmd_set_capabilities(struct fq_vm *vm, const json_t *args, struct fq_error *err)
 {
     bool state[FQ_MAX_CAPS];
     struct fq_caps c = *fq_model_caps(vm->model);
@@ -102,7 +101,7 @@ static json_t *
 cmd_continue(struct fq_vm *vm, const json_t *args, struct fq_error *err)
 {
     static const struct fq_arg spec[] = {
-        { "state", FQ_ARG_STR, true },
+        {"state", FQ_ARG_STR, true},
     };
     const char *name;
     int st;
@@ -193,8 +192,8 @@ cmd_query_commands(void)
     size_t i;
 
     for (i = 0; a != NULL && i < N_COMMANDS; i++) {
-        if (json_array_append_new(a, json_pack("{s:s}", "name",
-                                               command_names[i])) < 0) {
+        if (json_array_append_new(
+                a, json_pack("{s:s}", "name", command_names[i])) < 0) {
             json_decref(a);
             return NULL;
         }

@@ -39,11 +39,7 @@ int fq_caps_set(bool *state, const json_t *args, const struct fq_version *v,
                 struct fq_caps *mc, struct fq_error *err);
 
 /* args.c */
-enum fq_arg_type {
-    FQ_ARG_STR,
-    FQ_ARG_BOOL,
-    FQ_ARG_ANY
-};
+enum fq_arg_type { FQ_ARG_STR, FQ_ARG_BOOL, FQ_ARG_ANY };
 
 struct fq_arg {
     const char *name;
@@ -55,8 +51,8 @@ struct fq_arg {
 int fq_args_check(const json_t *args, const struct fq_arg *spec, size_t n,
                   struct fq_error *err);
 /* Sets err as QEMU's GenericError / CommandNotFound would read. */
-void fq_error_set(struct fq_error *err, const char *cls, const char *fmt,
-                  ...) __attribute__((format(printf, 3, 4)));
+void fq_error_set(struct fq_error *err, const char *cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* vm.c */
 /* One fake QEMU: its model and the state only QMP sees. */
@@ -64,9 +60,9 @@ struct fq_vm {
     char name[FQ_NAME_MAX];
     struct fq_version version;
     struct fq_model *model;
-    json_t *params;              /* query-migrate-parameters, owned */
-    bool caps[FQ_MAX_CAPS];      /* indexed like fq_caps_names() */
-    bool quit;                   /* `quit` was run: go away after reply */
+    json_t *params;         /* query-migrate-parameters, owned */
+    bool caps[FQ_MAX_CAPS]; /* indexed like fq_caps_names() */
+    bool quit;              /* `quit` was run: go away after reply */
 };
 
 /* A VM at model time 0; -1 with a message. */
@@ -85,8 +81,8 @@ bool fq_command_exists(const struct fq_version *v, const char *name);
  * Runs a command (negotiation is done, name exists).  Returns the value
  * for "return" (new ref) or NULL with err set.
  */
-json_t *fq_command_run(struct fq_vm *vm, const char *name,
-                       const json_t *args, struct fq_error *err);
+json_t *fq_command_run(struct fq_vm *vm, const char *name, const json_t *args,
+                       struct fq_error *err);
 
 /* monitor.c */
 /* One client's session: negotiation state. */
@@ -109,11 +105,11 @@ json_t *fq_monitor_event(const struct fq_event *ev, double wall);
 
 /* fault.c */
 enum fq_trigger {
-    FQ_TRIG_AT,        /* wall seconds since the server started */
-    FQ_TRIG_COMMAND,   /* the Nth time a command arrives */
-    FQ_TRIG_PASS,      /* MIGRATION_PASS number N */
-    FQ_TRIG_STATUS,    /* the migration reaches a status */
-    FQ_TRIG_CONNECT    /* the Nth client connects */
+    FQ_TRIG_AT,      /* wall seconds since the server started */
+    FQ_TRIG_COMMAND, /* the Nth time a command arrives */
+    FQ_TRIG_PASS,    /* MIGRATION_PASS number N */
+    FQ_TRIG_STATUS,  /* the migration reaches a status */
+    FQ_TRIG_CONNECT  /* the Nth client connects */
 };
 
 enum fq_action {
@@ -131,24 +127,23 @@ enum fq_action {
 };
 
 struct fq_fault {
-    char vm[FQ_NAME_MAX];       /* "" for every VM */
+    char vm[FQ_NAME_MAX]; /* "" for every VM */
     enum fq_trigger trigger;
-    double at;                  /* FQ_TRIG_AT: seconds */
-    char command[FQ_NAME_MAX];  /* FQ_TRIG_COMMAND */
-    uint64_t n;                 /* occurrence, pass number */
-    enum fq_status status;      /* FQ_TRIG_STATUS */
-    double after;               /* delay after the trigger, seconds */
+    double at;                 /* FQ_TRIG_AT: seconds */
+    char command[FQ_NAME_MAX]; /* FQ_TRIG_COMMAND */
+    uint64_t n;                /* occurrence, pass number */
+    enum fq_status status;     /* FQ_TRIG_STATUS */
+    double after;              /* delay after the trigger, seconds */
     enum fq_action action;
-    double seconds;             /* late, stall: duration (stall 0: ever) */
-    double rate;                /* dirty-rate: pages/s */
-    char cls[32];               /* error: class */
-    char desc[256];             /* error, fail-migration: text */
-    char text[512];             /* the spec as given, for messages */
+    double seconds; /* late, stall: duration (stall 0: ever) */
+    double rate;    /* dirty-rate: pages/s */
+    char cls[32];   /* error: class */
+    char desc[256]; /* error, fail-migration: text */
+    char text[512]; /* the spec as given, for messages */
 };
 
 /* Parses one --fault spec; -1 with a message pointing at the bad part. */
-int fq_fault_parse(const char *spec, struct fq_fault *f,
-                   struct fq_error *err);
+int fq_fault_parse(const char *spec, struct fq_fault *f, struct fq_error *err);
 /* The action's name as the grammar spells it. */
 const char *fq_action_name(enum fq_action a);
 /* True for actions that act on one reply (or the greeting). */
@@ -156,16 +151,16 @@ bool fq_action_on_reply(enum fq_action a);
 
 /* A VM's faults and what has happened to each. */
 struct fq_faults {
-    struct fq_fault *list;      /* owned copies */
-    double *due;                /* wall seconds since start; <0: not due */
+    struct fq_fault *list; /* owned copies */
+    double *due;           /* wall seconds since start; <0: not due */
     bool *fired;
     size_t n;
-    uint64_t *count;            /* per fault: commands/connects seen */
+    uint64_t *count; /* per fault: commands/connects seen */
 };
 
 /* Copies the faults that apply to VM name; -1 when out of memory. */
-int fq_faults_init(struct fq_faults *fs, const struct fq_fault *all,
-                   size_t n, const char *name);
+int fq_faults_init(struct fq_faults *fs, const struct fq_fault *all, size_t n,
+                   const char *name);
 void fq_faults_fini(struct fq_faults *fs);
 /*
  * Reports an occurrence; returns the index of a fault that fires now and
@@ -185,7 +180,7 @@ int fq_faults_next_due(struct fq_faults *fs, double now);
 struct fq_vm_spec {
     char name[FQ_NAME_MAX];
     char addr[FQ_ADDR_MAX];
-    char **overrides;           /* "key=value", applied over the globals */
+    char **overrides; /* "key=value", applied over the globals */
     size_t n_overrides;
 };
 
@@ -198,8 +193,8 @@ struct fq_scenario {
     size_t n_faults;
     struct fq_vm_spec *vms;
     size_t n_vms;
-    unsigned count;             /* --count */
-    char qmp_dir[FQ_ADDR_MAX];  /* --qmp-dir */
+    unsigned count;            /* --count */
+    char qmp_dir[FQ_ADDR_MAX]; /* --qmp-dir */
     bool help;
 };
 
@@ -212,8 +207,8 @@ int fq_scenario_parse_args(struct fq_scenario *sc, int argc, char **argv,
 int fq_scenario_load(struct fq_scenario *sc, const char *path,
                      struct fq_error *err);
 /* Sets one option by its long name (no dashes); -1 with a message. */
-int fq_scenario_set(struct fq_scenario *sc, const char *key,
-                    const char *value, struct fq_error *err);
+int fq_scenario_set(struct fq_scenario *sc, const char *key, const char *value,
+                    struct fq_error *err);
 /* Applies one VM's overrides to a copy of the global model config. */
 int fq_scenario_vm_config(const struct fq_scenario *sc,
                           const struct fq_vm_spec *vm,

@@ -13,17 +13,17 @@ static const struct {
     const char *name;
     enum fq_action action;
 } actions[] = {
-    { "hangup", FQ_ACT_HANGUP },
-    { "hangup-mid-message", FQ_ACT_HANGUP_MID },
-    { "garbage-json", FQ_ACT_GARBAGE_JSON },
-    { "bad-utf8", FQ_ACT_BAD_UTF8 },
-    { "late", FQ_ACT_LATE },
-    { "error", FQ_ACT_ERROR },
-    { "fail-migration", FQ_ACT_FAIL_MIGRATION },
-    { "stall-bandwidth", FQ_ACT_STALL },
-    { "restore-bandwidth", FQ_ACT_UNSTALL },
-    { "dirty-rate", FQ_ACT_DIRTY_RATE },
-    { "die", FQ_ACT_DIE },
+    {"hangup", FQ_ACT_HANGUP},
+    {"hangup-mid-message", FQ_ACT_HANGUP_MID},
+    {"garbage-json", FQ_ACT_GARBAGE_JSON},
+    {"bad-utf8", FQ_ACT_BAD_UTF8},
+    {"late", FQ_ACT_LATE},
+    {"error", FQ_ACT_ERROR},
+    {"fail-migration", FQ_ACT_FAIL_MIGRATION},
+    {"stall-bandwidth", FQ_ACT_STALL},
+    {"restore-bandwidth", FQ_ACT_UNSTALL},
+    {"dirty-rate", FQ_ACT_DIRTY_RATE},
+    {"die", FQ_ACT_DIE},
 };
 
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
@@ -125,8 +125,7 @@ parse_trigger(const char *spec, char *word, struct fq_fault *f,
         return 0;
     }
     if (strncmp(word, "on=", 3) != 0) {
-        return bad(err, spec, "expected at=TIME or on=EVENT, not '%s'",
-                   word);
+        return bad(err, spec, "expected at=TIME or on=EVENT, not '%s'", word);
     }
     word += 3;
     colon = strchr(word, ':');
@@ -138,7 +137,8 @@ parse_trigger(const char *spec, char *word, struct fq_fault *f,
         int st = colon ? fq_status_from_name(colon) : -1;
 
         if (st <= FQ_STATUS_NONE) {
-            return bad(err, spec, "on=status needs a migration status, "
+            return bad(err, spec,
+                       "on=status needs a migration status, "
                        "like on=status:active, not '%s'",
                        colon ? colon : "");
         }
@@ -149,8 +149,10 @@ parse_trigger(const char *spec, char *word, struct fq_fault *f,
     if (strcmp(word, "pass") == 0) {
         f->trigger = FQ_TRIG_PASS;
         if (colon == NULL || parse_count(colon, &f->n) < 0) {
-            return bad(err, spec, "on=pass needs a pass number, like "
-                       "on=pass:3, not '%s'", colon ? colon : "");
+            return bad(err, spec,
+                       "on=pass needs a pass number, like "
+                       "on=pass:3, not '%s'",
+                       colon ? colon : "");
         }
         return 0;
     }
@@ -196,9 +198,11 @@ parse_error_arg(const char *spec, const char *arg, struct fq_fault *f,
             return 0;
         }
     }
-    return bad(err, spec, "error class must be GenericError, "
+    return bad(err, spec,
+               "error class must be GenericError, "
                "CommandNotFound, DeviceNotActive, DeviceNotFound or "
-               "KVMMissingCap, not '%s'", arg);
+               "KVMMissingCap, not '%s'",
+               arg);
 }
 
 static int
@@ -220,20 +224,26 @@ parse_action(const char *spec, char *word, char *arg, struct fq_fault *f,
     switch (f->action) {
     case FQ_ACT_LATE:
         if (arg == NULL || fq_parse_duration(arg, &f->seconds) < 0) {
-            return bad(err, spec, "late needs a duration, like late:3s, "
-                       "not '%s'", arg ? arg : "");
+            return bad(err, spec,
+                       "late needs a duration, like late:3s, "
+                       "not '%s'",
+                       arg ? arg : "");
         }
         return 0;
     case FQ_ACT_STALL:
         if (arg != NULL && fq_parse_duration(arg, &f->seconds) < 0) {
-            return bad(err, spec, "stall-bandwidth takes a duration, not "
-                       "'%s'", arg);
+            return bad(err, spec,
+                       "stall-bandwidth takes a duration, not "
+                       "'%s'",
+                       arg);
         }
         return 0;
     case FQ_ACT_DIRTY_RATE:
         if (arg == NULL || fq_parse_rate(arg, &f->rate) < 0) {
-            return bad(err, spec, "dirty-rate needs pages/s, like "
-                       "dirty-rate:50000, not '%s'", arg ? arg : "");
+            return bad(err, spec,
+                       "dirty-rate needs pages/s, like "
+                       "dirty-rate:50000, not '%s'",
+                       arg ? arg : "");
         }
         return 0;
     case FQ_ACT_ERROR:
@@ -272,8 +282,7 @@ fq_fault_parse(const char *spec, struct fq_fault *f, struct fq_error *err)
     memset(f, 0, sizeof(*f));
     snprintf(f->text, sizeof(f->text), "%s", spec);
     if (strlen(spec) >= sizeof(buf)) {
-        return bad(err, "...", "longer than %zu characters",
-                   sizeof(buf) - 1);
+        return bad(err, "...", "longer than %zu characters", sizeof(buf) - 1);
     }
     snprintf(buf, sizeof(buf), "%s", spec);
     for (;;) {
@@ -281,8 +290,9 @@ fq_fault_parse(const char *spec, struct fq_fault *f, struct fq_error *err)
             p++;
         }
         if (*p == '\0') {
-            return bad(err, spec, "%s", have_trigger ? "no action given"
-                       : "no trigger (at=TIME or on=EVENT) given");
+            return bad(err, spec, "%s",
+                       have_trigger ? "no action given"
+                                    : "no trigger (at=TIME or on=EVENT) given");
         }
         word = p;
         p += strcspn(p, " \t");
@@ -424,8 +434,8 @@ fq_faults_event(struct fq_faults *fs, const struct fq_event *ev, double now)
         }
         if ((f->trigger == FQ_TRIG_PASS &&
              ev->type == FQ_EVENT_MIGRATION_PASS && ev->pass == f->n) ||
-            (f->trigger == FQ_TRIG_STATUS &&
-             ev->type == FQ_EVENT_MIGRATION && ev->status == f->status)) {
+            (f->trigger == FQ_TRIG_STATUS && ev->type == FQ_EVENT_MIGRATION &&
+             ev->status == f->status)) {
             fs->due[i] = now + f->after;
         }
     }

@@ -17,8 +17,7 @@
 static int
 fail_errno(struct fq_error *err, const char *what, const char *addr, int fd)
 {
-    fq_error_set(err, "GenericError", "%s %s: %s", what, addr,
-                 strerror(errno));
+    fq_error_set(err, "GenericError", "%s %s: %s", what, addr, strerror(errno));
     if (fd >= 0) {
         close(fd);
     }
@@ -34,15 +33,19 @@ listen_unix(const char *path, char *actual, size_t actual_len,
     int fd;
 
     if (strlen(path) == 0 || strlen(path) >= sizeof(sun.sun_path)) {
-        fq_error_set(err, "GenericError", "socket path '%s' is empty or "
-                     "longer than %zu bytes", path, sizeof(sun.sun_path) - 1);
+        fq_error_set(err, "GenericError",
+                     "socket path '%s' is empty or "
+                     "longer than %zu bytes",
+                     path, sizeof(sun.sun_path) - 1);
         return -1;
     }
     /* QEMU replaces a stale socket; it never removes other files */
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            fq_error_set(err, "GenericError", "%s exists and is not a "
-                         "socket", path);
+            fq_error_set(err, "GenericError",
+                         "%s exists and is not a "
+                         "socket",
+                         path);
             return -1;
         }
         unlink(path);
@@ -84,7 +87,7 @@ static int
 listen_tcp(const char *hostport, char *actual, size_t actual_len,
            struct fq_error *err)
 {
-    struct addrinfo hints = { 0 };
+    struct addrinfo hints = {0};
     struct addrinfo *res = NULL;
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof(ss);
@@ -116,12 +119,14 @@ listen_tcp(const char *hostport, char *actual, size_t actual_len,
         return -1;
     }
     if (!loopback(res->ai_addr)) {
-        fq_error_set(err, "GenericError", "tcp:%s: fake-qemu listens on "
-                     "loopback addresses only", hostport);
+        fq_error_set(err, "GenericError",
+                     "tcp:%s: fake-qemu listens on "
+                     "loopback addresses only",
+                     hostport);
         goto fail;
     }
-    fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
-                SOCK_CLOEXEC, 0);
+    fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                0);
     if (fd < 0) {
         fail_errno(err, "socket for", hostport, -1);
         goto fail;
@@ -147,8 +152,7 @@ listen_tcp(const char *hostport, char *actual, size_t actual_len,
         struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 
         inet_ntop(AF_INET, &in->sin_addr, numeric, sizeof(numeric));
-        snprintf(actual, actual_len, "tcp:%s:%u", numeric,
-                 ntohs(in->sin_port));
+        snprintf(actual, actual_len, "tcp:%s:%u", numeric, ntohs(in->sin_port));
     }
     freeaddrinfo(res);
     return fd;
@@ -170,7 +174,9 @@ fq_listen(const char *addr, char *actual, size_t actual_len,
     if (strchr(addr, ':') == NULL) {
         return listen_unix(addr, actual, actual_len, err);
     }
-    fq_error_set(err, "GenericError", "'%s' is not unix:PATH, tcp:HOST:PORT "
-                 "or a path", addr);
+    fq_error_set(err, "GenericError",
+                 "'%s' is not unix:PATH, tcp:HOST:PORT "
+                 "or a path",
+                 addr);
     return -1;
 }

@@ -11,7 +11,7 @@ main(int argc, char **argv)
 {
     struct fq_scenario sc;
     struct fq_server *srv;
-    struct fq_error err = { "", "" };
+    struct fq_error err = {"", ""};
     int rc;
 
     signal(SIGPIPE, SIG_IGN);

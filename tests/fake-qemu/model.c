@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void set_error(struct fq_error *err, const char *cls, const char *fmt,
+                      ...) __attribute__((format(printf, 3, 4)));
+
 static void
 set_error(struct fq_error *err, const char *cls, const char *fmt, ...)
 {
@@ -29,10 +32,10 @@ fq_model_config_init(struct fq_model_config *cfg)
     cfg->ram_bytes = 1ull << 30;
     cfg->page_size = 4096;
     cfg->working_set_bytes = 64ull << 20;
-    cfg->dirty_rate = 262144;          /* 1 GiB/s of 4 KiB pages */
+    cfg->dirty_rate = 262144; /* 1 GiB/s of 4 KiB pages */
     cfg->zero_share = 0.5;
     cfg->zero_pages_last = true;
-    cfg->link_bandwidth = 1.25e9;      /* 10 Gbit/s */
+    cfg->link_bandwidth = 1.25e9; /* 10 Gbit/s */
     cfg->zero_scan_rate = 20e9;
     cfg->setup_ms = 2;
     cfg->switchover_ms = 5;
@@ -43,8 +46,7 @@ fq_model_config_init(struct fq_model_config *cfg)
 }
 
 int
-fq_model_config_check(const struct fq_model_config *cfg,
-                      struct fq_error *err)
+fq_model_config_check(const struct fq_model_config *cfg, struct fq_error *err)
 {
     const char *bad = NULL;
 
@@ -190,13 +192,15 @@ fq_model_migrate(struct fq_model *m, const struct fq_migrate_args *a,
         return -1;
     }
     if (m->runstate == FQ_RUN_POSTMIGRATE) {
-        set_error(err, "GenericError", "Can't migrate the vm that was "
-                                       "paused due to previous migration");
+        set_error(err, "GenericError",
+                  "Can't migrate the vm that was "
+                  "paused due to previous migration");
         return -1;
     }
     if ((a->blk || a->inc) && m->caps.block) {
-        set_error(err, "GenericError", "Command options are incompatible "
-                                       "with current migration capabilities");
+        set_error(err, "GenericError",
+                  "Command options are incompatible "
+                  "with current migration capabilities");
         return -1;
     }
 
@@ -267,14 +271,16 @@ int
 fq_model_start_postcopy(struct fq_model *m, struct fq_error *err)
 {
     if (!m->caps.postcopy_ram) {
-        set_error(err, "GenericError", "Enable postcopy with "
-                                       "migrate_set_capability before the "
-                                       "start of migration");
+        set_error(err, "GenericError",
+                  "Enable postcopy with "
+                  "migrate_set_capability before the "
+                  "start of migration");
         return -1;
     }
     if (m->status == FQ_STATUS_NONE) {
-        set_error(err, "GenericError", "Postcopy must be started after "
-                                       "migration has been started");
+        set_error(err, "GenericError",
+                  "Postcopy must be started after "
+                  "migration has been started");
         return -1;
     }
     if (m->phase == FQ_PHASE_ITERATE || m->phase == FQ_PHASE_SETUP) {
@@ -414,10 +420,9 @@ fill_disk(const struct fq_model *m, struct fq_migration_info *info)
     }
     info->has_disk = true;
     /* blk_mig_bytes_transferred() counts whole chunks, never the last */
-    info->disk.transferred =
-        (uint64_t)fmin(floor(m->disk_bulk_done / FQ_BLOCK_BYTES) *
-                           FQ_BLOCK_BYTES,
-                       fmax(0, m->disk_total - FQ_BLOCK_BYTES));
+    info->disk.transferred = (uint64_t)fmin(
+        floor(m->disk_bulk_done / FQ_BLOCK_BYTES) * FQ_BLOCK_BYTES,
+        fmax(0, m->disk_total - FQ_BLOCK_BYTES));
     info->disk.total = whole(m->disk_total);
     info->disk.remaining = info->disk.total - info->disk.transferred;
 }
@@ -462,8 +467,8 @@ fq_model_query(const struct fq_model *m, struct fq_migration_info *info)
         info->has_setup_time = true;
         info->setup_time = m->setup_ms;
         info->has_total_time = true;
-        info->total_time = (int64_t)floor((m->now - m->start_time) * 1000 +
-                                          1e-6);
+        info->total_time =
+            (int64_t)floor((m->now - m->start_time) * 1000 + 1e-6);
         info->has_expected_downtime = true;
         info->expected_downtime = m->expected_downtime;
         fill_ram(m, info);

@@ -53,32 +53,32 @@ enum fq_event_type {
 
 struct fq_event {
     enum fq_event_type type;
-    double time;             /* model seconds */
-    enum fq_status status;   /* FQ_EVENT_MIGRATION */
-    uint64_t pass;           /* FQ_EVENT_MIGRATION_PASS */
+    double time;           /* model seconds */
+    enum fq_status status; /* FQ_EVENT_MIGRATION */
+    uint64_t pass;         /* FQ_EVENT_MIGRATION_PASS */
 };
 
 /* A refusal, worded as QEMU words it. */
 struct fq_error {
-    char cls[32];            /* QMP error class, e.g. "GenericError" */
+    char cls[32]; /* QMP error class, e.g. "GenericError" */
     char desc[256];
 };
 
 /* The guest and the host: what the scenario fixes. */
 struct fq_model_config {
-    uint64_t ram_bytes;          /* ram.total */
-    uint64_t page_size;          /* ram.page-size */
-    uint64_t working_set_bytes;  /* the pages the guest keeps rewriting */
-    double dirty_rate;           /* pages/s the guest writes, unthrottled */
-    double zero_share;           /* share of all pages that are zero */
-    bool zero_pages_last;        /* zero pages above the data, not mixed */
-    double link_bandwidth;       /* bytes/s the wire carries */
-    double zero_scan_rate;       /* bytes/s of zero pages checked */
-    double setup_ms;             /* setup status lasts this long */
-    double switchover_ms;        /* device state and final sync, downtime */
-    double cancel_ms;            /* cancelling lasts this long */
-    uint64_t disk_bytes;         /* what blk copies; 0 means no disk */
-    double disk_dirty_rate;      /* bytes/s the guest writes to disk */
+    uint64_t ram_bytes;              /* ram.total */
+    uint64_t page_size;              /* ram.page-size */
+    uint64_t working_set_bytes;      /* the pages the guest keeps rewriting */
+    double dirty_rate;               /* pages/s the guest writes, unthrottled */
+    double zero_share;               /* share of all pages that are zero */
+    bool zero_pages_last;            /* zero pages above the data, not mixed */
+    double link_bandwidth;           /* bytes/s the wire carries */
+    double zero_scan_rate;           /* bytes/s of zero pages checked */
+    double setup_ms;                 /* setup status lasts this long */
+    double switchover_ms;            /* device state and final sync, downtime */
+    double cancel_ms;                /* cancelling lasts this long */
+    uint64_t disk_bytes;             /* what blk copies; 0 means no disk */
+    double disk_dirty_rate;          /* bytes/s the guest writes to disk */
     uint64_t disk_working_set_bytes; /* where those writes land */
 };
 
@@ -132,7 +132,7 @@ struct fq_migration_stats {
 
 /* QEMU's MigrationInfo for the source; has_* say what is present. */
 struct fq_migration_info {
-    enum fq_status status;   /* FQ_STATUS_NONE: query-migrate says {} */
+    enum fq_status status; /* FQ_STATUS_NONE: query-migrate says {} */
     bool has_ram;
     struct fq_migration_stats ram;
     bool has_disk;

@@ -41,7 +41,7 @@ push(struct fq_model *m, const struct fq_event *ev)
 void
 fq_model_push_event(struct fq_model *m, enum fq_event_type type)
 {
-    struct fq_event ev = { .type = type, .time = m->now };
+    struct fq_event ev = {.type = type, .time = m->now};
 
     push(m, &ev);
 }
@@ -50,7 +50,9 @@ void
 fq_model_push_status(struct fq_model *m, enum fq_status status)
 {
     struct fq_event ev = {
-        .type = FQ_EVENT_MIGRATION, .time = m->now, .status = status,
+        .type = FQ_EVENT_MIGRATION,
+        .time = m->now,
+        .status = status,
     };
 
     m->status = status;
@@ -61,7 +63,9 @@ void
 fq_model_push_pass(struct fq_model *m, uint64_t pass)
 {
     struct fq_event ev = {
-        .type = FQ_EVENT_MIGRATION_PASS, .time = m->now, .pass = pass,
+        .type = FQ_EVENT_MIGRATION_PASS,
+        .time = m->now,
+        .pass = pass,
     };
 
     push(m, &ev);

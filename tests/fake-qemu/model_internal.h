@@ -17,14 +17,14 @@
 
 /* What the migration is doing, finer than the status QEMU reports. */
 enum fq_phase {
-    FQ_PHASE_IDLE,          /* no migration, or it ended */
-    FQ_PHASE_SETUP,         /* status setup until phase_end */
-    FQ_PHASE_ITERATE,       /* pre-copy passes */
-    FQ_PHASE_PAUSED,        /* pre-switchover, waiting for continue */
-    FQ_PHASE_SWITCHOVER,    /* guest stopped, last data going out */
+    FQ_PHASE_IDLE,            /* no migration, or it ended */
+    FQ_PHASE_SETUP,           /* status setup until phase_end */
+    FQ_PHASE_ITERATE,         /* pre-copy passes */
+    FQ_PHASE_PAUSED,          /* pre-switchover, waiting for continue */
+    FQ_PHASE_SWITCHOVER,      /* guest stopped, last data going out */
     FQ_PHASE_POSTCOPY_SWITCH, /* guest stopped, device state going out */
-    FQ_PHASE_POSTCOPY,      /* guest on the destination, pages draining */
-    FQ_PHASE_CANCELLING     /* status cancelling until phase_end */
+    FQ_PHASE_POSTCOPY,        /* guest on the destination, pages draining */
+    FQ_PHASE_CANCELLING       /* status cancelling until phase_end */
 };
 
 struct fq_model {
@@ -32,18 +32,18 @@ struct fq_model {
     struct fq_params params;
     struct fq_caps caps;
     double now;
-    double dirty_rate;          /* pages/s, may be changed by a fault */
+    double dirty_rate; /* pages/s, may be changed by a fault */
 
     enum fq_status status;
     enum fq_runstate runstate;
     enum fq_phase phase;
     double phase_end;
     bool stalled;
-    bool blk;                   /* this migration copies the disk */
+    bool blk; /* this migration copies the disk */
     bool postcopy_requested;
-    bool postcopy_started;      /* postcopy_start ran (status may lag) */
-    bool vm_was_running;        /* QEMU's s->vm_was_running */
-    bool need_check;            /* run the pending check before sending */
+    bool postcopy_started; /* postcopy_start ran (status may lag) */
+    bool vm_was_running;   /* QEMU's s->vm_was_running */
+    bool need_check;       /* run the pending check before sending */
     char error_desc[256];
 
     /* time stamps, model seconds */
@@ -58,34 +58,34 @@ struct fq_model {
     double pages_ws;
     double pages_zero;
     double pages_static;
-    double dirty_zero;          /* the migration bitmap, by kind */
+    double dirty_zero; /* the migration bitmap, by kind */
     double dirty_static;
     double dirty_ws;
-    double log_ws;              /* ws pages dirtied since the last sync */
+    double log_ws; /* ws pages dirtied since the last sync */
 
     /* RAM counters (ram_counters) */
-    double ram_bytes;           /* ram.transferred */
+    double ram_bytes; /* ram.transferred */
     double duplicate;
     double normal;
     double precopy_bytes;
     double downtime_bytes;
     double postcopy_bytes;
     double postcopy_requests;
-    double other_bytes;         /* disk blocks on the same stream */
+    double other_bytes; /* disk blocks on the same stream */
     uint64_t sync_count;
     uint64_t dirty_pages_rate;
-    double remaining_at_sync;   /* ram_counters.remaining, bytes */
-    double period_start;        /* rs->time_last_bitmap_sync */
-    double period_new_pages;    /* rs->num_dirty_pages_period */
-    double period_bytes_prev;   /* rs->bytes_xfer_prev */
-    int high_count;             /* rs->dirty_rate_high_cnt */
-    int throttle;               /* %, 0 when not throttling */
+    double remaining_at_sync; /* ram_counters.remaining, bytes */
+    double period_start;      /* rs->time_last_bitmap_sync */
+    double period_new_pages;  /* rs->num_dirty_pages_period */
+    double period_bytes_prev; /* rs->bytes_xfer_prev */
+    int high_count;           /* rs->dirty_rate_high_cnt */
+    int throttle;             /* %, 0 when not throttling */
 
     /* the ~100 ms counter window (migration_update_counters) */
     double win_start;
     double win_bytes0;
     double win_pages0;
-    double threshold;           /* bytes */
+    double threshold; /* bytes */
     double mbps;
     double pages_per_second;
     int64_t expected_downtime;

@@ -189,8 +189,8 @@ fq_guest_run(struct fq_model *m, double dt)
         /* Only blocks already copied need copying again. */
         written = m->cfg.disk_dirty_rate * run * dt * sent;
         if (ws > 0) {
-            m->disk_dirty = fmin(ws, m->disk_dirty +
-                                         written * (1 - m->disk_dirty / ws));
+            m->disk_dirty =
+                fmin(ws, m->disk_dirty + written * (1 - m->disk_dirty / ws));
         }
     }
 }

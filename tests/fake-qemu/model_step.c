@@ -10,8 +10,8 @@
 static int64_t
 ms_between(double from, double to)
 {
-    return (int64_t)floor(to * 1000 + 1e-6) - (int64_t)floor(from * 1000 +
-                                                               1e-6);
+    return (int64_t)floor(to * 1000 + 1e-6) -
+           (int64_t)floor(from * 1000 + 1e-6);
 }
 
 /*
@@ -105,8 +105,8 @@ fq_step_postcopy(struct fq_model *m)
     m->other_bytes += disk;
     m->disk_dirty = 0;
     m->phase = FQ_PHASE_POSTCOPY_SWITCH;
-    m->phase_end = m->now + disk / m->cfg.link_bandwidth +
-                   m->cfg.switchover_ms / 1000;
+    m->phase_end =
+        m->now + disk / m->cfg.link_bandwidth + m->cfg.switchover_ms / 1000;
 }
 
 /* migration_completion() for pre-copy. */

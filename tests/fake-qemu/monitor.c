@@ -57,8 +57,8 @@ reply(const json_t *req, json_t *ret)
 
 /* qmp_dispatch()'s checks of the request itself. */
 static int
-check_request(const json_t *req, const struct fq_session *s,
-              const char **name, struct fq_error *err)
+check_request(const json_t *req, const struct fq_session *s, const char **name,
+              struct fq_error *err)
 {
     const char *key;
     json_t *val;
@@ -68,7 +68,7 @@ check_request(const json_t *req, const struct fq_session *s,
         fq_error_set(err, "GenericError", "QMP input must be a JSON object");
         return -1;
     }
-    json_object_foreach((json_t *)req, key, val) {
+    json_object_foreach ((json_t *)req, key, val) {
         if (strcmp(key, "execute") == 0 ||
             (strcmp(key, "exec-oob") == 0 && s->oob)) {
             if (!json_is_string(val)) {
@@ -108,7 +108,7 @@ static json_t *
 capabilities(struct fq_session *s, const json_t *args, struct fq_error *err)
 {
     static const struct fq_arg spec[] = {
-        { "enable", FQ_ARG_ANY, false },
+        {"enable", FQ_ARG_ANY, false},
     };
     json_t *enable;
     size_t i;
@@ -132,8 +132,10 @@ capabilities(struct fq_session *s, const json_t *args, struct fq_error *err)
         json_t *c = json_array_get(enable, i);
 
         if (!json_is_string(c)) {
-            fq_error_set(err, "GenericError", "Invalid parameter type for "
-                         "'enable[%zu]', expected: string", i);
+            fq_error_set(err, "GenericError",
+                         "Invalid parameter type for "
+                         "'enable[%zu]', expected: string",
+                         i);
             return NULL;
         }
         if (strcmp(json_string_value(c), "oob") != 0) {
@@ -151,7 +153,7 @@ capabilities(struct fq_session *s, const json_t *args, struct fq_error *err)
 json_t *
 fq_monitor_request(struct fq_vm *vm, struct fq_session *s, const json_t *req)
 {
-    struct fq_error err = { "GenericError", "" };
+    struct fq_error err = {"GenericError", ""};
     const char *name;
     json_t *args;
     json_t *ret = NULL;
@@ -166,9 +168,10 @@ fq_monitor_request(struct fq_vm *vm, struct fq_session *s, const json_t *req)
     } else if (strcmp(name, "qmp_capabilities") == 0) {
         ret = capabilities(s, args, &err);
     } else if (!s->negotiated) {
-        fq_error_set(&err, "CommandNotFound", "Expecting capabilities "
-                                              "negotiation with "
-                                              "'qmp_capabilities'");
+        fq_error_set(&err, "CommandNotFound",
+                     "Expecting capabilities "
+                     "negotiation with "
+                     "'qmp_capabilities'");
     } else if (!fq_command_exists(&vm->version, name)) {
         fq_error_set(&err, "CommandNotFound",
                      "The command %s has not been found", name);

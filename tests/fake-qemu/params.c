@@ -7,9 +7,9 @@
 enum ptype {
     PT_U8,
     PT_U32,
-    PT_U64,   /* uint64 and size: QEMU's visitor treats them alike */
+    PT_U64, /* uint64 and size: QEMU's visitor treats them alike */
     PT_BOOL,
-    PT_STR,   /* StrOrNull in migrate-set-parameters */
+    PT_STR, /* StrOrNull in migrate-set-parameters */
     PT_ENUM
 };
 
@@ -17,45 +17,45 @@ enum ptype {
 static const struct param_def {
     const char *name;
     enum ptype type;
-    json_int_t dflt;        /* integers and booleans */
-    const char *sdflt;      /* strings and enums */
-    const char *values;     /* enums: allowed values, space separated */
+    json_int_t dflt;    /* integers and booleans */
+    const char *sdflt;  /* strings and enums */
+    const char *values; /* enums: allowed values, space separated */
     int since;
-    int until;              /* removed in; 0 for never */
+    int until; /* removed in; 0 for never */
 } param_defs[] = {
-    { "announce-initial", PT_U64, 50, NULL, NULL, 0, 0 },
-    { "announce-max", PT_U64, 550, NULL, NULL, 0, 0 },
-    { "announce-rounds", PT_U64, 5, NULL, NULL, 0, 0 },
-    { "announce-step", PT_U64, 100, NULL, NULL, 0, 0 },
-    { "compress-level", PT_U8, 1, NULL, NULL, 0, 901 },
-    { "compress-threads", PT_U8, 8, NULL, NULL, 0, 901 },
-    { "compress-wait-thread", PT_BOOL, 1, NULL, NULL, 0, 901 },
-    { "decompress-threads", PT_U8, 2, NULL, NULL, 0, 901 },
-    { "throttle-trigger-threshold", PT_U8, 50, NULL, NULL, 0, 0 },
-    { "cpu-throttle-initial", PT_U8, 20, NULL, NULL, 0, 0 },
-    { "cpu-throttle-increment", PT_U8, 10, NULL, NULL, 0, 0 },
-    { "cpu-throttle-tailslow", PT_BOOL, 0, NULL, NULL, 0, 0 },
-    { "tls-creds", PT_STR, 0, "", NULL, 0, 0 },
-    { "tls-hostname", PT_STR, 0, "", NULL, 0, 0 },
-    { "tls-authz", PT_STR, 0, "", NULL, 0, 0 },
-    { "max-bandwidth", PT_U64, 134217728, NULL, NULL, 0, 0 },
-    { "avail-switchover-bandwidth", PT_U64, 0, NULL, NULL, 802, 0 },
-    { "downtime-limit", PT_U64, 300, NULL, NULL, 0, 0 },
-    { "x-checkpoint-delay", PT_U32, 20000, NULL, NULL, 0, 0 },
-    { "block-incremental", PT_BOOL, 0, NULL, NULL, 0, 901 },
-    { "multifd-channels", PT_U8, 2, NULL, NULL, 0, 0 },
-    { "xbzrle-cache-size", PT_U64, 67108864, NULL, NULL, 0, 0 },
-    { "max-postcopy-bandwidth", PT_U64, 0, NULL, NULL, 0, 0 },
-    { "max-cpu-throttle", PT_U8, 99, NULL, NULL, 0, 0 },
-    { "multifd-compression", PT_ENUM, 0, "none", "none zlib zstd", 0, 0 },
-    { "multifd-zlib-level", PT_U8, 1, NULL, NULL, 0, 0 },
-    { "multifd-zstd-level", PT_U8, 1, NULL, NULL, 0, 0 },
-    { "x-vcpu-dirty-limit-period", PT_U64, 1000, NULL, NULL, 801, 0 },
-    { "vcpu-dirty-limit", PT_U64, 1, NULL, NULL, 801, 0 },
-    { "mode", PT_ENUM, 0, "normal", "normal cpr-reboot", 802, 0 },
-    { "zero-page-detection", PT_ENUM, 0, "multifd", "none legacy multifd",
-      900, 0 },
-    { "direct-io", PT_BOOL, 0, NULL, NULL, 901, 0 },
+    {"announce-initial", PT_U64, 50, NULL, NULL, 0, 0},
+    {"announce-max", PT_U64, 550, NULL, NULL, 0, 0},
+    {"announce-rounds", PT_U64, 5, NULL, NULL, 0, 0},
+    {"announce-step", PT_U64, 100, NULL, NULL, 0, 0},
+    {"compress-level", PT_U8, 1, NULL, NULL, 0, 901},
+    {"compress-threads", PT_U8, 8, NULL, NULL, 0, 901},
+    {"compress-wait-thread", PT_BOOL, 1, NULL, NULL, 0, 901},
+    {"decompress-threads", PT_U8, 2, NULL, NULL, 0, 901},
+    {"throttle-trigger-threshold", PT_U8, 50, NULL, NULL, 0, 0},
+    {"cpu-throttle-initial", PT_U8, 20, NULL, NULL, 0, 0},
+    {"cpu-throttle-increment", PT_U8, 10, NULL, NULL, 0, 0},
+    {"cpu-throttle-tailslow", PT_BOOL, 0, NULL, NULL, 0, 0},
+    {"tls-creds", PT_STR, 0, "", NULL, 0, 0},
+    {"tls-hostname", PT_STR, 0, "", NULL, 0, 0},
+    {"tls-authz", PT_STR, 0, "", NULL, 0, 0},
+    {"max-bandwidth", PT_U64, 134217728, NULL, NULL, 0, 0},
+    {"avail-switchover-bandwidth", PT_U64, 0, NULL, NULL, 802, 0},
+    {"downtime-limit", PT_U64, 300, NULL, NULL, 0, 0},
+    {"x-checkpoint-delay", PT_U32, 20000, NULL, NULL, 0, 0},
+    {"block-incremental", PT_BOOL, 0, NULL, NULL, 0, 901},
+    {"multifd-channels", PT_U8, 2, NULL, NULL, 0, 0},
+    {"xbzrle-cache-size", PT_U64, 67108864, NULL, NULL, 0, 0},
+    {"max-postcopy-bandwidth", PT_U64, 0, NULL, NULL, 0, 0},
+    {"max-cpu-throttle", PT_U8, 99, NULL, NULL, 0, 0},
+    {"multifd-compression", PT_ENUM, 0, "none", "none zlib zstd", 0, 0},
+    {"multifd-zlib-level", PT_U8, 1, NULL, NULL, 0, 0},
+    {"multifd-zstd-level", PT_U8, 1, NULL, NULL, 0, 0},
+    {"x-vcpu-dirty-limit-period", PT_U64, 1000, NULL, NULL, 801, 0},
+    {"vcpu-dirty-limit", PT_U64, 1, NULL, NULL, 801, 0},
+    {"mode", PT_ENUM, 0, "normal", "normal cpr-reboot", 802, 0},
+    {"zero-page-detection", PT_ENUM, 0, "multifd", "none legacy multifd", 900,
+     0},
+    {"direct-io", PT_BOOL, 0, NULL, NULL, 901, 0},
 };
 
 #define N_PARAMS (sizeof(param_defs) / sizeof(param_defs[0]))
@@ -127,8 +127,10 @@ check_type(const struct param_def *d, const json_t *val, json_t **out,
     switch (d->type) {
     case PT_BOOL:
         if (!json_is_boolean(val)) {
-            fq_error_set(err, "GenericError", "Invalid parameter type for "
-                         "'%s', expected: boolean", d->name);
+            fq_error_set(err, "GenericError",
+                         "Invalid parameter type for "
+                         "'%s', expected: boolean",
+                         d->name);
             return -1;
         }
         *out = json_boolean(json_is_true(val));
@@ -139,16 +141,20 @@ check_type(const struct param_def *d, const json_t *val, json_t **out,
             return 0;
         }
         if (!json_is_string(val)) {
-            fq_error_set(err, "GenericError", "Invalid parameter type for "
-                         "'%s', expected: string", d->name);
+            fq_error_set(err, "GenericError",
+                         "Invalid parameter type for "
+                         "'%s', expected: string",
+                         d->name);
             return -1;
         }
         *out = json_string(json_string_value(val));
         return 0;
     case PT_ENUM:
         if (!json_is_string(val)) {
-            fq_error_set(err, "GenericError", "Invalid parameter type for "
-                         "'%s', expected: string", d->name);
+            fq_error_set(err, "GenericError",
+                         "Invalid parameter type for "
+                         "'%s', expected: string",
+                         d->name);
             return -1;
         }
         if (!enum_ok(d->values, json_string_value(val))) {
@@ -217,26 +223,25 @@ range_check(const json_t *p, struct fq_error *err)
         json_int_t hi;
         const char *expects;
     } ranges[] = {
-        { "compress-level", "compress_level", 0, 9,
-          "a value between 0 and 9" },
-        { "compress-threads", "compress_threads", 1, 255,
-          "a value between 1 and 255" },
-        { "decompress-threads", "decompress_threads", 1, 255,
-          "a value between 1 and 255" },
-        { "throttle-trigger-threshold", "throttle_trigger_threshold", 1, 100,
-          "an integer in the range of 1 to 100" },
-        { "cpu-throttle-initial", "cpu_throttle_initial", 1, 99,
-          "an integer in the range of 1 to 99" },
-        { "cpu-throttle-increment", "cpu_throttle_increment", 1, 99,
-          "an integer in the range of 1 to 99" },
-        { "downtime-limit", "downtime_limit", 0, 2000000,
-          "an integer in the range of 0 to (2000 * 1000) ms" },
-        { "multifd-channels", "multifd_channels", 1, 255,
-          "a value between 1 and 255" },
-        { "multifd-zlib-level", "multifd_zlib_level", 0, 9,
-          "a value between 0 and 9" },
-        { "multifd-zstd-level", "multifd_zstd_level", 0, 20,
-          "a value between 0 and 20" },
+        {"compress-level", "compress_level", 0, 9, "a value between 0 and 9"},
+        {"compress-threads", "compress_threads", 1, 255,
+         "a value between 1 and 255"},
+        {"decompress-threads", "decompress_threads", 1, 255,
+         "a value between 1 and 255"},
+        {"throttle-trigger-threshold", "throttle_trigger_threshold", 1, 100,
+         "an integer in the range of 1 to 100"},
+        {"cpu-throttle-initial", "cpu_throttle_initial", 1, 99,
+         "an integer in the range of 1 to 99"},
+        {"cpu-throttle-increment", "cpu_throttle_increment", 1, 99,
+         "an integer in the range of 1 to 99"},
+        {"downtime-limit", "downtime_limit", 0, 2000000,
+         "an integer in the range of 0 to (2000 * 1000) ms"},
+        {"multifd-channels", "multifd_channels", 1, 255,
+         "a value between 1 and 255"},
+        {"multifd-zlib-level", "multifd_zlib_level", 0, 9,
+         "a value between 0 and 9"},
+        {"multifd-zstd-level", "multifd_zstd_level", 0, 20,
+         "a value between 0 and 20"},
     };
     json_int_t xbz = get_int(p, "xbzrle-cache-size", 67108864);
     json_int_t initial = get_int(p, "cpu-throttle-initial", 20);
@@ -250,34 +255,40 @@ range_check(const json_t *p, struct fq_error *err)
         }
     }
     if (xbz < 4096 || (xbz & (xbz - 1)) != 0) {
-        fq_error_set(err, "GenericError", "Parameter 'xbzrle_cache_size' "
+        fq_error_set(err, "GenericError",
+                     "Parameter 'xbzrle_cache_size' "
                      "expects a power of two no less than the target page "
                      "size");
         return -1;
     }
     if (out_of(p, "max-cpu-throttle", initial, 99)) {
-        fq_error_set(err, "GenericError", "Parameter 'max_cpu_throttle' "
+        fq_error_set(err, "GenericError",
+                     "Parameter 'max_cpu_throttle' "
                      "expects an integer in the range of cpu_throttle_initial "
                      "to 99");
         return -1;
     }
     if (out_of(p, "announce-initial", 0, 100000)) {
-        fq_error_set(err, "GenericError", "Parameter 'announce_initial' "
+        fq_error_set(err, "GenericError",
+                     "Parameter 'announce_initial' "
                      "expects a value between 0 and 100000");
         return -1;
     }
     if (out_of(p, "announce-max", 0, 100000)) {
-        fq_error_set(err, "GenericError", "Parameter 'announce_max' "
+        fq_error_set(err, "GenericError",
+                     "Parameter 'announce_max' "
                      "expects a value between 0 and 100000");
         return -1;
     }
     if (out_of(p, "announce-rounds", 0, 1000)) {
-        fq_error_set(err, "GenericError", "Parameter 'announce_rounds' "
+        fq_error_set(err, "GenericError",
+                     "Parameter 'announce_rounds' "
                      "expects a value between 0 and 1000");
         return -1;
     }
     if (out_of(p, "announce-step", 1, 10000)) {
-        fq_error_set(err, "GenericError", "Parameter 'announce_step' "
+        fq_error_set(err, "GenericError",
+                     "Parameter 'announce_step' "
                      "expects a value between 0 and 10000");
         return -1;
     }
@@ -293,9 +304,8 @@ get_u64(const json_t *o, const char *name)
 }
 
 int
-fq_params_set(json_t *current, const json_t *args,
-              const struct fq_version *v, struct fq_params *mp,
-              struct fq_error *err)
+fq_params_set(json_t *current, const json_t *args, const struct fq_version *v,
+              struct fq_params *mp, struct fq_error *err)
 {
     json_t *merged = json_deep_copy(current);
     const char *key;
@@ -321,7 +331,7 @@ fq_params_set(json_t *current, const json_t *args,
         json_object_set_new(merged, d->name, out);
     }
     if (args != NULL) {
-        json_object_foreach((json_t *)args, key, val) {
+        json_object_foreach ((json_t *)args, key, val) {
             if (json_object_get(merged, key) == NULL) {
                 fq_error_set(err, "GenericError",
                              "Parameter '%s' is unexpected", key);
@@ -338,8 +348,8 @@ fq_params_set(json_t *current, const json_t *args,
     mp->max_postcopy_bandwidth = get_u64(current, "max-postcopy-bandwidth");
     mp->avail_switchover_bandwidth =
         get_u64(current, "avail-switchover-bandwidth");
-    mp->cpu_throttle_initial = (int)get_int(current, "cpu-throttle-initial",
-                                            20);
+    mp->cpu_throttle_initial =
+        (int)get_int(current, "cpu-throttle-initial", 20);
     mp->cpu_throttle_increment =
         (int)get_int(current, "cpu-throttle-increment", 10);
     mp->max_cpu_throttle = (int)get_int(current, "max-cpu-throttle", 99);

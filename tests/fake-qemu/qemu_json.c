@@ -191,7 +191,7 @@ put_object(struct buf *b, const json_t *v)
         b->failed = true;
         return;
     }
-    json_object_foreach((json_t *)v, key, value) {
+    json_object_foreach ((json_t *)v, key, value) {
         members[i].key = key;
         members[i].value = value;
         members[i].bucket = bucket(key);
@@ -259,7 +259,7 @@ put_value(struct buf *b, const json_t *v)
 char *
 fq_json_dumps_qemu(const json_t *v)
 {
-    struct buf b = { 0 };
+    struct buf b = {0};
 
     put_value(&b, v);
     if (b.failed) {

@@ -84,8 +84,8 @@ fq_query_migrate_json(const struct fq_migration_info *info,
         rc |= set(o, "total-time", json_integer(info->total_time));
     }
     if (info->has_expected_downtime) {
-        rc |= set(o, "expected-downtime",
-                  json_integer(info->expected_downtime));
+        rc |=
+            set(o, "expected-downtime", json_integer(info->expected_downtime));
     }
     if (info->has_downtime) {
         rc |= set(o, "downtime", json_integer(info->downtime));

@@ -111,8 +111,8 @@ fq_parse_rate(const char *text, double *out)
         const char *name;
         double bytes;
     } bits[] = {
-        { "bit", 0.125 }, { "kbit", 125.0 }, { "mbit", 125e3 },
-        { "gbit", 125e6 }, { "tbit", 125e9 },
+        {"bit", 0.125},  {"kbit", 125.0}, {"mbit", 125e3},
+        {"gbit", 125e6}, {"tbit", 125e9},
     };
     const char *suffix;
     char unit[16];
@@ -167,8 +167,7 @@ static int
 bad_value(struct fq_error *err, const char *key, const char *value,
           const char *want)
 {
-    fq_error_set(err, "GenericError", "--%s: '%s' is not %s", key, value,
-                 want);
+    fq_error_set(err, "GenericError", "--%s: '%s' is not %s", key, value, want);
     return -1;
 }
 
@@ -203,7 +202,8 @@ set_model(struct fq_model_config *c, const char *key, const char *value,
         strcmp(key, "zero-scan-rate") == 0 ||
         strcmp(key, "disk-dirty-rate") == 0) {
         if (fq_parse_rate(value, &x) < 0) {
-            return bad_value(err, key, value, "a rate (like 250000, 1G, "
+            return bad_value(err, key, value,
+                             "a rate (like 250000, 1G, "
                              "10gbit)");
         }
         if (strcmp(key, "dirty-rate") == 0) {
@@ -217,8 +217,7 @@ set_model(struct fq_model_config *c, const char *key, const char *value,
         }
         return 1;
     }
-    if (strcmp(key, "setup-time") == 0 ||
-        strcmp(key, "switchover-time") == 0 ||
+    if (strcmp(key, "setup-time") == 0 || strcmp(key, "switchover-time") == 0 ||
         strcmp(key, "cancel-time") == 0) {
         if (fq_parse_duration(value, &x) < 0) {
             return bad_value(err, key, value, "a duration (like 5ms, 2s)");
@@ -287,14 +286,15 @@ add_vm(struct fq_scenario *sc, const char *name, const char *addr,
     if (*name == '\0' || strlen(name) >= FQ_NAME_MAX ||
         strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                      "0123456789-_.") != strlen(name)) {
-        fq_error_set(err, "GenericError", "'%s' is not a VM name (letters, "
-                     "digits, '-', '_', '.')", name);
+        fq_error_set(err, "GenericError",
+                     "'%s' is not a VM name (letters, "
+                     "digits, '-', '_', '.')",
+                     name);
         return NULL;
     }
     for (i = 0; i < sc->n_vms; i++) {
         if (strcmp(sc->vms[i].name, name) == 0) {
-            fq_error_set(err, "GenericError", "VM '%s' is defined twice",
-                         name);
+            fq_error_set(err, "GenericError", "VM '%s' is defined twice", name);
             return NULL;
         }
     }
@@ -361,19 +361,21 @@ fq_scenario_set(struct fq_scenario *sc, const char *key, const char *value,
         sc->tick_ms = x * 1000;
     } else if (strcmp(key, "version") == 0) {
         if (fq_version_parse(value, &sc->version, err) < 0) {
-            return bad_value(err, key, value, "a QEMU version 7.2.0 or later "
+            return bad_value(err, key, value,
+                             "a QEMU version 7.2.0 or later "
                              "(like 9.1.0)");
         }
     } else if (strcmp(key, "package") == 0) {
-        snprintf(sc->version.package, sizeof(sc->version.package), "%s",
-                 value);
+        snprintf(sc->version.package, sizeof(sc->version.package), "%s", value);
     } else if (strcmp(key, "fault") == 0) {
         return add_fault(sc, value, NULL, err);
     } else if (strcmp(key, "scenario") == 0) {
         return fq_scenario_load(sc, value, err);
     } else {
-        fq_error_set(err, "GenericError", "unknown option '%s' (see "
-                     "fake-qemu --help)", key);
+        fq_error_set(err, "GenericError",
+                     "unknown option '%s' (see "
+                     "fake-qemu --help)",
+                     key);
         return -1;
     }
     return 0;
@@ -396,8 +398,10 @@ fq_scenario_parse_args(struct fq_scenario *sc, int argc, char **argv,
             continue;
         }
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-            fq_error_set(err, "GenericError", "unexpected argument '%s' "
-                         "(options start with --)", arg);
+            fq_error_set(err, "GenericError",
+                         "unexpected argument '%s' "
+                         "(options start with --)",
+                         arg);
             return -1;
         }
         arg += 2;
@@ -457,8 +461,8 @@ add_override(struct fq_vm_spec *vm, const char *key, const char *value)
 
 /* One line inside [vm NAME]: qmp, fault, or a model key. */
 static int
-vm_line(struct fq_scenario *sc, size_t vm, const char *key,
-        const char *value, struct fq_error *err)
+vm_line(struct fq_scenario *sc, size_t vm, const char *key, const char *value,
+        struct fq_error *err)
 {
     struct fq_model_config scratch = sc->model;
     struct fq_vm_spec *spec = &sc->vms[vm];
@@ -489,8 +493,7 @@ vm_line(struct fq_scenario *sc, size_t vm, const char *key,
 }
 
 int
-fq_scenario_load(struct fq_scenario *sc, const char *path,
-                 struct fq_error *err)
+fq_scenario_load(struct fq_scenario *sc, const char *path, struct fq_error *err)
 {
     FILE *f = fopen(path, "r");
     char line[1024];
@@ -503,7 +506,7 @@ fq_scenario_load(struct fq_scenario *sc, const char *path,
         return -1;
     }
     while (fgets(line, sizeof(line), f) != NULL) {
-        struct fq_error e = { "", "" };
+        struct fq_error e = {"", ""};
         char *s;
         char *eq;
 
@@ -521,8 +524,10 @@ fq_scenario_load(struct fq_scenario *sc, const char *path,
             char *end = strchr(s, ']');
 
             if (end == NULL || end[1] != '\0' || strncmp(s, "[vm ", 4) != 0) {
-                fq_error_set(err, "GenericError", "%s:%u: expected a section "
-                             "like [vm NAME], not '%s'", path, lineno, s);
+                fq_error_set(err, "GenericError",
+                             "%s:%u: expected a section "
+                             "like [vm NAME], not '%s'",
+                             path, lineno, s);
                 goto out;
             }
             *end = '\0';
@@ -536,14 +541,15 @@ fq_scenario_load(struct fq_scenario *sc, const char *path,
         }
         eq = strchr(s, '=');
         if (eq == NULL) {
-            fq_error_set(err, "GenericError", "%s:%u: expected KEY = VALUE, "
-                         "not '%s'", path, lineno, s);
+            fq_error_set(err, "GenericError",
+                         "%s:%u: expected KEY = VALUE, "
+                         "not '%s'",
+                         path, lineno, s);
             goto out;
         }
         *eq = '\0';
         if ((vm < 0 ? fq_scenario_set(sc, trim(s), trim(eq + 1), &e)
-                    : vm_line(sc, (size_t)vm, trim(s), trim(eq + 1), &e)) <
-            0) {
+                    : vm_line(sc, (size_t)vm, trim(s), trim(eq + 1), &e)) < 0) {
             fq_error_set(err, "GenericError", "%s:%u: %s", path, lineno,
                          e.desc);
             goto out;
@@ -560,8 +566,7 @@ out:
 }
 
 int
-fq_scenario_vm_config(const struct fq_scenario *sc,
-                      const struct fq_vm_spec *vm,
+fq_scenario_vm_config(const struct fq_scenario *sc, const struct fq_vm_spec *vm,
                       struct fq_model_config *cfg, struct fq_error *err)
 {
     size_t i;
@@ -595,8 +600,7 @@ fq_scenario_finish(struct fq_scenario *sc, struct fq_error *err)
     size_t j;
 
     if ((sc->count != 0) != (sc->qmp_dir[0] != '\0')) {
-        fq_error_set(err, "GenericError",
-                     "--count and --qmp-dir go together");
+        fq_error_set(err, "GenericError", "--count and --qmp-dir go together");
         return -1;
     }
     for (i = 1; i <= sc->count; i++) {
@@ -610,7 +614,8 @@ fq_scenario_finish(struct fq_scenario *sc, struct fq_error *err)
         }
     }
     if (sc->n_vms == 0) {
-        fq_error_set(err, "GenericError", "no monitor to serve: give --qmp, "
+        fq_error_set(err, "GenericError",
+                     "no monitor to serve: give --qmp, "
                      "--vm, --count with --qmp-dir, or [vm] sections");
         return -1;
     }
@@ -622,9 +627,10 @@ fq_scenario_finish(struct fq_scenario *sc, struct fq_error *err)
         }
         for (j = 0; j < i; j++) {
             if (strcmp(sc->vms[i].addr, sc->vms[j].addr) == 0) {
-                fq_error_set(err, "GenericError", "VMs '%s' and '%s' share "
-                             "the address %s", sc->vms[j].name,
-                             sc->vms[i].name, sc->vms[i].addr);
+                fq_error_set(err, "GenericError",
+                             "VMs '%s' and '%s' share "
+                             "the address %s",
+                             sc->vms[j].name, sc->vms[i].name, sc->vms[i].addr);
                 return -1;
             }
         }

@@ -13,7 +13,7 @@
 #include "qmp/stream.h"
 
 /* A client that reads nothing gets dropped past this much queued output. */
-#define OUT_MAX (16u * 1024 * 1024)
+#define OUT_MAX ((size_t)16 * 1024 * 1024)
 
 struct endpoint;
 
@@ -22,18 +22,18 @@ struct client {
     int fd;
     ev_io rio;
     ev_io wio;
-    ev_timer late;            /* a late reply (or greeting) is held back */
+    ev_timer late; /* a late reply (or greeting) is held back */
     struct qmp_stream in;
     struct fq_session session;
     char *out;
     size_t out_len;
     size_t out_cap;
-    json_t *queue;            /* requests waiting behind a late one */
-    json_t *held;             /* the late request; NULL for the greeting */
+    json_t *queue; /* requests waiting behind a late one */
+    json_t *held;  /* the late request; NULL for the greeting */
     bool holding;
     bool greeted;
-    bool cut_next;            /* hangup-mid-message: cut the next message */
-    bool closing;             /* close once the output is flushed */
+    bool cut_next; /* hangup-mid-message: cut the next message */
+    bool closing;  /* close once the output is flushed */
 };
 
 /* One VM and its monitor socket. */
@@ -45,12 +45,12 @@ struct endpoint {
     int listen_fd;
     ev_io lio;
     char addr[FQ_ADDR_MAX + 64];
-    char path[FQ_ADDR_MAX];   /* UNIX socket to remove on a clean exit */
+    char path[FQ_ADDR_MAX]; /* UNIX socket to remove on a clean exit */
     struct client *client;
-    double synced;            /* wall time the model was advanced to */
-    int armed_reply;          /* error/late waiting for the next command */
-    int armed_stream;         /* a stream fault waiting for a client */
-    double unstall_at;        /* wall time; < 0 when not pending */
+    double synced;     /* wall time the model was advanced to */
+    int armed_reply;   /* error/late waiting for the next command */
+    int armed_stream;  /* a stream fault waiting for a client */
+    double unstall_at; /* wall time; < 0 when not pending */
     bool dead;
 };
 
@@ -59,7 +59,7 @@ struct fq_server {
     struct endpoint *eps;
     size_t n;
     size_t alive;
-    double start;             /* wall time of model time 0 */
+    double start; /* wall time of model time 0 */
     double scale;
     ev_timer tick;
     ev_signal sigint;
@@ -175,8 +175,8 @@ flush_events(struct endpoint *ep)
 
     while (fq_model_next_event(ep->vm.model, &ev)) {
         double wall = srv->start + ev.time / srv->scale;
-        bool migration = ev.type == FQ_EVENT_MIGRATION ||
-                         ev.type == FQ_EVENT_MIGRATION_PASS;
+        bool migration =
+            ev.type == FQ_EVENT_MIGRATION || ev.type == FQ_EVENT_MIGRATION_PASS;
         json_t *msg;
 
         fq_faults_event(&ep->faults, &ev, rel_now(srv));
@@ -465,12 +465,13 @@ process_request(struct client *c, json_t *req, bool faults)
     }
     json_decref(rsp);
     if (ep->vm.quit) {
-        static const struct fq_event shutdown = { .type = FQ_EVENT_STOP };
+        static const struct fq_event shutdown = {.type = FQ_EVENT_STOP};
         json_t *ev = fq_monitor_event(&shutdown, ev_now(ep->srv->loop));
 
         json_object_set_new(ev, "event", json_string("SHUTDOWN"));
-        json_object_set_new(ev, "data", json_pack("{s:b, s:s}", "guest", 0,
-                                                  "reason", "host-qmp-quit"));
+        json_object_set_new(
+            ev, "data",
+            json_pack("{s:b, s:s}", "guest", 0, "reason", "host-qmp-quit"));
         send_json(c, ev);
         json_decref(ev);
         endpoint_die(ep, false);
@@ -516,7 +517,7 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
             break;
         }
         if (rc < 0) {
-            struct fq_error e = { "GenericError", "" };
+            struct fq_error e = {"GenericError", ""};
             json_t *rsp;
 
             snprintf(e.desc, sizeof(e.desc), "JSON parse error, %s", errbuf);
@@ -669,8 +670,7 @@ endpoint_init(struct fq_server *srv, struct endpoint *ep,
         return -1;
     }
     ep->vm_ready = true;
-    if (fq_faults_init(&ep->faults, sc->faults, sc->n_faults, spec->name) <
-        0) {
+    if (fq_faults_init(&ep->faults, sc->faults, sc->n_faults, spec->name) < 0) {
         fq_error_set(err, "GenericError", "out of memory");
         return -1;
     }
@@ -719,8 +719,7 @@ fq_server_new(const struct fq_scenario *sc, struct fq_error *err)
         }
     }
     srv->alive = srv->n;
-    ev_timer_init(&srv->tick, tick_cb, sc->tick_ms / 1000,
-                  sc->tick_ms / 1000);
+    ev_timer_init(&srv->tick, tick_cb, sc->tick_ms / 1000, sc->tick_ms / 1000);
     srv->tick.data = srv;
     ev_timer_start(srv->loop, &srv->tick);
     ev_signal_init(&srv->sigint, signal_cb, SIGINT);

@@ -7,8 +7,7 @@
 #include <string.h>
 
 int
-fq_version_parse(const char *text, struct fq_version *v,
-                 struct fq_error *err)
+fq_version_parse(const char *text, struct fq_version *v, struct fq_error *err)
 {
     int major;
     int minor;
@@ -26,7 +25,8 @@ fq_version_parse(const char *text, struct fq_version *v,
     if (major * 100 + minor < 702) {
         fq_error_set(err, "GenericError",
                      "version '%s' is older than 7.2, which fake-qemu "
-                     "cannot pretend to be", text);
+                     "cannot pretend to be",
+                     text);
         return -1;
     }
     v->major = major;
@@ -37,8 +37,8 @@ fq_version_parse(const char *text, struct fq_version *v,
 
 int
 fq_vm_init(struct fq_vm *vm, const char *name,
-           const struct fq_model_config *cfg,
-           const struct fq_version *version, struct fq_error *err)
+           const struct fq_model_config *cfg, const struct fq_version *version,
+           struct fq_error *err)
 {
     memset(vm, 0, sizeof(*vm));
     snprintf(vm->name, sizeof(vm->name), "%s", name);

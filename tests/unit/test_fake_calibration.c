@@ -30,46 +30,46 @@ struct calib {
     const char *name;
     unsigned ws_mib;
     double rate;
-    uint64_t bw;             /* max-bandwidth, bytes/s */
-    uint64_t dl;             /* downtime-limit, ms */
+    uint64_t bw; /* max-bandwidth, bytes/s */
+    uint64_t dl; /* downtime-limit, ms */
     bool auto_converge;
-    uint64_t disk_mib;       /* blk: true with a disk this big */
-    uint64_t postcopy_pass;  /* migrate-start-postcopy at this sync */
-    double window;           /* seconds QEMU was watched */
+    uint64_t disk_mib;      /* blk: true with a disk this big */
+    uint64_t postcopy_pass; /* migrate-start-postcopy at this sync */
+    double window;          /* seconds QEMU was watched */
     /* what QEMU reported */
     bool converged;
-    int64_t total_ms;        /* converged: total-time */
-    int64_t downtime_ms;     /* converged: downtime */
-    uint64_t syncs;          /* dirty-sync-count at the end of the window */
-    int64_t expected_ms;     /* not converged: steady expected-downtime */
+    int64_t total_ms;    /* converged: total-time */
+    int64_t downtime_ms; /* converged: downtime */
+    uint64_t syncs;      /* dirty-sync-count at the end of the window */
+    int64_t expected_ms; /* not converged: steady expected-downtime */
 };
 
 static const struct calib runs[] = {
     /* name            ws  rate      bw            dl  ac  disk pc  win */
-    { "64M dl300 kvm", 64, KVM_RATE, 100 * MIB, 300, false, 0, 0, 20,
-      false, 0, 0, 50, 639 },
-    { "64M dl2000 kvm", 64, KVM_RATE, 100 * MIB, 2000, false, 0, 0, 40,
-      true, 687, 41, 3, 0 },
-    { "idle kvm", 0, KVM_RATE, 100 * MIB, 300, false, 0, 0, 30,
-      true, 34, 5, 2, 0 },
-    { "hopeless kvm", 400, KVM_RATE, 20 * MIB, 300, false, 0, 0, 90,
-      false, 0, 0, 5, 19960 },
-    { "64M dl300 ac kvm", 64, KVM_RATE, 100 * MIB, 300, true, 0, 0, 60,
-      true, 22449, 11, 58, 0 },
-    { "64M blk kvm", 64, KVM_RATE, 100 * MIB, 2000, false, 256, 0, 30,
-      true, 3284, 52, 3, 0 },
-    { "64M postcopy kvm", 64, KVM_RATE, 100 * MIB, 300, false, 0, 3, 30,
-      true, 1202, 3, 4, 0 },
-    { "64M dl300 tcg", 64, TCG_RATE, 100 * MIB, 300, false, 0, 0, 20,
-      false, 0, 0, 50, 639 },
-    { "64M dl2000 tcg", 64, TCG_RATE, 100 * MIB, 2000, false, 0, 0, 40,
-      true, 686, 39, 3, 0 },
-    { "idle tcg", 0, TCG_RATE, 100 * MIB, 300, false, 0, 0, 30,
-      true, 25, 2, 2, 0 },
-    { "hopeless tcg", 400, TCG_RATE, 20 * MIB, 300, false, 0, 0, 90,
-      false, 0, 0, 5, 19960 },
-    { "64M dl300 ac tcg", 64, TCG_RATE, 100 * MIB, 300, true, 0, 0, 80,
-      false, 0, 0, 113, 639 },
+    {"64M dl300 kvm", 64, KVM_RATE, 100 * MIB, 300, false, 0, 0, 20, false, 0,
+     0, 50, 639},
+    {"64M dl2000 kvm", 64, KVM_RATE, 100 * MIB, 2000, false, 0, 0, 40, true,
+     687, 41, 3, 0},
+    {"idle kvm", 0, KVM_RATE, 100 * MIB, 300, false, 0, 0, 30, true, 34, 5, 2,
+     0},
+    {"hopeless kvm", 400, KVM_RATE, 20 * MIB, 300, false, 0, 0, 90, false, 0, 0,
+     5, 19960},
+    {"64M dl300 ac kvm", 64, KVM_RATE, 100 * MIB, 300, true, 0, 0, 60, true,
+     22449, 11, 58, 0},
+    {"64M blk kvm", 64, KVM_RATE, 100 * MIB, 2000, false, 256, 0, 30, true,
+     3284, 52, 3, 0},
+    {"64M postcopy kvm", 64, KVM_RATE, 100 * MIB, 300, false, 0, 3, 30, true,
+     1202, 3, 4, 0},
+    {"64M dl300 tcg", 64, TCG_RATE, 100 * MIB, 300, false, 0, 0, 20, false, 0,
+     0, 50, 639},
+    {"64M dl2000 tcg", 64, TCG_RATE, 100 * MIB, 2000, false, 0, 0, 40, true,
+     686, 39, 3, 0},
+    {"idle tcg", 0, TCG_RATE, 100 * MIB, 300, false, 0, 0, 30, true, 25, 2, 2,
+     0},
+    {"hopeless tcg", 400, TCG_RATE, 20 * MIB, 300, false, 0, 0, 90, false, 0, 0,
+     5, 19960},
+    {"64M dl300 ac tcg", 64, TCG_RATE, 100 * MIB, 300, true, 0, 0, 80, false, 0,
+     0, 113, 639},
 };
 
 struct outcome {
@@ -84,14 +84,14 @@ static struct outcome
 simulate(const struct calib *c)
 {
     struct fq_model_config cfg;
-    struct fq_migrate_args a = { .blk = c->disk_mib > 0 };
-    struct fq_caps caps = { .events = true };
+    struct fq_migrate_args a = {.blk = c->disk_mib > 0};
+    struct fq_caps caps = {.events = true};
     struct fq_migration_info info;
     struct fq_error err;
     struct fq_params p;
     struct fq_model *m;
     struct fq_event ev;
-    struct outcome o = { 0 };
+    struct outcome o = {0};
 
     /* the test guest and this host, as docs/fake-qemu.md derives them */
     fq_model_config_init(&cfg);
@@ -155,8 +155,7 @@ test_converges_as_qemu(void **unused)
         if (o.converged != runs[i].converged) {
             print_error("%s: QEMU %s in %.0f s, the fake %s\n", runs[i].name,
                         runs[i].converged ? "converged" : "did not converge",
-                        runs[i].window,
-                        o.converged ? "converged" : "did not");
+                        runs[i].window, o.converged ? "converged" : "did not");
             bad++;
         }
     }
@@ -182,9 +181,8 @@ test_numbers_close_to_qemu(void **unused)
                       "%6lld/%-6lld\n",
                       r->name, (long long)o.total_ms, (long long)r->total_ms,
                       (long long)o.downtime_ms, (long long)r->downtime_ms,
-                      (unsigned long long)o.syncs,
-                      (unsigned long long)r->syncs, (long long)o.expected_ms,
-                      (long long)r->expected_ms);
+                      (unsigned long long)o.syncs, (unsigned long long)r->syncs,
+                      (long long)o.expected_ms, (long long)r->expected_ms);
         if (r->converged) {
             ok = near(o.total_ms, r->total_ms, 0.10, 15) &&
                  near(o.downtime_ms, r->downtime_ms, 0, 25) &&

@@ -107,25 +107,25 @@ test_grammar_errors(void **unused)
         const char *spec;
         const char *message;
     } rows[] = {
-        { "hangup", "expected at=TIME or on=EVENT, not 'hangup'" },
-        { "at=5x hangup", "'5x' is not a duration" },
-        { "at=5s", "no action given" },
-        { "", "no trigger (at=TIME or on=EVENT) given" },
-        { "at=1s explode", "unknown action 'explode'" },
-        { "at=1s hangup now", "this action takes no argument ('now')" },
-        { "on=pass hangup", "on=pass needs a pass number" },
-        { "on=pass:0 hangup", "on=pass needs a pass number" },
-        { "on=status:sleeping hangup", "on=status needs a migration status" },
-        { "on=migrate:x hangup", "'x' is not a count of 1 or more" },
-        { "on=mig/rate hangup", "'mig/rate' is not a command name" },
-        { "at=1s late", "late needs a duration" },
-        { "at=1s late:soon", "late needs a duration, like late:3s, not "
-                             "'soon'" },
-        { "at=1s error:Oops:x", "error class must be GenericError" },
-        { "at=1s dirty-rate", "dirty-rate needs pages/s" },
-        { "at=1s stall-bandwidth:x", "stall-bandwidth takes a duration" },
-        { "vm=a/b at=1s die", "'a/b' is not a VM name" },
-        { "at=1s after=x die", "'x' is not a duration" },
+        {"hangup", "expected at=TIME or on=EVENT, not 'hangup'"},
+        {"at=5x hangup", "'5x' is not a duration"},
+        {"at=5s", "no action given"},
+        {"", "no trigger (at=TIME or on=EVENT) given"},
+        {"at=1s explode", "unknown action 'explode'"},
+        {"at=1s hangup now", "this action takes no argument ('now')"},
+        {"on=pass hangup", "on=pass needs a pass number"},
+        {"on=pass:0 hangup", "on=pass needs a pass number"},
+        {"on=status:sleeping hangup", "on=status needs a migration status"},
+        {"on=migrate:x hangup", "'x' is not a count of 1 or more"},
+        {"on=mig/rate hangup", "'mig/rate' is not a command name"},
+        {"at=1s late", "late needs a duration"},
+        {"at=1s late:soon", "late needs a duration, like late:3s, not "
+                            "'soon'"},
+        {"at=1s error:Oops:x", "error class must be GenericError"},
+        {"at=1s dirty-rate", "dirty-rate needs pages/s"},
+        {"at=1s stall-bandwidth:x", "stall-bandwidth takes a duration"},
+        {"vm=a/b at=1s die", "'a/b' is not a VM name"},
+        {"at=1s after=x die", "'x' is not a duration"},
     };
     struct fq_fault f;
     struct fq_error err;
@@ -141,8 +141,8 @@ test_grammar_errors(void **unused)
         snprintf(prefix, sizeof(prefix), "fault '%s': ", rows[i].spec);
         assert_memory_equal(err.desc, prefix, strlen(prefix));
         if (strstr(err.desc, rows[i].message) == NULL) {
-            fail_msg("'%s': message '%s' lacks '%s'", rows[i].spec,
-                     err.desc, rows[i].message);
+            fail_msg("'%s': message '%s' lacks '%s'", rows[i].spec, err.desc,
+                     rows[i].message);
         }
     }
 }
@@ -152,7 +152,7 @@ test_firing(void **unused)
 {
     struct fq_fault all[7];
     struct fq_faults fs;
-    struct fq_event ev = { .type = FQ_EVENT_MIGRATION_PASS };
+    struct fq_event ev = {.type = FQ_EVENT_MIGRATION_PASS};
 
     (void)unused;
     all[0] = parse("on=query-migrate:2 late:3s");

@@ -29,8 +29,7 @@ guest_config(struct fq_model_config *c, unsigned ws_mib, double rate)
     c->ram_bytes = 512ull << 20;
     c->working_set_bytes = (uint64_t)ws_mib << 20;
     c->dirty_rate = rate;
-    c->zero_share = 1.0 - (double)c->working_set_bytes / 536870912.0 -
-                    0.0001;
+    c->zero_share = 1.0 - (double)c->working_set_bytes / 536870912.0 - 0.0001;
     c->link_bandwidth = 2.5e9;
 }
 
@@ -61,7 +60,7 @@ guest(unsigned ws_mib, uint64_t bw, uint64_t dl)
 static void
 start(struct fq_model *m)
 {
-    struct fq_migrate_args a = { 0 };
+    struct fq_migrate_args a = {0};
     struct fq_error err;
 
     assert_int_equal(fq_model_migrate(m, &a, &err), 0);
@@ -127,8 +126,7 @@ event_string(const struct events *e, char *buf, size_t len, bool passes)
 
         switch (e->ev[i].type) {
         case FQ_EVENT_MIGRATION:
-            snprintf(one, sizeof(one), "%s ",
-                     fq_status_name(e->ev[i].status));
+            snprintf(one, sizeof(one), "%s ", fq_status_name(e->ev[i].status));
             break;
         case FQ_EVENT_MIGRATION_PASS:
             if (!passes) {
@@ -158,14 +156,10 @@ test_config_check(void **unused)
         const char *field;
         const char *words;
     } rows[] = {
-        { "page", "page size" },
-        { "ws", "working set is larger than RAM" },
-        { "zero", "zero share" },
-        { "fit", "does not fit" },
-        { "link", "link bandwidth" },
-        { "rate", "dirty rate" },
-        { "scan", "scan rate" },
-        { "setup", "0 ms or more" },
+        {"page", "page size"},      {"ws", "working set is larger than RAM"},
+        {"zero", "zero share"},     {"fit", "does not fit"},
+        {"link", "link bandwidth"}, {"rate", "dirty rate"},
+        {"scan", "scan rate"},      {"setup", "0 ms or more"},
     };
     struct fq_model_config c;
     struct fq_error err;
@@ -275,8 +269,7 @@ test_not_converging(void **unused)
         }
         passes++;
         if (e->ev[i].pass >= 4) {
-            assert_in_range(llround((e->ev[i].time - prev) * 1000), 395,
-                            405);
+            assert_in_range(llround((e->ev[i].time - prev) * 1000), 395, 405);
         }
         prev = e->ev[i].time;
     }
@@ -374,7 +367,7 @@ static void
 test_autoconverge(void **unused)
 {
     struct fq_model *m = guest(64, 104857600, 300);
-    struct fq_caps caps = { .events = true, .auto_converge = true };
+    struct fq_caps caps = {.events = true, .auto_converge = true};
     struct fq_error err;
     struct fq_migration_info info;
     int seen[8];
@@ -413,7 +406,7 @@ static int
 first_throttle_step(bool tailslow, int increment, int trigger)
 {
     struct fq_model *m = guest(64, 104857600, 300);
-    struct fq_caps caps = { .auto_converge = true };
+    struct fq_caps caps = {.auto_converge = true};
     struct fq_params p = *fq_model_params(m);
     struct fq_error err;
     struct fq_migration_info info;
@@ -463,7 +456,7 @@ test_postcopy(void **unused)
 {
     struct fq_model *m = guest(64, 104857600, 300);
     struct events *e = calloc(1, sizeof(*e));
-    struct fq_caps caps = { .events = true, .postcopy_ram = true };
+    struct fq_caps caps = {.events = true, .postcopy_ram = true};
     struct fq_migration_info info;
     struct fq_error err;
     char s[256];
@@ -506,8 +499,8 @@ test_block_migration(void **unused)
 {
     struct fq_model_config c;
     struct fq_model *m;
-    struct fq_migrate_args a = { .blk = true };
-    struct fq_caps caps = { .block = true };
+    struct fq_migrate_args a = {.blk = true};
+    struct fq_caps caps = {.block = true};
     struct fq_migration_info info;
     struct fq_error err;
 
@@ -520,8 +513,7 @@ test_block_migration(void **unused)
     info = query(m);
     assert_true(info.has_disk);
     assert_int_equal(info.disk.total, 256ull << 20);
-    assert_int_equal(info.disk.transferred + info.disk.remaining,
-                     256ull << 20);
+    assert_int_equal(info.disk.transferred + info.disk.remaining, 256ull << 20);
     /* 100 MiB/s for 0.998 s, counted in whole 1 MiB chunks */
     assert_int_equal(info.disk.transferred, 99 * MIB);
     assert_int_equal(info.disk.transferred % 1048576, 0);
@@ -595,15 +587,14 @@ test_pause_before_switchover(void **unused)
 {
     struct fq_model *m = guest(64, 104857600, 2000);
     struct events *e = calloc(1, sizeof(*e));
-    struct fq_caps caps = { .pause_before_switchover = true };
+    struct fq_caps caps = {.pause_before_switchover = true};
     struct fq_error err;
     char s[256];
 
     (void)unused;
     assert_int_equal(fq_model_set_caps(m, &caps, &err), 0);
     start(m);
-    assert_int_equal(fq_model_continue(m, FQ_STATUS_PRE_SWITCHOVER, &err),
-                     -1);
+    assert_int_equal(fq_model_continue(m, FQ_STATUS_PRE_SWITCHOVER, &err), -1);
     assert_string_equal(err.desc, "Migration not in expected state: setup");
     run_until(m, FQ_STATUS_PRE_SWITCHOVER, 2, 0.01, e);
     assert_int_equal(fq_model_runstate(m), FQ_RUN_FINISH_MIGRATE);
@@ -614,8 +605,7 @@ test_pause_before_switchover(void **unused)
     assert_int_equal(fq_model_continue(m, FQ_STATUS_ACTIVE, &err), -1);
     assert_string_equal(err.desc,
                         "Migration not in expected state: pre-switchover");
-    assert_int_equal(fq_model_continue(m, FQ_STATUS_PRE_SWITCHOVER, &err),
-                     0);
+    assert_int_equal(fq_model_continue(m, FQ_STATUS_PRE_SWITCHOVER, &err), 0);
     run_until(m, FQ_STATUS_COMPLETED, 8, 0.001, e);
     event_string(e, s, sizeof(s), true);
     assert_string_equal(s, "setup P1 active P2 STOP pre-switchover device P3 "
@@ -643,7 +633,7 @@ test_fail(void **unused)
 {
     struct fq_model *m = guest(64, 104857600, 300);
     struct events *e = calloc(1, sizeof(*e));
-    struct fq_caps caps = { .pause_before_switchover = true };
+    struct fq_caps caps = {.pause_before_switchover = true};
     struct fq_migration_info info;
     struct fq_error err;
     char s[256];
@@ -654,7 +644,8 @@ test_fail(void **unused)
     fq_model_advance(m, 1);
     drain(m, e);
     assert_int_equal(fq_model_fail(m, "Unable to write to socket: Broken "
-                                      "pipe"), 0);
+                                      "pipe"),
+                     0);
     drain(m, e);
     info = query(m);
     assert_int_equal(info.status, FQ_STATUS_FAILED);
@@ -735,8 +726,7 @@ test_stopped_guest(void **unused)
     event_string(e, s, sizeof(s), false);
     assert_string_equal(s, "setup active STOP completed");
     assert_int_equal(fq_model_runstate(m), FQ_RUN_POSTMIGRATE);
-    assert_int_equal(fq_model_migrate(m, &(struct fq_migrate_args){ 0 },
-                                      &err),
+    assert_int_equal(fq_model_migrate(m, &(struct fq_migrate_args){0}, &err),
                      -1);
     assert_string_equal(err.desc, "Can't migrate the vm that was paused due "
                                   "to previous migration");
@@ -757,13 +747,12 @@ static void
 test_migrate_refusals(void **unused)
 {
     struct fq_model *m = guest(64, 104857600, 300);
-    struct fq_caps caps = { .events = true };
+    struct fq_caps caps = {.events = true};
     struct fq_error err;
 
     (void)unused;
     start(m);
-    assert_int_equal(fq_model_migrate(m, &(struct fq_migrate_args){ 0 },
-                                      &err),
+    assert_int_equal(fq_model_migrate(m, &(struct fq_migrate_args){0}, &err),
                      -1);
     assert_string_equal(err.cls, "GenericError");
     assert_string_equal(err.desc, "There's a migration process in progress");
@@ -776,7 +765,7 @@ test_migrate_refusals(void **unused)
 static void
 test_step_size_does_not_matter(void **unused)
 {
-    static const double steps[] = { 0.001, 0.037, 0.5, 7.0 };
+    static const double steps[] = {0.001, 0.037, 0.5, 7.0};
     uint64_t syncs[4];
     int64_t total[4];
     size_t i;
@@ -832,8 +821,7 @@ test_names(void **unused)
     (void)unused;
     assert_string_equal(fq_status_name(FQ_STATUS_POSTCOPY_ACTIVE),
                         "postcopy-active");
-    assert_string_equal(fq_status_name(FQ_STATUS_WAIT_UNPLUG),
-                        "wait-unplug");
+    assert_string_equal(fq_status_name(FQ_STATUS_WAIT_UNPLUG), "wait-unplug");
     assert_null(fq_status_name(FQ_STATUS__MAX));
     assert_int_equal(fq_status_from_name("pre-switchover"),
                      FQ_STATUS_PRE_SWITCHOVER);

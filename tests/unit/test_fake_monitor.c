@@ -30,7 +30,8 @@ static const struct exchange {
     {
         "{\"execute\": \"query-status\", \"id\": \"a-1\"}",
         {
-            "{\"id\": \"a-1\", \"error\": {\"class\": \"CommandNotFound\", \"des"
+            "{\"id\": \"a-1\", \"error\": {\"class\": \"Command"
+            "NotFound\", \"des"
             "c\": \"Expecting capabilities negotiation with 'qmp_capabi"
             "lities'\"}}",
             NULL,
@@ -113,7 +114,8 @@ static const struct exchange {
     {
         "{\"execute\": \"migrate\", \"id\": 7}",
         {
-            "{\"id\": 7, \"error\": {\"class\": \"GenericError\", \"desc\": \"Pa"
+            "{\"id\": 7, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"Pa"
             "rameter 'uri' is missing\"}}",
             NULL,
         },
@@ -122,7 +124,8 @@ static const struct exchange {
         "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"tcp:127.0.0"
         ".1:1\", \"blk\": \"yes\"}, \"id\": 8}",
         {
-            "{\"id\": 8, \"error\": {\"class\": \"GenericError\", \"desc\": \"In"
+            "{\"id\": 8, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"In"
             "valid parameter type for 'blk', expected: boolean\"}}",
             NULL,
         },
@@ -131,7 +134,8 @@ static const struct exchange {
         "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"tcp:127.0.0"
         ".1:1\", \"bogus\": 1}, \"id\": 9}",
         {
-            "{\"id\": 9, \"error\": {\"class\": \"GenericError\", \"desc\": \"Pa"
+            "{\"id\": 9, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"Pa"
             "rameter 'bogus' is unexpected\"}}",
             NULL,
         },
@@ -140,7 +144,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"dow"
         "ntime-limit\": \"x\"}, \"id\": 10}",
         {
-            "{\"id\": 10, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 10, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'downtime-limit' expects uint64\"}}",
             NULL,
         },
@@ -149,7 +154,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"dow"
         "ntime-limit\": -1}, \"id\": 11}",
         {
-            "{\"id\": 11, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 11, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'downtime_limit' expects an integer in the rang"
             "e of 0 to (2000 * 1000) ms\"}}",
             NULL,
@@ -159,7 +165,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"cpu"
         "-throttle-initial\": 0}, \"id\": 12}",
         {
-            "{\"id\": 12, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 12, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'cpu_throttle_initial' expects an integer in th"
             "e range of 1 to 99\"}}",
             NULL,
@@ -169,7 +176,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max"
         "-cpu-throttle\": 10}, \"id\": 13}",
         {
-            "{\"id\": 13, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 13, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'max_cpu_throttle' expects an integer in the ra"
             "nge of cpu_throttle_initial to 99\"}}",
             NULL,
@@ -179,7 +187,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"xbz"
         "rle-cache-size\": 1000}, \"id\": 14}",
         {
-            "{\"id\": 14, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 14, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'xbzrle_cache_size' expects a power of two no l"
             "ess than the target page size\"}}",
             NULL,
@@ -197,7 +206,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"mul"
         "tifd-compression\": \"lzma\"}, \"id\": 16}",
         {
-            "{\"id\": 16, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 16, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'multifd-compression' does not accept value 'lz"
             "ma'\"}}",
             NULL,
@@ -207,7 +217,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"c"
         "apabilities\": [{\"capability\": \"events\"}]}, \"id\": 17}",
         {
-            "{\"id\": 17, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 17, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'capabilities[0].state' is missing\"}}",
             NULL,
         },
@@ -217,7 +228,8 @@ static const struct exchange {
         "apabilities\": [{\"capability\": \"postcopy-preempt\", \"state"
         "\": true}]}, \"id\": 18}",
         {
-            "{\"id\": 18, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 18, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "ostcopy preempt requires postcopy-ram\"}}",
             NULL,
         },
@@ -226,7 +238,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"c"
         "apabilities\": {}}, \"id\": 19}",
         {
-            "{\"id\": 19, \"error\": {\"class\": \"GenericError\", \"desc\": \"I"
+            "{\"id\": 19, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"I"
             "nvalid parameter type for 'capabilities', expected: arra"
             "y\"}}",
             NULL,
@@ -235,7 +248,8 @@ static const struct exchange {
     {
         "{\"execute\": \"migrate-start-postcopy\", \"id\": 20}",
         {
-            "{\"id\": 20, \"error\": {\"class\": \"GenericError\", \"desc\": \"E"
+            "{\"id\": 20, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"E"
             "nable postcopy with migrate_set_capability before the st"
             "art of migration\"}}",
             NULL,
@@ -245,7 +259,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-continue\", \"arguments\": {\"state\": \""
         "pre-switchover\"}, \"id\": 21}",
         {
-            "{\"id\": 21, \"error\": {\"class\": \"GenericError\", \"desc\": \"M"
+            "{\"id\": 21, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"M"
             "igration not in expected state: none\"}}",
             NULL,
         },
@@ -254,7 +269,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-continue\", \"arguments\": {\"state\": \""
         "bogus\"}, \"id\": 22}",
         {
-            "{\"id\": 22, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 22, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'state' does not accept value 'bogus'\"}}",
             NULL,
         },
@@ -277,7 +293,8 @@ static const struct exchange {
         "{\"execute\": \"query-migrate\", \"arguments\": {\"x\": 1}, \"id\""
         ": 25}",
         {
-            "{\"id\": 25, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 25, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'x' is unexpected\"}}",
             NULL,
         },
@@ -300,7 +317,8 @@ static const struct exchange {
         "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"bogus:1\"}, "
         "\"id\": 28}",
         {
-            "{\"id\": 28, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 28, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'uri' expects a valid migration protocol\"}}",
             NULL,
         },
@@ -315,7 +333,8 @@ static const struct exchange {
     {
         "{\"execute\": 5, \"id\": 30}",
         {
-            "{\"id\": 30, \"error\": {\"class\": \"GenericError\", \"desc\": \"Q"
+            "{\"id\": 30, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"Q"
             "MP input member 'execute' must be a string\"}}",
             NULL,
         },
@@ -323,7 +342,8 @@ static const struct exchange {
     {
         "{\"id\": 31}",
         {
-            "{\"id\": 31, \"error\": {\"class\": \"GenericError\", \"desc\": \"Q"
+            "{\"id\": 31, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"Q"
             "MP input lacks member 'execute'\"}}",
             NULL,
         },
@@ -331,7 +351,8 @@ static const struct exchange {
     {
         "{\"execute\": \"query-status\", \"foo\": 1, \"id\": 32}",
         {
-            "{\"id\": 32, \"error\": {\"class\": \"GenericError\", \"desc\": \"Q"
+            "{\"id\": 32, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"Q"
             "MP input member 'foo' is unexpected\"}}",
             NULL,
         },
@@ -339,7 +360,8 @@ static const struct exchange {
     {
         "{\"execute\": \"query-status\", \"arguments\": [], \"id\": 33}",
         {
-            "{\"id\": 33, \"error\": {\"class\": \"GenericError\", \"desc\": \"Q"
+            "{\"id\": 33, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"Q"
             "MP input member 'arguments' must be an object\"}}",
             NULL,
         },
@@ -347,7 +369,8 @@ static const struct exchange {
     {
         "{\"exec-oob\": \"query-status\", \"id\": 34}",
         {
-            "{\"id\": 34, \"error\": {\"class\": \"GenericError\", \"desc\": \"T"
+            "{\"id\": 34, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"T"
             "he command query-status does not support OOB\"}}",
             NULL,
         },
@@ -380,7 +403,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"dow"
         "ntime_limit\": 5}, \"id\": 38}",
         {
-            "{\"id\": 38, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 38, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'downtime_limit' is unexpected\"}}",
             NULL,
         },
@@ -389,7 +413,8 @@ static const struct exchange {
         "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"cpu"
         "-throttle-initial\": 300}, \"id\": 39}",
         {
-            "{\"id\": 39, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 39, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'cpu-throttle-initial' expects uint8_t\"}}",
             NULL,
         },
@@ -399,7 +424,8 @@ static const struct exchange {
         "apabilities\": [{\"capability\": \"dirty-limit\", \"state\": tr"
         "ue}]}, \"id\": 40}",
         {
-            "{\"id\": 40, \"error\": {\"class\": \"GenericError\", \"desc\": \"P"
+            "{\"id\": 40, \"error\": {\"class\": \"GenericError"
+            "\", \"desc\": \"P"
             "arameter 'capability' does not accept value 'dirty-limit"
             "'\"}}",
             NULL,
@@ -427,7 +453,7 @@ static const struct exchange {
 };
 
 /* The wall time of the STOP and RESUME events in the recording. */
-static const double event_walls[] = { 1795527879.787290, 1795527879.989889 };
+static const double event_walls[] = {1795527879.787290, 1795527879.989889};
 
 static void
 init_vm(struct fq_vm *vm, const char *version)
@@ -467,8 +493,8 @@ exchange(struct fq_vm *vm, struct fq_session *s, const char *request,
     assert_non_null(req);
     rsp = fq_monitor_request(vm, s, req);
     while (fq_model_next_event(vm->model, &ev)) {
-        bool migration = ev.type == FQ_EVENT_MIGRATION ||
-                         ev.type == FQ_EVENT_MIGRATION_PASS;
+        bool migration =
+            ev.type == FQ_EVENT_MIGRATION || ev.type == FQ_EVENT_MIGRATION_PASS;
 
         if (migration && !fq_model_caps(vm->model)->events) {
             continue;
@@ -485,7 +511,7 @@ exchange(struct fq_vm *vm, struct fq_session *s, const char *request,
 static void
 test_transcript_72(void **unused)
 {
-    struct fq_session s = { 0 };
+    struct fq_session s = {0};
     struct fq_vm vm;
     char *g;
     size_t i;
@@ -499,8 +525,8 @@ test_transcript_72(void **unused)
     for (i = 0; i < sizeof(transcript_72) / sizeof(transcript_72[0]); i++) {
         const struct exchange *x = &transcript_72[i];
         char *lines[4];
-        size_t n = exchange(&vm, &s, x->request, lines, 4, event_walls,
-                            &wall_i);
+        size_t n =
+            exchange(&vm, &s, x->request, lines, 4, event_walls, &wall_i);
         size_t want = x->lines[1] ? 2 : 1;
         size_t j;
 
@@ -535,14 +561,14 @@ run(struct fq_vm *vm, struct fq_session *s, const char *request)
 static const char *
 error_desc(const json_t *rsp)
 {
-    return json_string_value(json_object_get(json_object_get(rsp, "error"),
-                                             "desc"));
+    return json_string_value(
+        json_object_get(json_object_get(rsp, "error"), "desc"));
 }
 
 static void
 test_version_91(void **unused)
 {
-    struct fq_session s = { 0 };
+    struct fq_session s = {0};
     struct fq_vm vm;
     json_t *rsp;
     json_t *ret;
@@ -550,8 +576,9 @@ test_version_91(void **unused)
     (void)unused;
     init_vm(&vm, "9.1.0");
     json_decref(run(&vm, &s, "{\"execute\": \"qmp_capabilities\"}"));
-    rsp = run(&vm, &s, "{\"execute\": \"migrate\", \"arguments\": "
-                       "{\"uri\": \"tcp:127.0.0.1:4444\", \"blk\": true}}");
+    rsp = run(&vm, &s,
+              "{\"execute\": \"migrate\", \"arguments\": "
+              "{\"uri\": \"tcp:127.0.0.1:4444\", \"blk\": true}}");
     assert_string_equal(error_desc(rsp), "Parameter 'blk' is unexpected");
     json_decref(rsp);
     rsp = run(&vm, &s, "{\"execute\": \"migrate\", \"arguments\": {}}");
@@ -565,13 +592,14 @@ test_version_91(void **unused)
     assert_true(json_is_false(json_object_get(ret, "direct-io")));
     assert_string_equal(json_string_value(json_object_get(ret, "mode")),
                         "normal");
-    assert_int_equal(json_integer_value(json_object_get(
-                         ret, "avail-switchover-bandwidth")),
-                     0);
+    assert_int_equal(
+        json_integer_value(json_object_get(ret, "avail-switchover-bandwidth")),
+        0);
     json_decref(rsp);
-    rsp = run(&vm, &s, "{\"execute\": \"migrate-set-capabilities\", "
-                       "\"arguments\": {\"capabilities\": [{\"capability\": "
-                       "\"block\", \"state\": true}]}}");
+    rsp = run(&vm, &s,
+              "{\"execute\": \"migrate-set-capabilities\", "
+              "\"arguments\": {\"capabilities\": [{\"capability\": "
+              "\"block\", \"state\": true}]}}");
     assert_string_equal(error_desc(rsp),
                         "Parameter 'capability' does not accept value "
                         "'block'");
@@ -581,8 +609,9 @@ test_version_91(void **unused)
     assert_int_equal(json_integer_value(json_object_get(ret, "major")), 9);
     assert_int_equal(json_integer_value(json_object_get(ret, "minor")), 1);
     json_decref(rsp);
-    rsp = run(&vm, &s, "{\"execute\": \"migrate\", \"arguments\": "
-                       "{\"uri\": \"tcp:127.0.0.1:4444\"}}");
+    rsp = run(&vm, &s,
+              "{\"execute\": \"migrate\", \"arguments\": "
+              "{\"uri\": \"tcp:127.0.0.1:4444\"}}");
     assert_non_null(json_object_get(rsp, "return"));
     json_decref(rsp);
     fq_model_advance(vm.model, 0.5);
@@ -598,7 +627,7 @@ test_version_91(void **unused)
 static void
 test_migration_flow(void **unused)
 {
-    struct fq_session s = { 0 };
+    struct fq_session s = {0};
     struct fq_vm vm;
     json_t *rsp;
     json_t *ret;
@@ -609,10 +638,11 @@ test_migration_flow(void **unused)
     init_vm(&vm, "7.2.22");
     json_decref(run(&vm, &s, "{\"execute\": \"qmp_capabilities\"}"));
     assert_false(s.oob);
-    rsp = run(&vm, &s, "{\"execute\": \"migrate-set-capabilities\", "
-                       "\"arguments\": {\"capabilities\": [{\"capability\": "
-                       "\"events\", \"state\": true}, {\"capability\": "
-                       "\"auto-converge\", \"state\": true}]}}");
+    rsp = run(&vm, &s,
+              "{\"execute\": \"migrate-set-capabilities\", "
+              "\"arguments\": {\"capabilities\": [{\"capability\": "
+              "\"events\", \"state\": true}, {\"capability\": "
+              "\"auto-converge\", \"state\": true}]}}");
     assert_non_null(json_object_get(rsp, "return"));
     json_decref(rsp);
     assert_true(fq_model_caps(vm.model)->events);
@@ -622,26 +652,28 @@ test_migration_flow(void **unused)
     assert_int_equal(json_array_size(caps), 21);
     for (i = 0; i < json_array_size(caps); i++) {
         json_t *c = json_array_get(caps, i);
-        const char *name = json_string_value(json_object_get(c,
-                                                             "capability"));
-        bool want = strcmp(name, "events") == 0 ||
-                    strcmp(name, "auto-converge") == 0;
+        const char *name = json_string_value(json_object_get(c, "capability"));
+        bool want =
+            strcmp(name, "events") == 0 || strcmp(name, "auto-converge") == 0;
 
         assert_int_equal(json_is_true(json_object_get(c, "state")), want);
     }
     json_decref(rsp);
-    rsp = run(&vm, &s, "{\"execute\": \"migrate-set-parameters\", "
-                       "\"arguments\": {\"max-bandwidth\": 104857600, "
-                       "\"downtime-limit\": 2000}}");
+    rsp = run(&vm, &s,
+              "{\"execute\": \"migrate-set-parameters\", "
+              "\"arguments\": {\"max-bandwidth\": 104857600, "
+              "\"downtime-limit\": 2000}}");
     json_decref(rsp);
     assert_int_equal(fq_model_params(vm.model)->max_bandwidth, 104857600);
     assert_int_equal(fq_model_params(vm.model)->downtime_limit, 2000);
-    rsp = run(&vm, &s, "{\"execute\": \"migrate\", \"arguments\": "
-                       "{\"uri\": \"unix:/tmp/x\"}, \"id\": 9}");
+    rsp = run(&vm, &s,
+              "{\"execute\": \"migrate\", \"arguments\": "
+              "{\"uri\": \"unix:/tmp/x\"}, \"id\": 9}");
     assert_int_equal(json_integer_value(json_object_get(rsp, "id")), 9);
     json_decref(rsp);
-    rsp = run(&vm, &s, "{\"execute\": \"migrate-set-capabilities\", "
-                       "\"arguments\": {\"capabilities\": []}}");
+    rsp = run(&vm, &s,
+              "{\"execute\": \"migrate-set-capabilities\", "
+              "\"arguments\": {\"capabilities\": []}}");
     assert_string_equal(error_desc(rsp),
                         "There's a migration process in progress");
     json_decref(rsp);
@@ -652,9 +684,8 @@ test_migration_flow(void **unused)
                         "active");
     assert_int_equal(json_integer_value(json_object_get(ret, "total-time")),
                      300);
-    assert_int_equal(json_integer_value(json_object_get(ret,
-                                                        "expected-downtime")),
-                     2000);
+    assert_int_equal(
+        json_integer_value(json_object_get(ret, "expected-downtime")), 2000);
     json_decref(rsp);
     fq_model_advance(vm.model, 5);
     rsp = run(&vm, &s, "{\"execute\": \"query-migrate\"}");
@@ -668,8 +699,9 @@ test_migration_flow(void **unused)
     assert_string_equal(json_string_value(json_object_get(ret, "status")),
                         "postmigrate");
     json_decref(rsp);
-    rsp = run(&vm, &s, "{\"execute\": \"migrate\", \"arguments\": "
-                       "{\"uri\": \"unix:/tmp/x\"}}");
+    rsp = run(&vm, &s,
+              "{\"execute\": \"migrate\", \"arguments\": "
+              "{\"uri\": \"unix:/tmp/x\"}}");
     assert_string_equal(error_desc(rsp), "Can't migrate the vm that was "
                                          "paused due to previous migration");
     json_decref(rsp);
@@ -683,7 +715,7 @@ test_migration_flow(void **unused)
 static void
 test_requests_and_negotiation(void **unused)
 {
-    struct fq_session s = { 0 };
+    struct fq_session s = {0};
     struct fq_vm vm;
     json_t *rsp;
 
@@ -697,8 +729,9 @@ test_requests_and_negotiation(void **unused)
     assert_string_equal(error_desc(rsp), "QMP input must be a JSON object");
     assert_null(json_object_get(rsp, "id"));
     json_decref(rsp);
-    rsp = run(&vm, &s, "{\"execute\": \"qmp_capabilities\", \"arguments\": "
-                       "{\"enable\": [\"x\"]}}");
+    rsp = run(&vm, &s,
+              "{\"execute\": \"qmp_capabilities\", \"arguments\": "
+              "{\"enable\": [\"x\"]}}");
     assert_string_equal(error_desc(rsp),
                         "Parameter 'null' does not accept value 'x'");
     json_decref(rsp);
@@ -706,15 +739,17 @@ test_requests_and_negotiation(void **unused)
     assert_string_equal(error_desc(rsp),
                         "QMP input member 'exec-oob' is unexpected");
     json_decref(rsp);
-    json_decref(run(&vm, &s, "{\"execute\": \"qmp_capabilities\", "
-                             "\"arguments\": {\"enable\": [\"oob\"]}}"));
+    json_decref(run(&vm, &s,
+                    "{\"execute\": \"qmp_capabilities\", "
+                    "\"arguments\": {\"enable\": [\"oob\"]}}"));
     assert_true(s.oob);
     assert_true(s.negotiated);
     rsp = run(&vm, &s, "{\"execute\": \"query-commands\"}");
     assert_int_equal(json_array_size(json_object_get(rsp, "return")), 17);
     json_decref(rsp);
-    rsp = run(&vm, &s, "{\"execute\": \"query-status\", \"exec-oob\": "
-                       "\"stop\"}");
+    rsp = run(&vm, &s,
+              "{\"execute\": \"query-status\", \"exec-oob\": "
+              "\"stop\"}");
     assert_string_equal(error_desc(rsp), "QMP input member 'execute' and "
                                          "'exec-oob' are mutually "
                                          "exclusive");

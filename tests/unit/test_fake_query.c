@@ -11,8 +11,8 @@
 
 #include "tests/fake-qemu/query_json.h"
 
-static const struct fq_version v72 = { 7, 2, 22, "" };
-static const struct fq_version v91 = { 9, 1, 0, "" };
+static const struct fq_version v72 = {7, 2, 22, ""};
+static const struct fq_version v91 = {9, 1, 0, ""};
 
 /* query-migrate return values printed by QEMU 7.2.22 (see the docs). */
 static const char active_72[] =
@@ -151,14 +151,16 @@ test_members_by_status(void **unused)
     i.status = FQ_STATUS_FAILED;
     i.has_error_desc = true;
     strcpy(i.error_desc, "Unable to write to socket: Broken pipe");
-    check(&i, &v72, "{\"status\": \"failed\", \"error-desc\": \"Unable to "
-                    "write to socket: Broken pipe\"}");
+    check(&i, &v72,
+          "{\"status\": \"failed\", \"error-desc\": \"Unable to "
+          "write to socket: Broken pipe\"}");
     memset(&i, 0, sizeof(i));
     i.status = FQ_STATUS_ACTIVE;
     i.has_cpu_throttle_percentage = true;
     i.cpu_throttle_percentage = 30;
-    check(&i, &v72, "{\"cpu-throttle-percentage\": 30, \"status\": "
-                    "\"active\"}");
+    check(&i, &v72,
+          "{\"cpu-throttle-percentage\": 30, \"status\": "
+          "\"active\"}");
 }
 
 static void
@@ -194,7 +196,7 @@ test_version_91(void **unused)
 static void
 test_events(void **unused)
 {
-    struct fq_event ev = { .type = FQ_EVENT_MIGRATION_PASS, .pass = 7 };
+    struct fq_event ev = {.type = FQ_EVENT_MIGRATION_PASS, .pass = 7};
     json_t *d;
 
     (void)unused;
@@ -217,8 +219,8 @@ static void
 test_dumps(void **unused)
 {
     json_t *j = json_pack("{s:s, s:f, s:f, s:[i, b, n], s:{}}", "s",
-                          "a\"b\\c\n\t\x01 \xc3\xa9 \xf0\x9f\x98\x80", "r",
-                          0.1, "whole", 2.0, "a", -3, 1, "o");
+                          "a\"b\\c\n\t\x01 \xc3\xa9 \xf0\x9f\x98\x80", "r", 0.1,
+                          "whole", 2.0, "a", -3, 1, "o");
     char *s = fq_json_dumps_qemu(j);
 
     (void)unused;

@@ -62,7 +62,7 @@ test_units(void **unused)
 static int
 parse(struct fq_scenario *sc, struct fq_error *err, ...)
 {
-    char *argv[32] = { "fake-qemu" };
+    char *argv[32] = {"fake-qemu"};
     int argc = 1;
     va_list ap;
     char *a;
@@ -87,12 +87,12 @@ test_options(void **unused)
 
     (void)unused;
     assert_int_equal(parse(&sc, &err, "--qmp", "unix:/tmp/a.sock", "--ram",
-                           "16G", "--working-set=1G", "--dirty-rate",
-                           "250000", "--zero-share", "0.1", "--time-scale",
-                           "60", "--disk", "20G", "--version", "9.1.0",
-                           "--link", "10gbit", "--fault", "at=5s hangup",
-                           "--fault", "on=migrate die", "--zero-pages",
-                           "mixed", "--switchover-time", "20ms", NULL),
+                           "16G", "--working-set=1G", "--dirty-rate", "250000",
+                           "--zero-share", "0.1", "--time-scale", "60",
+                           "--disk", "20G", "--version", "9.1.0", "--link",
+                           "10gbit", "--fault", "at=5s hangup", "--fault",
+                           "on=migrate die", "--zero-pages", "mixed",
+                           "--switchover-time", "20ms", NULL),
                      0);
     assert_int_equal(sc.model.ram_bytes, 16ull << 30);
     assert_int_equal(sc.model.working_set_bytes, 1ull << 30);
@@ -136,25 +136,28 @@ test_option_errors(void **unused)
         const char *b;
         const char *message;
     } rows[] = {
-        { "--ram", "lots", "--ram: 'lots' is not a size (like 4G, 512M)" },
-        { "--dirty-rate", "x", "--dirty-rate: 'x' is not a rate" },
-        { "--zero-share", "2", "--zero-share: '2' is not a share between 0 "
-                               "and 1" },
-        { "--zero-pages", "top", "--zero-pages: 'top' is not 'last' or "
-                                 "'mixed'" },
-        { "--time-scale", "0", "--time-scale: '0' is not a positive number" },
-        { "--version", "7.1.0", "--version: '7.1.0' is not a QEMU version" },
-        { "--version", "seven", "--version: 'seven' is not a QEMU version" },
-        { "--count", "0", "--count: '0' is not a count from 1 to 100000" },
-        { "--vm", "nocolon", "--vm: 'nocolon' is not NAME:ADDRESS" },
-        { "--vm", "a b:unix:/x", "'a b' is not a VM name" },
-        { "--colour", "red", "unknown option 'colour'" },
-        { "ram", "1G", "unexpected argument 'ram'" },
-        { "--fault", "at=1s boom", "fault 'at=1s boom': unknown action" },
-        { "--tick", "5s", "--tick: '5s' is not a duration from 1ms to 1s" },
-        { "--scenario", "/nonexistent/x.ini", "/nonexistent/x.ini: No such "
-                                              "file or directory" },
-        { "--qmp", NULL, "option --qmp needs a value" },
+        {"--ram", "lots", "--ram: 'lots' is not a size (like 4G, 512M)"},
+        {"--dirty-rate", "x", "--dirty-rate: 'x' is not a rate"},
+        {"--zero-share", "2",
+         "--zero-share: '2' is not a share between 0 "
+         "and 1"},
+        {"--zero-pages", "top",
+         "--zero-pages: 'top' is not 'last' or "
+         "'mixed'"},
+        {"--time-scale", "0", "--time-scale: '0' is not a positive number"},
+        {"--version", "7.1.0", "--version: '7.1.0' is not a QEMU version"},
+        {"--version", "seven", "--version: 'seven' is not a QEMU version"},
+        {"--count", "0", "--count: '0' is not a count from 1 to 100000"},
+        {"--vm", "nocolon", "--vm: 'nocolon' is not NAME:ADDRESS"},
+        {"--vm", "a b:unix:/x", "'a b' is not a VM name"},
+        {"--colour", "red", "unknown option 'colour'"},
+        {"ram", "1G", "unexpected argument 'ram'"},
+        {"--fault", "at=1s boom", "fault 'at=1s boom': unknown action"},
+        {"--tick", "5s", "--tick: '5s' is not a duration from 1ms to 1s"},
+        {"--scenario", "/nonexistent/x.ini",
+         "/nonexistent/x.ini: No such "
+         "file or directory"},
+        {"--qmp", NULL, "option --qmp needs a value"},
     };
     struct fq_scenario sc;
     struct fq_error err;
@@ -176,16 +179,13 @@ test_option_errors(void **unused)
     assert_int_equal(parse(&sc, &err, "--count", "2", NULL), -1);
     assert_string_equal(err.desc, "--count and --qmp-dir go together");
     fq_scenario_fini(&sc);
-    assert_int_equal(parse(&sc, &err, "--vm", "a:unix:/x", "--vm",
-                           "a:unix:/y", NULL),
-                     -1);
+    assert_int_equal(
+        parse(&sc, &err, "--vm", "a:unix:/x", "--vm", "a:unix:/y", NULL), -1);
     assert_string_equal(err.desc, "VM 'a' is defined twice");
     fq_scenario_fini(&sc);
-    assert_int_equal(parse(&sc, &err, "--vm", "a:unix:/x", "--vm",
-                           "b:unix:/x", NULL),
-                     -1);
-    assert_string_equal(err.desc,
-                        "VMs 'a' and 'b' share the address unix:/x");
+    assert_int_equal(
+        parse(&sc, &err, "--vm", "a:unix:/x", "--vm", "b:unix:/x", NULL), -1);
+    assert_string_equal(err.desc, "VMs 'a' and 'b' share the address unix:/x");
     fq_scenario_fini(&sc);
     assert_int_equal(parse(&sc, &err, "--qmp", "unix:/x", "--ram", "1G",
                            "--working-set", "2G", NULL),
@@ -217,21 +217,20 @@ write_file(const char *text)
 static void
 test_file(void **unused)
 {
-    static const char ini[] =
-        "# two guests on one host\n"
-        "ram = 8G\n"
-        "working-set = 256M\n"
-        "  dirty-rate = 100000  \n"
-        "; faults for every VM\n"
-        "fault = on=query-migrate:3 late:1s\n"
-        "\n"
-        "[vm small]\n"
-        "qmp = unix:/tmp/small.sock\n"
-        "ram = 2G\n"
-        "fault = on=pass:2 fail-migration:gone\n"
-        "[vm big]\n"
-        "qmp = tcp:127.0.0.1:0\n"
-        "working-set = 4G\n";
+    static const char ini[] = "# two guests on one host\n"
+                              "ram = 8G\n"
+                              "working-set = 256M\n"
+                              "  dirty-rate = 100000  \n"
+                              "; faults for every VM\n"
+                              "fault = on=query-migrate:3 late:1s\n"
+                              "\n"
+                              "[vm small]\n"
+                              "qmp = unix:/tmp/small.sock\n"
+                              "ram = 2G\n"
+                              "fault = on=pass:2 fail-migration:gone\n"
+                              "[vm big]\n"
+                              "qmp = tcp:127.0.0.1:0\n"
+                              "working-set = 4G\n";
     struct fq_model_config cfg;
     struct fq_scenario sc;
     struct fq_error err;
@@ -265,18 +264,18 @@ test_file_errors(void **unused)
         const char *text;
         const char *message;
     } rows[] = {
-        { "ram = 1G\nram\n", ":2: expected KEY = VALUE, not 'ram'" },
-        { "[guest]\n", ":1: expected a section like [vm NAME], not "
-                       "'[guest]'" },
-        { "ram = big\n", ":1: --ram: 'big' is not a size" },
-        { "[vm a]\ntime-scale = 2\n", ":2: 'time-scale' cannot be set per "
-                                      "VM" },
-        { "[vm a]\n[vm a]\n", ":2: VM 'a' is defined twice" },
-        { "[vm a]\nram = 1G\n", "VM 'a' has no qmp address" },
-        { "[vm a]\nqmp = unix:/x\nfault = at=1 boom\n",
-          ":3: fault 'at=1 boom': unknown action 'boom'" },
-        { "[vm a]\nqmp = unix:/x\nworking-set = 2G\n",
-          "VM 'a': working set is larger than RAM" },
+        {"ram = 1G\nram\n", ":2: expected KEY = VALUE, not 'ram'"},
+        {"[guest]\n", ":1: expected a section like [vm NAME], not "
+                      "'[guest]'"},
+        {"ram = big\n", ":1: --ram: 'big' is not a size"},
+        {"[vm a]\ntime-scale = 2\n", ":2: 'time-scale' cannot be set per "
+                                     "VM"},
+        {"[vm a]\n[vm a]\n", ":2: VM 'a' is defined twice"},
+        {"[vm a]\nram = 1G\n", "VM 'a' has no qmp address"},
+        {"[vm a]\nqmp = unix:/x\nfault = at=1 boom\n",
+         ":3: fault 'at=1 boom': unknown action 'boom'"},
+        {"[vm a]\nqmp = unix:/x\nworking-set = 2G\n",
+         "VM 'a': working set is larger than RAM"},
     };
     struct fq_scenario sc;
     struct fq_error err;
@@ -302,10 +301,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_units),
-        cmocka_unit_test(test_options),
-        cmocka_unit_test(test_option_errors),
-        cmocka_unit_test(test_file),
+        cmocka_unit_test(test_units),         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_option_errors), cmocka_unit_test(test_file),
         cmocka_unit_test(test_file_errors),
     };
 

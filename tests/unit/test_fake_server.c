@@ -27,7 +27,7 @@
 
 struct server {
     pid_t pid;
-    int out;                       /* the child's stdout */
+    int out; /* the child's stdout */
     char names[MAX_VMS][FQ_NAME_MAX];
     char addrs[MAX_VMS][FQ_ADDR_MAX + 64];
     size_t n;
@@ -36,10 +36,10 @@ struct server {
 struct conn {
     int fd;
     struct qmp_stream s;
-    char raw[65536];               /* every byte received, for framing */
+    char raw[65536]; /* every byte received, for framing */
     size_t raw_len;
     bool eof;
-    bool error;                    /* the stream saw a protocol error */
+    bool error; /* the stream saw a protocol error */
 };
 
 static char dir[64];
@@ -57,7 +57,7 @@ now(void)
 static void
 server_start(struct server *srv, ...)
 {
-    char *argv[40] = { "fake-qemu" };
+    char *argv[40] = {"fake-qemu"};
     int argc = 1;
     int pipefd[2];
     char buf[8192];
@@ -101,7 +101,7 @@ server_start(struct server *srv, ...)
     srv->out = pipefd[0];
     buf[0] = '\0';
     while (strstr(buf, "ready\n") == NULL) {
-        struct pollfd p = { .fd = srv->out, .events = POLLIN };
+        struct pollfd p = {.fd = srv->out, .events = POLLIN};
         ssize_t n;
 
         assert_true(now() < deadline);
@@ -165,7 +165,7 @@ dial(const char *addr)
     int fd;
 
     if (strncmp(addr, "unix:", 5) == 0) {
-        struct sockaddr_un sun = { .sun_family = AF_UNIX };
+        struct sockaddr_un sun = {.sun_family = AF_UNIX};
 
         fd = socket(AF_UNIX, SOCK_STREAM, 0);
         snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", addr + 5);
@@ -175,7 +175,7 @@ dial(const char *addr)
         }
         return fd;
     } else {
-        struct sockaddr_in in = { .sin_family = AF_INET };
+        struct sockaddr_in in = {.sin_family = AF_INET};
         unsigned port = 0;
 
         assert_int_equal(sscanf(addr, "tcp:127.0.0.1:%u", &port), 1);
@@ -216,7 +216,7 @@ conn_next(struct conn *c, double timeout)
     for (;;) {
         json_t *msg = NULL;
         int rc = qmp_stream_next(&c->s, &msg, errbuf, sizeof(errbuf));
-        struct pollfd p = { .fd = c->fd, .events = POLLIN };
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
         char buf[4096];
         ssize_t n;
         int ms = (int)((deadline - now()) * 1000);
@@ -286,8 +286,8 @@ greet(struct conn *c)
 static const char *
 status_of(json_t *rsp)
 {
-    return json_string_value(json_object_get(json_object_get(rsp, "return"),
-                                             "status"));
+    return json_string_value(
+        json_object_get(json_object_get(rsp, "return"), "status"));
 }
 
 static void
@@ -315,35 +315,36 @@ test_session(void **unused)
     assert_string_equal(srv.addrs[0], addr);
     conn_open(&c, addr);
     msg = conn_next(&c, 5);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(
-                         json_object_get(json_object_get(msg, "QMP"),
-                                         "version"),
-                         "qemu"),
-                         "major")),
-                     8);
+    assert_int_equal(
+        json_integer_value(json_object_get(
+            json_object_get(
+                json_object_get(json_object_get(msg, "QMP"), "version"),
+                "qemu"),
+            "major")),
+        8);
     json_decref(msg);
     /* QEMU ends every message with CRLF */
     assert_true(c.raw_len > 2);
     assert_memory_equal(c.raw + c.raw_len - 2, "\r\n", 2);
-    r = conn_cmd(&c, "{\"execute\": \"qmp_capabilities\", \"id\": [1]}",
-                 NULL);
-    assert_int_equal(json_integer_value(json_array_get(json_object_get(r,
-                                                                       "id"),
-                                                       0)),
-                     1);
+    r = conn_cmd(&c, "{\"execute\": \"qmp_capabilities\", \"id\": [1]}", NULL);
+    assert_int_equal(
+        json_integer_value(json_array_get(json_object_get(r, "id"), 0)), 1);
     json_decref(r);
-    json_decref(conn_cmd(&c, "{\"execute\": \"migrate-set-capabilities\", "
-                             "\"arguments\": {\"capabilities\": [{"
-                             "\"capability\": \"events\", \"state\": "
-                             "true}]}}",
+    json_decref(conn_cmd(&c,
+                         "{\"execute\": \"migrate-set-capabilities\", "
+                         "\"arguments\": {\"capabilities\": [{"
+                         "\"capability\": \"events\", \"state\": "
+                         "true}]}}",
                          NULL));
-    json_decref(conn_cmd(&c, "{\"execute\": \"migrate-set-parameters\", "
-                             "\"arguments\": {\"max-bandwidth\": 104857600, "
-                             "\"downtime-limit\": 2000}}",
+    json_decref(conn_cmd(&c,
+                         "{\"execute\": \"migrate-set-parameters\", "
+                         "\"arguments\": {\"max-bandwidth\": 104857600, "
+                         "\"downtime-limit\": 2000}}",
                          NULL));
     /* the MIGRATION setup event comes before migrate's reply */
-    r = conn_cmd(&c, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": "
-                     "\"tcp:127.0.0.1:1\"}}",
+    r = conn_cmd(&c,
+                 "{\"execute\": \"migrate\", \"arguments\": {\"uri\": "
+                 "\"tcp:127.0.0.1:1\"}}",
                  &events);
     assert_int_equal(events, 1);
     json_decref(r);
@@ -357,20 +358,21 @@ test_session(void **unused)
         if (json_object_get(msg, "timestamp") == NULL) {
             fail_msg("an event without a timestamp");
         }
-        completed = json_is_object(json_object_get(msg, "data")) &&
-                    status_of(msg) == NULL &&
-                    json_string_value(json_object_get(
-                        json_object_get(msg, "data"), "status")) != NULL &&
-                    strcmp(json_string_value(json_object_get(
-                               json_object_get(msg, "data"), "status")),
-                           "completed") == 0;
+        completed =
+            json_is_object(json_object_get(msg, "data")) &&
+            status_of(msg) == NULL &&
+            json_string_value(json_object_get(json_object_get(msg, "data"),
+                                              "status")) != NULL &&
+            strcmp(json_string_value(
+                       json_object_get(json_object_get(msg, "data"), "status")),
+                   "completed") == 0;
         json_decref(msg);
     }
     assert_true(completed);
     r = conn_cmd(&c, "{\"execute\": \"query-migrate\"}", NULL);
     assert_string_equal(status_of(r), "completed");
-    assert_true(json_is_object(json_object_get(json_object_get(r, "return"),
-                                               "ram")));
+    assert_true(
+        json_is_object(json_object_get(json_object_get(r, "return"), "ram")));
     json_decref(r);
     conn_close(&c);
     assert_int_equal(server_stop(&srv), 0);
@@ -425,9 +427,9 @@ test_reply_faults(void **unused)
     conn_open(&c, addr);
     greet(&c);
     r = conn_cmd(&c, "{\"execute\": \"query-status\", \"id\": 1}", NULL);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(r, "error"), "desc")),
-                        "no status today");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "error"), "desc")),
+        "no status today");
     assert_int_equal(json_integer_value(json_object_get(r, "id")), 1);
     json_decref(r);
     /* fires once: the second query-status is answered */
@@ -459,8 +461,7 @@ test_reply_faults(void **unused)
     greet(&c);
     conn_send(&c, "{\"execute\": \"stop\"}");
     r = conn_next(&c, 5);
-    assert_string_equal(json_string_value(json_object_get(r, "event")),
-                        "STOP");
+    assert_string_equal(json_string_value(json_object_get(r, "event")), "STOP");
     json_decref(r);
     assert_null(conn_next(&c, 5));
     assert_true(c.error);
@@ -515,14 +516,15 @@ test_migration_faults(void **unused)
     (void)unused;
     snprintf(path, sizeof(path), "%s/d.sock", dir);
     snprintf(addr, sizeof(addr), "unix:%s", path);
-    server_start(&srv, "--qmp", addr, "--fault",
-                 "on=migrate stall-bandwidth", "--fault",
+    server_start(&srv, "--qmp", addr, "--fault", "on=migrate stall-bandwidth",
+                 "--fault",
                  "on=query-migrate:2 fail-migration:Connection reset by peer",
                  "--fault", "on=query-block-jobs die", NULL);
     conn_open(&c, addr);
     greet(&c);
-    json_decref(conn_cmd(&c, "{\"execute\": \"migrate\", \"arguments\": "
-                             "{\"uri\": \"tcp:127.0.0.1:1\"}}",
+    json_decref(conn_cmd(&c,
+                         "{\"execute\": \"migrate\", \"arguments\": "
+                         "{\"uri\": \"tcp:127.0.0.1:1\"}}",
                          NULL));
     usleep(300000);
     /* stalled from the start: active, nothing sent */
@@ -531,8 +533,8 @@ test_migration_faults(void **unused)
     ram = json_object_get(json_object_get(r, "return"), "ram");
     assert_int_equal(json_integer_value(json_object_get(ram, "transferred")),
                      0);
-    assert_true(json_integer_value(json_object_get(
-                    json_object_get(r, "return"), "total-time")) >= 250);
+    assert_true(json_integer_value(json_object_get(json_object_get(r, "return"),
+                                                   "total-time")) >= 250);
     json_decref(r);
     /* fail-migration acts after this reply */
     r = conn_cmd(&c, "{\"execute\": \"query-migrate\"}", NULL);
