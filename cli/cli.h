@@ -43,8 +43,8 @@ enum qm_command {
 };
 
 struct option_spec {
-    const char *name;  /* the long option, and the config file's key */
-    char short_name;   /* 0 when none */
+    const char *name; /* the long option, and the config file's key */
+    char short_name;  /* 0 when none */
     bool has_arg;
     unsigned commands; /* enum qm_command bits */
     const char *arg;   /* the value's name in usage */
@@ -62,22 +62,22 @@ struct qm_options {
     char uri[QM_PATH_MAX];    /* --to URI */
     char trace[QM_PATH_MAX];  /* --trace FILE, "" when absent */
     struct policy_config policy;
-    bool json;                 /* --json: JSON lines on stdout */
-    bool quiet;                /* --quiet: no human progress */
-    int verbose;               /* -v, repeatable */
-    unsigned interval_ms;      /* --interval (500) */
-    enum disk_mode disk;       /* --disk */
-    double greeting_timeout_s; /* --greeting-timeout (3) */
-    double command_timeout_s;  /* --command-timeout (30) */
-    double cancel_timeout_s;   /* --cancel-timeout (60) */
-    char metrics[QM_PATH_MAX]; /* --metrics FILE */
-    char plan[QM_PATH_MAX];    /* --plan FILE (evacuate) */
-    unsigned max_parallel;     /* --max-parallel N (evacuate, 4) */
-    bool resume;               /* --resume (cancel) */
-    char output[QM_PATH_MAX];  /* -o FILE (plot) */
-    char input[QM_PATH_MAX];   /* the TRACE argument (replay, plot) */
+    bool json;                      /* --json: JSON lines on stdout */
+    bool quiet;                     /* --quiet: no human progress */
+    int verbose;                    /* -v, repeatable */
+    unsigned interval_ms;           /* --interval (500) */
+    enum disk_mode disk;            /* --disk */
+    double greeting_timeout_s;      /* --greeting-timeout (3) */
+    double command_timeout_s;       /* --command-timeout (30) */
+    double cancel_timeout_s;        /* --cancel-timeout (60) */
+    char metrics[QM_PATH_MAX];      /* --metrics FILE */
+    char plan[QM_PATH_MAX];         /* --plan FILE (evacuate) */
+    unsigned max_parallel;          /* --max-parallel N (evacuate, 4) */
+    bool resume;                    /* --resume (cancel) */
+    char output[QM_PATH_MAX];       /* -o FILE (plot) */
+    char input[QM_PATH_MAX];        /* the TRACE argument (replay, plot) */
     char disk_include[QM_PATH_MAX]; /* --disk-include DEV[,DEV...] */
-    char nbd[QM_PATH_MAX];     /* --nbd ADDRESS (disk mirror) */
+    char nbd[QM_PATH_MAX];          /* --nbd ADDRESS (disk mirror) */
 };
 
 void options_init(struct qm_options *o);
@@ -136,11 +136,13 @@ struct metrics;
 
 struct qm_output {
     struct metrics *metrics; /* --metrics FILE, or NULL */
-    FILE *json;     /* JSON lines, or NULL */
-    FILE *human;    /* text for people, or NULL when quiet */
-    bool human_tty; /* human is a terminal: the progress line updates */
-    bool line_open; /* an updating line is on the terminal */
-    bool summary;   /* many jobs: progress lines only with -v */
+    FILE *json;              /* JSON lines, or NULL */
+    FILE *human;             /* text for people, or NULL when quiet */
+    bool human_tty;  /* human is a terminal: the progress line updates */
+    bool line_open;  /* an updating line is on the terminal */
+    bool summary;    /* many jobs: progress lines only with -v */
+    int block_lines; /* lines of a redrawn status block on the terminal */
+    int columns;     /* the terminal's width; 0 when unknown */
     int verbose;
 };
 
@@ -162,8 +164,12 @@ void output_action(struct qm_output *out, const char *vm, double t,
 /* What the policy would do, shown by watch, which never acts. */
 void output_advice(struct qm_output *out, const char *vm, double t,
                    const struct policy_action *a);
-/* Ends an updating line, if one is open. */
+/* Ends an updating line, or erases a status block, if one is there. */
 void output_line_end(struct qm_output *out);
+/* One line of a job's figures, for a terminal (no newline). */
+void output_status_line(char *buf, size_t size, const char *vm,
+                        const struct policy_sample *s,
+                        const struct policy_report *r);
 
 /* job.c */
 struct job;
@@ -185,8 +191,11 @@ struct job *job_new(struct ev_loop *loop, const struct qm_options *o,
                     const char *name, struct qm_output *out, job_done_fn *done,
                     void *opaque);
 void job_start(struct job *job);
-/* Cancels a running migration (SIGINT, SIGTERM); the guest stays on the source.
- */
+/* The last sample and report, false before the first. */
+bool job_last(const struct job *job, struct policy_sample *s,
+              struct policy_report *r);
+/* Cancels a running migration (SIGINT, SIGTERM): the guest stays on the
+ * source. */
 void job_cancel(struct job *job, const char *why);
 void job_free(struct job *job);
 
@@ -196,8 +205,8 @@ void job_free(struct job *job);
  * a file, atomically (write, then rename), at most once a second and at
  * the end.  NULL with err when out of memory.
  */
-struct metrics *metrics_new(struct ev_loop *loop, const char *path,
-                            char *err, size_t errlen);
+struct metrics *metrics_new(struct ev_loop *loop, const char *path, char *err,
+                            size_t errlen);
 void metrics_sample(struct metrics *m, const char *vm,
                     const struct policy_sample *s,
                     const struct policy_report *r);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/disk: local disks copied with the migration: block migration, or NBD mirrors. */
+/* cli/disk: local disks copied with the migration: block migration, or NBD
+ * mirrors. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,8 +67,8 @@ disk_name(json_t *entry)
 }
 
 static void
-dst_block_reply(struct qmp_client *c, json_t *ret,
-                const struct qmp_error *err, void *opaque)
+dst_block_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+                void *opaque)
 {
     struct job *job = opaque;
     size_t i, k;
@@ -85,14 +86,13 @@ dst_block_reply(struct qmp_client *c, json_t *ret,
     for (k = 0; k < job->n_disks; k++) {
         struct job_disk *d = &job->disks[k];
 
-        json_array_foreach(ret, i, entry) {
+        json_array_foreach (ret, i, entry) {
             json_t *inserted = json_object_get(entry, "inserted");
             const char *name = disk_name(entry);
             const char *node =
                 json_string_value(json_object_get(inserted, "node-name"));
-            json_t *size =
-                json_object_get(json_object_get(inserted, "image"),
-                                "virtual-size");
+            json_t *size = json_object_get(json_object_get(inserted, "image"),
+                                           "virtual-size");
 
             if (name == NULL || node == NULL || strcmp(name, d->device) != 0) {
                 continue;
@@ -126,8 +126,8 @@ dst_block_reply(struct qmp_client *c, json_t *ret,
 }
 
 static void
-src_block_reply(struct qmp_client *c, json_t *ret,
-                const struct qmp_error *err, void *opaque)
+src_block_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+                void *opaque)
 {
     struct job *job = opaque;
     struct policy_config *p = &job->opts.policy;
@@ -143,7 +143,7 @@ src_block_reply(struct qmp_client *c, json_t *ret,
         return;
     }
     job->n_disks = 0;
-    json_array_foreach(ret, i, entry) {
+    json_array_foreach (ret, i, entry) {
         json_t *inserted = json_object_get(entry, "inserted");
         const char *name = disk_name(entry);
         struct job_disk *d;
@@ -165,9 +165,8 @@ src_block_reply(struct qmp_client *c, json_t *ret,
         memset(d, 0, sizeof(*d));
         snprintf(d->device, sizeof(d->device), "%s", name);
         snprintf(d->job_id, sizeof(d->job_id), "qmigrate-%s", name);
-        d->size = (uint64_t)json_integer_value(
-            json_object_get(json_object_get(inserted, "image"),
-                            "virtual-size"));
+        d->size = (uint64_t)json_integer_value(json_object_get(
+            json_object_get(inserted, "image"), "virtual-size"));
     }
     if (job->n_disks == 0) {
         job_finish(job, QM_EXIT_USAGE, "error",
@@ -178,8 +177,8 @@ src_block_reply(struct qmp_client *c, json_t *ret,
         return;
     }
     /* Nova counts each copied disk, at least 2 GiB; see docs/policy.md */
-    p->n_disks = job->n_disks < POLICY_MAX_DISKS ? job->n_disks
-                                                 : POLICY_MAX_DISKS;
+    p->n_disks =
+        job->n_disks < POLICY_MAX_DISKS ? job->n_disks : POLICY_MAX_DISKS;
     for (i = 0; i < p->n_disks; i++) {
         p->disk_bytes[i] = job->disks[i].size;
     }
@@ -197,7 +196,8 @@ void
 disk_discover(struct job *job)
 {
     if (job->opts.disk == DISK_BLK &&
-        (job->qemu_major > 9 || (job->qemu_major == 9 && job->qemu_minor >= 1))) {
+        (job->qemu_major > 9 ||
+         (job->qemu_major == 9 && job->qemu_minor >= 1))) {
         job_finish(job, QM_EXIT_USAGE, "error",
                    "--disk blk: QEMU %d.%d has no block migration (removed "
                    "in 9.1); use --disk mirror with --dest",
@@ -244,14 +244,12 @@ nbd_address(const struct job *job, json_t **addr, char *target_prefix,
         char host[256];
 
         if (colon == spec + 3 || (size_t)(colon - spec - 4) >= sizeof(host)) {
-            snprintf(err, errlen, "--nbd: '%.200s' is not tcp:HOST:PORT",
-                     spec);
+            snprintf(err, errlen, "--nbd: '%.200s' is not tcp:HOST:PORT", spec);
             return -1;
         }
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - spec - 4),
-                 spec + 4);
-        *addr = json_pack("{s:s, s:{s:s, s:s}}", "type", "inet", "data",
-                          "host", host, "port", colon + 1);
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - spec - 4), spec + 4);
+        *addr = json_pack("{s:s, s:{s:s, s:s}}", "type", "inet", "data", "host",
+                          host, "port", colon + 1);
         snprintf(target_prefix, size, "nbd:%s:%s", host, colon + 1);
         return 0;
     }
@@ -276,8 +274,7 @@ mirror_step_reply(struct qmp_client *c, json_t *ret,
     if (err != NULL) {
         /* nothing migrates yet: undo the mirrors, the source is untouched */
         disk_abort_begin(job, QM_EXIT_FAILED, "failed",
-                         "starting the disk mirrors failed: %s",
-                         err->message);
+                         "starting the disk mirrors failed: %s", err->message);
         return;
     }
     if (--job->disk_pending > 0) {
@@ -361,9 +358,9 @@ nbd_started_reply(struct qmp_client *c, json_t *ret,
         struct job_disk *d = &job->disks[i];
 
         if (job_send(job, job->dst, "block-export-add",
-                     json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", "nbd",
-                               "id", d->job_id, "node-name", d->dst_node,
-                               "name", d->device, "writable", 1),
+                     json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", "nbd", "id",
+                               d->job_id, "node-name", d->dst_node, "name",
+                               d->device, "writable", 1),
                      exports_reply) < 0) {
             return;
         }
@@ -376,16 +373,15 @@ disk_mirror_start(struct job *job)
     json_t *addr = NULL;
     char why[512];
 
-    if (nbd_address(job, &addr, job->nbd_target, sizeof(job->nbd_target),
-                    why, sizeof(why)) < 0) {
+    if (nbd_address(job, &addr, job->nbd_target, sizeof(job->nbd_target), why,
+                    sizeof(why)) < 0) {
         job_finish(job, QM_EXIT_USAGE, "error", "%s", why);
         return;
     }
     job->phase = PHASE_MIRROR;
     job_announce_start(job);
-    job_send(job, job->dst, "nbd-server-start", json_pack("{s:o}", "addr",
-                                                          addr),
-             nbd_started_reply);
+    job_send(job, job->dst, "nbd-server-start",
+             json_pack("{s:o}", "addr", addr), nbd_started_reply);
 }
 
 /* --- progress ----------------------------------------------------------- */
@@ -404,7 +400,7 @@ disk_update(struct job *job, json_t *jobs, char *why, size_t size)
         if (!d->started || d->concluded) {
             continue;
         }
-        json_array_foreach(jobs, i, entry) {
+        json_array_foreach (jobs, i, entry) {
             const char *id =
                 json_string_value(json_object_get(entry, "device"));
             const char *status =
@@ -416,26 +412,24 @@ disk_update(struct job *job, json_t *jobs, char *why, size_t size)
                 continue;
             }
             seen = true;
-            d->len = (uint64_t)json_integer_value(json_object_get(entry,
-                                                                  "len"));
-            d->offset = (uint64_t)json_integer_value(
-                json_object_get(entry, "offset"));
+            d->len =
+                (uint64_t)json_integer_value(json_object_get(entry, "len"));
+            d->offset =
+                (uint64_t)json_integer_value(json_object_get(entry, "offset"));
             d->ready = json_is_true(json_object_get(entry, "ready"));
             if (status != NULL && strcmp(status, "concluded") == 0) {
                 d->concluded = true;
             }
             if ((io != NULL && strcmp(io, "ok") != 0) ||
                 json_object_get(entry, "error") != NULL) {
-                snprintf(why, size, "the mirror of disk '%s' failed: %s",
-                         d->device,
-                         json_string_value(json_object_get(entry, "error"))
-                             ?: io);
+                snprintf(
+                    why, size, "the mirror of disk '%s' failed: %s", d->device,
+                    json_string_value(json_object_get(entry, "error")) ?: io);
                 return -1;
             }
         }
         if (!seen && !job->switchover_started) {
-            snprintf(why, size, "the mirror of disk '%s' went away",
-                     d->device);
+            snprintf(why, size, "the mirror of disk '%s' went away", d->device);
             return -1;
         }
     }
@@ -476,8 +470,8 @@ disks_ready(const struct job *job)
 }
 
 static void
-block_jobs_reply(struct qmp_client *c, json_t *ret,
-                 const struct qmp_error *err, void *opaque)
+block_jobs_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+                 void *opaque)
 {
     struct job *job = opaque;
     struct policy_sample s;
@@ -519,6 +513,7 @@ block_jobs_reply(struct qmp_client *c, json_t *ret,
     job->have_sample = true;
     memset(&out, 0, sizeof(out));
     policy_step(&job->opts.policy, &job->pstate, &s, &out);
+    job->last_report = out.report;
     trace_sample(job, &s, &out.report);
     output_progress(job->out, job->name[0] ? job->name : NULL, s.t, &s,
                     &out.report);
@@ -528,16 +523,14 @@ block_jobs_reply(struct qmp_client *c, json_t *ret,
         output_action(job->out, job->name[0] ? job->name : NULL, s.t, a);
         trace_action(job, a);
         if (a->kind == POLICY_ACTION_CANCEL) {
-            disk_abort_begin(job, QM_EXIT_ABORTED, "aborted", "%s",
-                             a->reason);
+            disk_abort_begin(job, QM_EXIT_ABORTED, "aborted", "%s", a->reason);
             return;
         }
         if (a->kind == POLICY_ACTION_SET_DOWNTIME) {
             /* applied with the rest of the parameters when RAM starts */
             job->downtime_limit_ms = a->value;
             job_send(job, job->src, "migrate-set-parameters",
-                     json_pack("{s:I}", "downtime-limit",
-                               (json_int_t)a->value),
+                     json_pack("{s:I}", "downtime-limit", (json_int_t)a->value),
                      ignore_reply);
         }
     }
@@ -547,8 +540,9 @@ block_jobs_reply(struct qmp_client *c, json_t *ret,
         return;
     }
     if (disks_ready(job)) {
-        output_note(job->out, 0, "%s%severy disk mirror is ready; "
-                                 "migrating RAM",
+        output_note(job->out, 0,
+                    "%s%severy disk mirror is ready; "
+                    "migrating RAM",
                     job_vm_prefix(job), job->name[0] ? ": " : "");
         job_migrate(job);
     }
@@ -579,8 +573,8 @@ continue_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
         return;
     }
     if (err != NULL) {
-        job_begin_cancel(job, QM_EXIT_FAILED,
-                         "migrate-continue failed: %s", err->message);
+        job_begin_cancel(job, QM_EXIT_FAILED, "migrate-continue failed: %s",
+                         err->message);
         return;
     }
     job_poll(job);
@@ -613,8 +607,7 @@ switchover_jobs_reply(struct qmp_client *c, json_t *ret,
     }
     for (i = 0; i < job->n_disks; i++) {
         job_send(job, job->src, "job-dismiss",
-                 json_pack("{s:s}", "id", job->disks[i].job_id),
-                 ignore_reply);
+                 json_pack("{s:s}", "id", job->disks[i].job_id), ignore_reply);
     }
     job->mirrors_completed = true;
     job_send(job, job->src, "migrate-continue",
@@ -668,8 +661,9 @@ disk_switchover(struct job *job)
         return;
     }
     job->switchover_started = true;
-    output_note(job->out, 1, "%s%sthe guest is stopped: completing the "
-                             "disk mirrors",
+    output_note(job->out, 1,
+                "%s%sthe guest is stopped: completing the "
+                "disk mirrors",
                 job_vm_prefix(job), job->name[0] ? ": " : "");
     ev_init(&job->disk_timer, switchover_timer_cb);
     job->disk_timer.data = job;
@@ -774,7 +768,7 @@ cleanup_jobs_reply(struct qmp_client *c, json_t *ret,
         cleanup_nbd(job); /* the source is gone or deaf: nothing to undo */
         return;
     }
-    json_array_foreach(ret, i, entry) {
+    json_array_foreach (ret, i, entry) {
         const char *id = json_string_value(json_object_get(entry, "device"));
         const char *status =
             json_string_value(json_object_get(entry, "status"));
@@ -798,7 +792,7 @@ cleanup_jobs_reply(struct qmp_client *c, json_t *ret,
     }
     /* dismiss the concluded ones, and wait for that before going on */
     job->disk_pending = 0;
-    json_array_foreach(ret, i, entry) {
+    json_array_foreach (ret, i, entry) {
         const char *id = json_string_value(json_object_get(entry, "device"));
         const char *status =
             json_string_value(json_object_get(entry, "status"));

@@ -42,7 +42,7 @@ struct evacuation {
     struct qm_output out;
     struct vm *vms;
     size_t n, cap;
-    size_t next;      /* the next queued VM */
+    size_t next; /* the next queued VM */
     size_t running;
     size_t done;
     size_t max_running_seen;
@@ -206,8 +206,7 @@ vm_start(struct evacuation *ev, struct vm *vm)
         vm->state = VM_DONE;
         vm->result.code = QM_EXIT_FAILED;
         vm->result.result = "error";
-        snprintf(vm->result.reason, sizeof(vm->result.reason),
-                 "out of memory");
+        snprintf(vm->result.reason, sizeof(vm->result.reason), "out of memory");
         ev->running--;
         ev->done++;
         return;
@@ -223,29 +222,49 @@ evacuation_fill(struct evacuation *ev)
            ev->next < ev->n) {
         vm_start(ev, &ev->vms[ev->next++]);
     }
-    if (ev->done == ev->n ||
-        (ev->stopping && ev->running == 0)) {
+    if (ev->done == ev->n || (ev->stopping && ev->running == 0)) {
         ev_break(ev->loop, EVBREAK_ALL);
     }
 }
 
+/*
+ * On a terminal: one line per running VM and a summary line, redrawn in
+ * place every second (notes and actions print above it).
+ */
 static void
-summary_line(struct evacuation *ev)
+summary_block(struct evacuation *ev)
 {
+    FILE *f = ev->out.human;
     size_t i, ok = 0;
+    int lines = 0;
 
-    if (ev->out.human == NULL || !ev->out.human_tty) {
+    if (f == NULL || !ev->out.human_tty) {
         return;
     }
+    output_line_end(&ev->out);
     for (i = 0; i < ev->n; i++) {
+        struct policy_sample s;
+        struct policy_report r;
+        char line[512];
+
         ok += ev->vms[i].state == VM_DONE && ev->vms[i].result.code == 0;
+        if (ev->vms[i].state != VM_RUNNING ||
+            !job_last(ev->vms[i].job, &s, &r)) {
+            continue;
+        }
+        output_status_line(line, sizeof(line), ev->vms[i].name, &s, &r);
+        if (ev->out.columns > 1 && strlen(line) >= (size_t)ev->out.columns) {
+            line[ev->out.columns - 1] = '\0'; /* no wrapping: see above */
+        }
+        fprintf(f, "\033[K%s\n", line);
+        lines++;
     }
-    fprintf(ev->out.human,
-            "\r\033[Kevacuate: %zu running, %zu queued, %zu done (%zu "
-            "completed, %zu not)",
+    fprintf(f,
+            "\033[Kevacuate: %zu running, %zu queued, %zu done (%zu "
+            "completed, %zu not)\n",
             ev->running, ev->n - ev->next, ev->done, ok, ev->done - ok);
-    fflush(ev->out.human);
-    ev->out.line_open = true;
+    fflush(f);
+    ev->out.block_lines = lines + 1;
 }
 
 static void
@@ -257,7 +276,7 @@ summary_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     if (revents & EV_CUSTOM) {
         evacuation_fill(ev);
     }
-    summary_line(ev);
+    summary_block(ev);
 }
 
 static void

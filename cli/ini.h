@@ -7,11 +7,11 @@
 
 /*
  * Lines are "key = value", a bare "key" (a flag: value ""), "[section]",
- * blank, or comments starting with '#' or ';'.  Whitespace around keys and values is dropped; a value may
- * be wrapped in double quotes.  For each entry the callback gets the
- * section ("" before the first header) and, at a header, key NULL.  It
- * returns 0, or -1 with a message in err (the parser puts "FILE:LINE: "
- * in front).
+ * blank, or comments starting with '#' or ';'.  Whitespace around keys and
+ * values is dropped; a value may be wrapped in double quotes.  For each entry
+ * the callback gets the section ("" before the first header) and, at a header,
+ * key NULL.  It returns 0, or -1 with a message in err (the parser puts
+ * "FILE:LINE: " in front).
  */
 typedef int ini_entry_fn(void *opaque, const char *section, const char *key,
                          const char *value, char *err, size_t errlen);

@@ -264,9 +264,9 @@ caps_json(bool events, bool auto_converge, bool postcopy, bool pause_switch)
     json_t *caps = json_array();
 
     if (pause_switch) {
-        json_array_append_new(caps, json_pack("{s:s, s:b}", "capability",
-                                              "pause-before-switchover",
-                                              "state", 1));
+        json_array_append_new(caps,
+                              json_pack("{s:s, s:b}", "capability",
+                                        "pause-before-switchover", "state", 1));
     }
 
     json_array_append_new(
@@ -314,11 +314,11 @@ job_setup(struct job *job)
         json_object_set_new(params, "throttle-trigger-threshold",
                             json_integer(100));
     }
-    if (job_send(
-            job, job->src, "migrate-set-capabilities",
-            caps_json(true, p->auto_converge_permitted, p->postcopy_permitted,
-                      job->opts.disk == DISK_MIRROR),
-            setup_reply) < 0) {
+    if (job_send(job, job->src, "migrate-set-capabilities",
+                 caps_json(true, p->auto_converge_permitted,
+                           p->postcopy_permitted,
+                           job->opts.disk == DISK_MIRROR),
+                 setup_reply) < 0) {
         return;
     }
     if (job_send(job, job->src, "migrate-set-parameters", params, setup_reply) <
@@ -526,8 +526,8 @@ attach_params_reply(struct qmp_client *c, json_t *ret,
         return;
     }
     v = json_object_get(ret, "downtime-limit");
-    job->downtime_limit_ms = json_is_integer(v) ? (uint64_t)json_integer_value(v)
-                                                : 300;
+    job->downtime_limit_ms =
+        json_is_integer(v) ? (uint64_t)json_integer_value(v) : 300;
     v = json_object_get(ret, "max-bandwidth");
     job->bandwidth = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
     job->migrate_sent = true;
@@ -569,17 +569,15 @@ attach_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     }
     if (s.status == MIGRATION_STATUS_NONE ||
         migration_status_is_final(s.status)) {
-        job_finish(job, QM_EXIT_COMPLETED, "none",
-                   "no migration in progress on %s (%s%s)%s",
-                   job->opts.source,
-                   s.status == MIGRATION_STATUS_NONE ? "none since QEMU "
-                                                       "started"
-                                                     : "the last one: ",
-                   s.status == MIGRATION_STATUS_NONE
-                       ? ""
-                       : migration_status_name(s.status),
-                   job->opts.command == CMD_CANCEL ? "; nothing to cancel"
-                                                   : "");
+        job_finish(
+            job, QM_EXIT_COMPLETED, "none",
+            "no migration in progress on %s (%s%s)%s", job->opts.source,
+            s.status == MIGRATION_STATUS_NONE ? "none since QEMU "
+                                                "started"
+                                              : "the last one: ",
+            s.status == MIGRATION_STATUS_NONE ? ""
+                                              : migration_status_name(s.status),
+            job->opts.command == CMD_CANCEL ? "; nothing to cancel" : "");
         return;
     }
     job_send(job, job->src, "query-migrate-parameters", NULL,
@@ -698,6 +696,7 @@ poll_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     }
     memset(&out, 0, sizeof(out));
     policy_step(&job->opts.policy, &job->pstate, &s, &out);
+    job->last_report = out.report;
     trace_sample(job, &s, &out.report);
     output_progress(job->out, job_vm(job), s.t, &s, &out.report);
     if (migration_status_is_final(s.status)) {
@@ -942,6 +941,18 @@ job_new(struct ev_loop *loop, const struct qm_options *o, const char *name,
     job->disk_timer.data = job;
     policy_state_init(&job->pstate, &job->opts.policy);
     return job;
+}
+
+bool
+job_last(const struct job *job, struct policy_sample *s,
+         struct policy_report *r)
+{
+    if (!job->have_sample) {
+        return false;
+    }
+    *s = job->last_sample;
+    *r = job->last_report;
+    return true;
 }
 
 void

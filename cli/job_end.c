@@ -449,12 +449,11 @@ src_status_failed_reply(struct qmp_client *c, json_t *ret,
             job_send(job, job->dst, "query-status", NULL,
                      dst_status_failed_reply);
         } else {
-            append_reason(job,
-                          "; WARNING: the source is paused in postmigrate "
-                          "and qmigrate cannot see the destination (no "
-                          "--dest): check that the destination does not "
-                          "run the guest, then resume the source with "
-                          "'cont'");
+            append_reason(job, "; WARNING: the source is paused in postmigrate "
+                               "and qmigrate cannot see the destination (no "
+                               "--dest): check that the destination does not "
+                               "run the guest, then resume the source with "
+                               "'cont'");
             end_finish(job);
         }
         return;

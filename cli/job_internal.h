@@ -54,7 +54,7 @@ struct job {
     uint64_t ram_size;          /* guest RAM, from query-memory-size-summary */
     bool source_was_running;    /* before we started */
     bool dst_needs_incoming;    /* destination waits for migrate-incoming */
-    bool announced;              /* the start line is out */
+    bool announced;             /* the start line is out */
     bool migrate_sent;
     double migrate_time;
     bool paused_by_us; /* we sent 'stop' (force-complete) */
@@ -71,6 +71,7 @@ struct job {
     char src_status[32];          /* run state at the end */
     struct policy_output initial; /* what the policy set before migrate */
     struct policy_sample last_sample;
+    struct policy_report last_report;
     bool have_sample;
     FILE *trace;
     struct job_result result;
@@ -79,10 +80,10 @@ struct job {
     size_t n_disks;
     char nbd_target[QM_PATH_MAX + 16]; /* nbd:unix:PATH or nbd:HOST:PORT */
     bool nbd_started;
-    bool mirrors_completed;      /* completed or cancelled: nothing to undo */
+    bool mirrors_completed; /* completed or cancelled: nothing to undo */
     bool switchover_started;
     bool disk_poll_in_flight;
-    int disk_pending;            /* disk commands awaiting replies */
+    int disk_pending; /* disk commands awaiting replies */
     ev_timer disk_timer;
     double cleanup_deadline;
     void (*disk_then)(struct job *job);

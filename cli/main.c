@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/main: the qmigrate program: subcommands, arguments, config, exit codes. */
+/* cli/main: the qmigrate program: subcommands, arguments, config, exit codes.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -23,8 +24,7 @@ struct command_spec {
 };
 
 static const struct command_spec commands[] = {
-    {"migrate", CMD_MIGRATE, "--source QMP --to URI [options]",
-     cmd_migrate},
+    {"migrate", CMD_MIGRATE, "--source QMP --to URI [options]", cmd_migrate},
     {"watch", CMD_WATCH, "--source QMP [--json] [options]", cmd_watch},
     {"cancel", CMD_CANCEL, "--source QMP [--resume]", cmd_cancel},
     {"evacuate", CMD_EVACUATE, "--plan FILE [--max-parallel N] [options]",
@@ -68,11 +68,10 @@ print_usage(FILE *f, const struct command_spec *only)
             fprintf(f, "  %-34s %s\n", left, s->help);
         }
     }
-    fprintf(f,
-            "\nQMP is a monitor address: PATH, unix:PATH or tcp:HOST:PORT.\n"
-            "Exit status: 0 completed, 1 failed, 2 usage, 3 aborted or "
-            "cancelled,\n4 a monitor unreachable or not speaking QMP.  See "
-            "qmigrate(1).\n");
+    fprintf(f, "\nQMP is a monitor address: PATH, unix:PATH or tcp:HOST:PORT.\n"
+               "Exit status: 0 completed, 1 failed, 2 usage, 3 aborted or "
+               "cancelled,\n4 a monitor unreachable or not speaking QMP.  See "
+               "qmigrate(1).\n");
 }
 
 static int
@@ -139,8 +138,8 @@ collect_args(int argc, char **argv, const struct command_spec *cmd,
             continue;
         }
         if (c == ':') {
-            return usage_error(cmd, "this option needs a value:",
-                               argv[optind - 1]);
+            return usage_error(cmd,
+                               "this option needs a value:", argv[optind - 1]);
         }
         if (c >= 1000) {
             spec = &option_specs[c - 1000];
@@ -265,8 +264,8 @@ main(int argc, char **argv)
             o.verbose++;
             continue;
         }
-        if (options_set(&o, pa.spec[i]->name, pa.value[i], err,
-                        sizeof(err)) < 0) {
+        if (options_set(&o, pa.spec[i]->name, pa.value[i], err, sizeof(err)) <
+            0) {
             return usage_error(cmd, err, NULL);
         }
     }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/metrics: every job's current figures for node_exporter's textfile collector. */
+/* cli/metrics: every job's current figures for node_exporter's textfile
+ * collector. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -86,8 +87,8 @@ metrics_entry(struct metrics *m, const char *vm)
 }
 
 void
-metrics_sample(struct metrics *m, const char *vm,
-               const struct policy_sample *s, const struct policy_report *r)
+metrics_sample(struct metrics *m, const char *vm, const struct policy_sample *s,
+               const struct policy_report *r)
 {
     struct metrics_entry *e;
 

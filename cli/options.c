@@ -20,8 +20,7 @@ const struct option_spec option_specs[] = {
     {"dest", 0, true, CMD_MIGRATE | CMD_WATCH, "QMP",
      "the destination's monitor"},
     {"plan", 0, true, CMD_EVACUATE, "FILE", "the evacuation plan (INI)"},
-    {"max-parallel", 0, true, CMD_EVACUATE, "N",
-     "migrations at once (4)"},
+    {"max-parallel", 0, true, CMD_EVACUATE, "N", "migrations at once (4)"},
     {"policy", 0, true, CMD_POLICY, "NAME",
      "adaptive (default), nova, vdsm, proxmox, pray"},
     {"downtime", 0, true, CMD_POLICY, "MS", "final downtime limit (500)"},
@@ -38,8 +37,7 @@ const struct option_spec option_specs[] = {
      "abort (default) or force-complete"},
     {"bandwidth", 0, true, CMD_POLICY, "MIB_PER_S",
      "max-bandwidth (0: unlimited, the default)"},
-    {"schedule", 0, true, CMD_POLICY, "NAME|FILE",
-     "vdsm convergence schedule"},
+    {"schedule", 0, true, CMD_POLICY, "NAME|FILE", "vdsm convergence schedule"},
     {"auto-converge", 0, false, CMD_POLICY, NULL,
      "permit QEMU's CPU throttling"},
     {"postcopy", 0, false, CMD_POLICY, NULL, "permit post-copy"},
@@ -57,8 +55,7 @@ const struct option_spec option_specs[] = {
     {"resume", 0, false, CMD_CANCEL, NULL,
      "resume a guest left paused on the source"},
     {"output", 'o', true, CMD_PLOT, "FILE", "the PNG to write"},
-    {"json", 0, false, CMD_LIVE | CMD_REPLAY, NULL,
-     "JSON lines on stdout"},
+    {"json", 0, false, CMD_LIVE | CMD_REPLAY, NULL, "JSON lines on stdout"},
     {"quiet", 'q', false, CMD_ALL, NULL, "no progress for people"},
     {"verbose", 'v', false, CMD_ALL, NULL, "more detail (repeatable)"},
     {"greeting-timeout", 0, true, CMD_LIVE, "S",
@@ -323,8 +320,7 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
         return util_parse_bool(key, value, &o->resume, err, errlen);
     }
     if (strcmp(key, "output") == 0) {
-        return set_text(o->output, sizeof(o->output), key, value, err,
-                        errlen);
+        return set_text(o->output, sizeof(o->output), key, value, err, errlen);
     }
     snprintf(err, errlen, "unknown option '%s'", key);
     return -1;
@@ -359,8 +355,7 @@ options_validate(struct qm_options *o, char *err, size_t errlen)
     if (o->uri[0] != '\0' && util_check_uri(o->uri, err, errlen) < 0) {
         return -1;
     }
-    if (o->disk == DISK_MIRROR && o->dest[0] == '\0' &&
-        (cmd & CMD_MIGRATE)) {
+    if (o->disk == DISK_MIRROR && o->dest[0] == '\0' && (cmd & CMD_MIGRATE)) {
         snprintf(err, errlen, "--disk mirror needs --dest QMP");
         return -1;
     }

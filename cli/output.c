@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -17,12 +18,27 @@ output_init(struct qm_output *out, const struct qm_options *o)
     /* People read stderr when stdout carries JSON. */
     out->human = o->quiet ? NULL : (o->json ? stderr : stdout);
     out->human_tty = out->human != NULL && isatty(fileno(out->human));
+    if (out->human_tty) {
+        struct winsize ws;
+
+        if (ioctl(fileno(out->human), TIOCGWINSZ, &ws) == 0) {
+            out->columns = ws.ws_col;
+        }
+    }
     out->verbose = o->verbose;
 }
 
 void
 output_line_end(struct qm_output *out)
 {
+    if (out->block_lines > 0 && out->human != NULL) {
+        /* up to the block's first line, then clear to the end */
+        fprintf(out->human, "\r\033[%dA\033[J", out->block_lines);
+        fflush(out->human);
+        out->block_lines = 0;
+        out->line_open = false;
+        return;
+    }
     if (out->line_open && out->human != NULL) {
         fputc('\n', out->human);
         fflush(out->human);
@@ -162,15 +178,13 @@ bar(char *buf, size_t width, double percent)
     buf[width] = '\0';
 }
 
-static void
-progress_human(struct qm_output *out, const char *vm, double t,
-               const struct policy_sample *s, const struct policy_report *r)
+void
+output_status_line(char *buf, size_t size, const char *vm,
+                   const struct policy_sample *s, const struct policy_report *r)
 {
-    char membar[21], diskpart[64], rem[32], dirty[32], bw[32], eta[48];
+    char membar[21], diskpart[64], rem[32], dirty[32], bw[32], eta[48],
+        need[32] = "";
 
-    if (out->human == NULL || (out->summary && out->verbose == 0)) {
-        return;
-    }
     bar(membar, 20, r->memory_percent);
     if (s->disk_total > 0) {
         char dbar[11];
@@ -186,24 +200,40 @@ progress_human(struct qm_output *out, const char *vm, double t,
     } else {
         snprintf(eta, sizeof(eta), "ETA -");
     }
+    if (s->expected_downtime_ms >= 0) {
+        snprintf(need, sizeof(need), " (needs %lld)",
+                 (long long)s->expected_downtime_ms);
+    }
     util_format_bytes(s->ram_remaining, rem, sizeof(rem));
     util_format_bytes(r->dirty_rate, dirty, sizeof(dirty));
     util_format_bytes(r->bandwidth, bw, sizeof(bw));
+    snprintf(buf, size,
+             "%s%s%6.1fs %-15s mem [%s] %5.1f%% %s left%s pass %llu "
+             "dirty %s/s bw %s/s downtime %llu ms%s %s",
+             vm ? vm : "", vm ? " " : "", s->t,
+             migration_status_name(s->status), membar, r->memory_percent, rem,
+             diskpart, (unsigned long long)r->iteration, dirty, bw,
+             (unsigned long long)s->downtime_limit_ms, need, eta);
+}
+
+static void
+progress_human(struct qm_output *out, const char *vm,
+               const struct policy_sample *s, const struct policy_report *r)
+{
+    char line[512];
+
+    if (out->human == NULL || (out->summary && out->verbose == 0)) {
+        return;
+    }
+    output_status_line(line, sizeof(line), vm, s, r);
     if (out->human_tty) {
+        /* an updating line must not wrap, or \r cannot rewrite it */
+        if (out->columns > 1 && strlen(line) >= (size_t)out->columns) {
+            line[out->columns - 1] = '\0';
+        }
         fputs("\r\033[K", out->human);
     }
-    fprintf(out->human,
-            "%s%s%6.1fs %-15s mem [%s] %5.1f%% %s left%s pass %llu "
-            "dirty %s/s bw %s/s downtime %llu ms",
-            vm ? vm : "", vm ? " " : "", t, migration_status_name(s->status),
-            membar, r->memory_percent, rem, diskpart,
-            (unsigned long long)r->iteration, dirty, bw,
-            (unsigned long long)s->downtime_limit_ms);
-    if (s->expected_downtime_ms >= 0) {
-        fprintf(out->human, " (needs %lld)",
-                (long long)s->expected_downtime_ms);
-    }
-    fprintf(out->human, " %s", eta);
+    fputs(line, out->human);
     if (out->human_tty) {
         out->line_open = true;
     } else {
@@ -217,7 +247,7 @@ output_progress(struct qm_output *out, const char *vm, double t,
                 const struct policy_sample *s, const struct policy_report *r)
 {
     progress_json(out, vm, t, s, r);
-    progress_human(out, vm, t, s, r);
+    progress_human(out, vm, s, r);
     metrics_sample(out->metrics, vm, s, r);
 }
 
@@ -231,15 +261,15 @@ output_decision(struct qm_output *out, const char *vm, double t,
 
     json_object_set_new(obj, "action",
                         json_string(policy_action_name(a->kind)));
-    json_object_set_new(obj, "value", has_value
-                                          ? json_integer((json_int_t)a->value)
-                                          : json_null());
+    json_object_set_new(obj, "value",
+                        has_value ? json_integer((json_int_t)a->value)
+                                  : json_null());
     json_object_set_new(obj, "reason", json_string(a->reason));
     output_json(out, vm, event, t, obj);
     if (out->human != NULL) {
         output_line_end(out);
-        fprintf(out->human, "%s%s%6.1fs %s %s", vm ? vm : "", vm ? " " : "",
-                t, event, policy_action_name(a->kind));
+        fprintf(out->human, "%s%s%6.1fs %s %s", vm ? vm : "", vm ? " " : "", t,
+                event, policy_action_name(a->kind));
         if (has_value) {
             fprintf(out->human, " %llu", (unsigned long long)a->value);
         }

@@ -73,17 +73,15 @@ write_data(json_t *lines, const struct plot_files *pf, double *ymax,
     /* gnuplot needs at least one row in each file it plots */
     fprintf(fp, "# t\n");
     fprintf(fa, "# t label\n");
-    json_array_foreach(lines, i, line) {
+    json_array_foreach (lines, i, line) {
         const char *event = json_string_value(json_object_get(line, "event"));
         double t = json_number_value(json_object_get(line, "t"));
 
         if (strcmp(event, "start") == 0) {
             snprintf(title, title_size, "%s -> %s (policy %s)",
-                     json_string_value(json_object_get(line, "source"))
-                         ?: "?",
+                     json_string_value(json_object_get(line, "source")) ?: "?",
                      json_string_value(json_object_get(line, "uri")) ?: "?",
-                     json_string_value(json_object_get(line, "policy"))
-                         ?: "?");
+                     json_string_value(json_object_get(line, "policy")) ?: "?");
         } else if (strcmp(event, "sample") == 0) {
             struct policy_sample s;
             double mem, disk;
@@ -147,8 +145,8 @@ out:
 }
 
 static int
-write_script(const struct plot_files *pf, const char *output,
-             const char *title, double ymax, char *err, size_t errlen)
+write_script(const struct plot_files *pf, const char *output, const char *title,
+             double ymax, char *err, size_t errlen)
 {
     FILE *f = fopen(pf->script, "w");
 
@@ -182,14 +180,16 @@ write_script(const struct plot_files *pf, const char *output,
                "lines dt 3 lc rgb '#9467bd' title 'expected downtime', \\\n"
                "  ");
     put_quoted(f, pf->passes);
-    fprintf(f, " using 1:(0):(0):(%.3f) with vectors nohead dt 2 "
-               "lc rgb '#999999' title 'new pass', \\\n  ",
+    fprintf(f,
+            " using 1:(0):(0):(%.3f) with vectors nohead dt 2 "
+            "lc rgb '#999999' title 'new pass', \\\n  ",
             ymax);
     put_quoted(f, pf->actions);
-    fprintf(f, " using 1:(%.3f) with points pt 7 ps 1.5 lc rgb '#d62728' "
-               "title 'action', \\\n  '' using 1:(%.3f):2 with labels "
-               "rotate by 90 right offset 0.8,0 tc rgb '#d62728' noenhanced "
-               "notitle\n",
+    fprintf(f,
+            " using 1:(%.3f) with points pt 7 ps 1.5 lc rgb '#d62728' "
+            "title 'action', \\\n  '' using 1:(%.3f):2 with labels "
+            "rotate by 90 right offset 0.8,0 tc rgb '#d62728' noenhanced "
+            "notitle\n",
             ymax * 0.97, ymax * 0.93);
     if (fclose(f) != 0) {
         snprintf(err, errlen, "cannot write %s: %s", pf->script,
@@ -284,8 +284,8 @@ cmd_plot(struct qm_options *o)
     snprintf(pf.actions, sizeof(pf.actions), "%s/actions.dat", pf.dir);
     snprintf(pf.script, sizeof(pf.script), "%s/plot.gp", pf.dir);
     snprintf(pf.log, sizeof(pf.log), "%s/gnuplot.log", pf.dir);
-    if (write_data(lines, &pf, &ymax, title, sizeof(title), err,
-                   sizeof(err)) < 0) {
+    if (write_data(lines, &pf, &ymax, title, sizeof(title), err, sizeof(err)) <
+        0) {
         fprintf(stderr, "qmigrate: error: plot: %s\n", err);
         goto out;
     }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/replay: run a recorded trace through a policy and set its decisions beside the recorded ones. */
+/* cli/replay: run a recorded trace through a policy and set its decisions
+ * beside the recorded ones. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,8 +114,8 @@ trace_load(const char *path, char *err, size_t errlen)
         obj = json_loads(p, 0, &jerr);
         if (!json_is_object(obj) ||
             !json_is_string(json_object_get(obj, "event"))) {
-            snprintf(err, errlen, "%s:%d: not a trace line: %s", path,
-                     lineno, obj == NULL ? jerr.text : "no \"event\"");
+            snprintf(err, errlen, "%s:%d: not a trace line: %s", path, lineno,
+                     obj == NULL ? jerr.text : "no \"event\"");
             json_decref(obj);
             json_decref(lines);
             free(text);
@@ -138,7 +139,7 @@ replay_load_settings(struct qm_options *o, const char *path, char *err,
     if (lines == NULL) {
         return -1;
     }
-    json_array_foreach(lines, i, line) {
+    json_array_foreach (lines, i, line) {
         const char *event = json_string_value(json_object_get(line, "event"));
 
         if (strcmp(event, "start") == 0) {
@@ -193,8 +194,7 @@ print_table(struct replay *r, FILE *f)
         }
         n_rep = (i - start) - n_rec;
         for (k = 0; k < n_rec || k < n_rep; k++) {
-            const struct decision *rec =
-                k < n_rec ? &r->d[start + k] : NULL;
+            const struct decision *rec = k < n_rec ? &r->d[start + k] : NULL;
             const struct decision *rep =
                 k < n_rep ? &r->d[start + n_rec + k] : NULL;
             char a[64], b[64];
@@ -233,7 +233,7 @@ cmd_replay(struct qm_options *o)
         return QM_EXIT_USAGE;
     }
     policy_state_init(&st, &o->policy);
-    json_array_foreach(lines, i, line) {
+    json_array_foreach (lines, i, line) {
         const char *event = json_string_value(json_object_get(line, "event"));
         double t = json_number_value(json_object_get(line, "t"));
         struct policy_sample s;
@@ -257,14 +257,12 @@ cmd_replay(struct qm_options *o)
                    strcmp(event, "advice") == 0) {
             json_t *value = json_object_get(line, "value");
 
-            decision_add(&r, t, false,
-                         json_string_value(json_object_get(line, "action"))
-                             ?: "?",
-                         json_is_integer(value)
-                             ? (long long)json_integer_value(value)
-                             : -1,
-                         json_string_value(json_object_get(line, "reason"))
-                             ?: "");
+            decision_add(
+                &r, t, false,
+                json_string_value(json_object_get(line, "action")) ?: "?",
+                json_is_integer(value) ? (long long)json_integer_value(value)
+                                       : -1,
+                json_string_value(json_object_get(line, "reason")) ?: "");
         }
     }
     if (code == 0 && out.human != NULL) {
@@ -273,9 +271,8 @@ cmd_replay(struct qm_options *o)
         fprintf(out.human, "replayed %zu samples of %s through policy %s\n",
                 samples, o->input, policy_kind_name(o->policy.kind));
         differ = print_table(&r, out.human);
-        fprintf(out.human,
-                "%zu recorded actions, %zu replayed; %s\n", r.recorded,
-                r.replayed,
+        fprintf(out.human, "%zu recorded actions, %zu replayed; %s\n",
+                r.recorded, r.replayed,
                 differ == 0 ? "the decisions agree"
                             : "the decisions differ (rows marked <>)");
     }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/settings: a job's effective policy settings as JSON, and back (for replay). */
+/* cli/settings: a job's effective policy settings as JSON, and back (for
+ * replay). */
 #include <stdio.h>
 #include <string.h>
 
@@ -38,7 +39,8 @@ options_settings_json(const struct qm_options *o)
     size_t i;
 
     for (i = 0; i < p->n_disks && i < POLICY_MAX_DISKS; i++) {
-        json_array_append_new(disks, json_integer((json_int_t)p->disk_bytes[i]));
+        json_array_append_new(disks,
+                              json_integer((json_int_t)p->disk_bytes[i]));
     }
     obj = json_pack(
         "{s:s, s:I, s:I, s:i, s:f, s:f, s:s, s:f, s:b, s:b, s:i, s:o, s:o}",
@@ -50,8 +52,8 @@ options_settings_json(const struct qm_options *o)
         p->timeout_action == POLICY_TIMEOUT_ABORT ? "abort" : "force-complete",
         "bandwidth", (double)p->bandwidth / 1048576.0, "auto-converge",
         p->auto_converge_permitted, "postcopy", p->postcopy_permitted,
-        "interval", (int)o->interval_ms, "schedule", schedule_json(&p->schedule),
-        "disks", disks);
+        "interval", (int)o->interval_ms, "schedule",
+        schedule_json(&p->schedule), "disks", disks);
     if (p->progress_timeout_given || p->kind != POLICY_NOVA) {
         json_object_set_new(obj, "progress-timeout",
                             json_real(p->progress_timeout_s));
@@ -60,8 +62,7 @@ options_settings_json(const struct qm_options *o)
 }
 
 static int
-apply_schedule(struct policy_schedule *sch, json_t *v, char *err,
-               size_t errlen)
+apply_schedule(struct policy_schedule *sch, json_t *v, char *err, size_t errlen)
 {
     json_t *entries = json_object_get(v, "entries");
     json_t *e;
@@ -79,7 +80,7 @@ apply_schedule(struct policy_schedule *sch, json_t *v, char *err,
         json_object_get(v, "mode"));
     sch->init_downtime_ms =
         (uint64_t)json_integer_value(json_object_get(v, "init_downtime_ms"));
-    json_array_foreach(entries, i, e) {
+    json_array_foreach (entries, i, e) {
         if (!json_is_array(e) || json_array_size(e) != 3) {
             snprintf(err, errlen, "settings: schedule entry %zu is malformed",
                      i);
@@ -107,7 +108,7 @@ options_apply_settings(struct qm_options *o, json_t *settings, char *err,
         snprintf(err, errlen, "settings: not an object");
         return -1;
     }
-    json_object_foreach(settings, key, v) {
+    json_object_foreach (settings, key, v) {
         const char *value = text;
 
         if (strcmp(key, "schedule") == 0) {
@@ -121,7 +122,7 @@ options_apply_settings(struct qm_options *o, json_t *settings, char *err,
             json_t *d;
 
             o->policy.n_disks = 0;
-            json_array_foreach(v, i, d) {
+            json_array_foreach (v, i, d) {
                 if (i < POLICY_MAX_DISKS && json_is_integer(d)) {
                     o->policy.disk_bytes[o->policy.n_disks++] =
                         (uint64_t)json_integer_value(d);
