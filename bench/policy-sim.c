@@ -93,6 +93,7 @@ struct scenario {
     enum sim_class cls;
     uint64_t oracle_ms; /* the least limit that completes; 0: none */
     bool nonmonotonic;  /* a higher limit fails where a lower completes */
+    double fast_s;      /* total time with the most allowed, 500 ms, at t=0 */
 };
 
 struct outcome {
@@ -580,6 +581,7 @@ oracle(struct scenario *sc, double cap_s, struct outcome *o)
                 }
             }
             sc->nonmonotonic = true;
+            sc->fast_s = best.time_s;
             *o = best;
             snprintf(o->reason, sizeof(o->reason),
                      "downtime-limit %llu ms from t=0 (%d ms does not "
@@ -600,6 +602,7 @@ oracle(struct scenario *sc, double cap_s, struct outcome *o)
                  "no limit up to %d ms completes", ALLOWED_MS);
         return;
     }
+    sc->fast_s = best.time_s;
     while (lo < hi) {
         uint64_t mid = (lo + hi) / 2;
 
@@ -932,6 +935,9 @@ struct goals {
     double ratio_max;
     size_t n_ratio;
     size_t n_ratio_over;   /* scenarios above 1.5 */
+    double fast_median;    /* adaptive / the 500 ms-from-t=0 run */
+    double fast_p95;
+    double fast_max;
     double iter_max;       /* iterations after the first sync at give-up */
     size_t iter_over;      /* hopeless scenarios above 3 */
     size_t hopeless_kept;  /* hopeless scenarios adaptive did not give up */
@@ -941,7 +947,8 @@ struct goals {
 };
 
 static void
-compute_goals(const struct results *r, struct goals *g, double *v, double *w)
+compute_goals(const struct results *r, struct goals *g, double *v, double *w,
+              double *u)
 {
     size_t i, nv = 0, nw = 0;
     int k;
@@ -965,6 +972,7 @@ compute_goals(const struct results *r, struct goals *g, double *v, double *w)
         if (ok(a) && orc->result == RES_COMPLETED && orc->time_s > 0) {
             v[nv] = a->time_s / orc->time_s;
             g->n_ratio_over += v[nv] > 1.5;
+            u[nv] = a->time_s / r->sc[i].fast_s;
             nv++;
         }
         if (r->sc[i].cls == CLASS_HOPELESS) {
@@ -983,6 +991,9 @@ compute_goals(const struct results *r, struct goals *g, double *v, double *w)
             }
         }
     }
+    g->fast_median = percentile(u, nv, 50);
+    g->fast_p95 = percentile(u, nv, 95);
+    g->fast_max = nv ? u[nv - 1] : NAN;
     g->n_ratio = nv;
     g->ratio_median = percentile(v, nv, 50);
     g->ratio_p95 = percentile(v, nv, 95);
@@ -1019,10 +1030,17 @@ table_goals(FILE *f, const struct goals *g)
             g->ratio_median, g->ratio_p95, g->ratio_max, g->n_ratio_over,
             g->n_ratio, met(g->ratio_median <= 1.5));
     fprintf(f,
+            "| (for reference) the same, against the fastest run within "
+            "the limit: %d ms from t=0 | median %.2f× (p95 %.2f×, max "
+            "%.2f×) | – |\n",
+            ALLOWED_MS, g->fast_median, g->fast_p95, g->fast_max);
+    fprintf(f,
             "| gives up on hopeless migrations within 3 iterations of the "
-            "first sync | max %.0f iterations; %zu hopeless scenarios above "
-            "3, %zu not given up | %s |\n",
-            g->iter_max, g->iter_over, g->hopeless_kept,
+            "first sync | at most %.0f passes after QEMU's first sync "
+            "(dirty-sync-count 1, at setup); %zu hopeless scenarios took "
+            "more than 3, %zu were not given up; counted from the end of "
+            "pass 1 instead: at most %.0f | %s |\n",
+            g->iter_max, g->iter_over, g->hopeless_kept, g->iter_max - 1,
             met(g->iter_over == 0 && g->hopeless_kept == 0));
     fprintf(f,
             "| gives up at least 20× sooner than Nova's defaults | Nova's "
@@ -1187,16 +1205,17 @@ write_markdown(const struct results *r, const struct options *opt,
     FILE *dat = open_out(opt->dir, "sim-share.dat");
     double *v = calloc(r->n + 1, sizeof(double));
     double *w = calloc(r->n + 1, sizeof(double));
+    double *u = calloc(r->n + 1, sizeof(double));
     struct goals g;
 
-    if (v == NULL || w == NULL) {
+    if (v == NULL || w == NULL || u == NULL) {
         fprintf(stderr, "policy-sim: out of memory\n");
         exit(1);
     }
     fprintf(f, "<!-- policy-sim: %zu scenarios x %d policies, %zu model "
                "runs in %.1f CPU s -->\n\n",
             r->n, SIM_N, n_runs, cpu_s);
-    compute_goals(r, &g, v, w);
+    compute_goals(r, &g, v, w, u);
     fprintf(f, "#### The goals\n\n");
     table_goals(f, &g);
     fprintf(f, "#### Every policy over the %zu scenarios\n\n", r->n);
@@ -1212,6 +1231,7 @@ write_markdown(const struct results *r, const struct options *opt,
     close_out(f);
     free(v);
     free(w);
+    free(u);
 }
 
 /* --- main ----------------------------------------------------------------- */

@@ -25,6 +25,7 @@ struct bench {
     double *lat;
     double t_start;
     double serial_s, pipelined_s;
+    double cpu_start, serial_cpu_s;
     int phase; /* 0 serial, 1 pipelined */
     int failed;
 };
@@ -35,6 +36,15 @@ now(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double
+cpu_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -67,6 +77,7 @@ on_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     if (b->done == b->count) {
         if (b->phase == 0) {
             b->serial_s = now() - b->t_start;
+            b->serial_cpu_s = cpu_now() - b->cpu_start;
             b->phase = 1;
             b->sent = b->done = 0;
             b->t_start = now();
@@ -108,6 +119,7 @@ on_ready(struct qmp_client *c, void *opaque)
 
     (void)c;
     b->t_start = now();
+    b->cpu_start = cpu_now();
     send_one(b);
 }
 
@@ -165,10 +177,11 @@ main(int argc, char **argv)
         qsort(b.lat, (size_t)b.count, sizeof(double), cmp_double);
         printf("{\"client\":\"qmigrate\",\"count\":%d,\"median_us\":%.1f,"
                "\"p95_us\":%.1f,\"serial_rps\":%.0f,\"pipelined_rps\":%.0f,"
-               "\"in_flight\":%d}\n",
+               "\"in_flight\":%d,\"cpu_us_per_rt\":%.1f}\n",
                b.count, b.lat[b.count / 2] * 1e6,
                b.lat[(int)(b.count * 0.95)] * 1e6, b.count / b.serial_s,
-               b.count / b.pipelined_s, b.in_flight);
+               b.count / b.pipelined_s, b.in_flight,
+               b.serial_cpu_s / b.count * 1e6);
     }
     free(b.lat);
     ev_loop_destroy(b.loop);

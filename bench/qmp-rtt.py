@@ -48,6 +48,7 @@ def main():
     sock.sendall(json.dumps({"execute": "qmp_capabilities"}).encode() + b"\n")
     read_reply(reader)
     lat = []
+    cpu0 = time.process_time()
     start = time.perf_counter()
     for i in range(count):
         t0 = time.perf_counter()
@@ -56,6 +57,7 @@ def main():
         read_reply(reader)
         lat.append(time.perf_counter() - t0)
     total = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
     sock.close()
     lat.sort()
     print(json.dumps({
@@ -64,6 +66,7 @@ def main():
         "median_us": round(lat[count // 2] * 1e6, 1),
         "p95_us": round(lat[int(count * 0.95)] * 1e6, 1),
         "serial_rps": round(count / total),
+        "cpu_us_per_rt": round(cpu / count * 1e6, 1),
     }, separators=(",", ":")))
     return 0
 

@@ -61,6 +61,9 @@ struct pair {
     bool pending_done;     /* it was MIGRATION completed */
     double pending_state;  /* its timestamp: when the state changed */
     double pending_fwd;    /* when the tap passed it on */
+    bool pending_inflight; /* a query-migrate was out when it came */
+    bool qm_out;           /* a query-migrate awaits its reply */
+    json_int_t qm_id;      /* its id */
 };
 
 struct series {
@@ -75,6 +78,7 @@ struct tap {
     char target[4096];
     struct series emit, reaction, total, done_reaction, done_total;
     size_t events, unanswered, connections;
+    size_t by_reply; /* completions learnt from a reply already asked for */
     ev_signal sigint_w, sigterm_w;
 };
 
@@ -150,6 +154,22 @@ side_flush(struct side *s)
     ev_io_stop(loop, &s->wio);
 }
 
+/* The client learnt the new state at now: one reaction. */
+static void
+record(struct pair *p, double now)
+{
+    struct tap *tap = p->tap;
+
+    series_add(&tap->reaction, (now - p->pending_fwd) * 1000);
+    series_add(&tap->total, (now - p->pending_state) * 1000);
+    if (p->pending_done) {
+        series_add(&tap->done_reaction, (now - p->pending_fwd) * 1000);
+        series_add(&tap->done_total, (now - p->pending_state) * 1000);
+        tap->by_reply += p->pending_inflight;
+    }
+    p->pending = false;
+}
+
 /* A line from the server: an event to note? */
 static void
 server_line(struct pair *p, const char *line, size_t len, double fwd)
@@ -160,6 +180,19 @@ server_line(struct pair *p, const char *line, size_t len, double fwd)
     json_error_t jerr;
     double state;
 
+    if (p->qm_out && memmem(line, len, "\"return\"", 8) != NULL) {
+        msg = json_loadb(line, len, 0, &jerr);
+        if (msg != NULL &&
+            json_integer_value(json_object_get(msg, "id")) == p->qm_id) {
+            p->qm_out = false;
+            if (p->pending && p->pending_inflight) {
+                /* that reply, computed after the event, told the client */
+                record(p, fwd);
+            }
+        }
+        json_decref(msg);
+        return;
+    }
     if (memmem(line, len, "\"event\"", 7) == NULL ||
         memmem(line, len, "MIGRATION", 9) == NULL) {
         return;
@@ -185,34 +218,43 @@ server_line(struct pair *p, const char *line, size_t len, double fwd)
             p->pending_done = false;
             p->pending_state = state;
             p->pending_fwd = fwd;
+            p->pending_inflight = p->qm_out;
         }
         if (status != NULL && strcmp(status, "completed") == 0) {
             /* the completion is what matters most: time it on its own */
             p->pending_done = true;
             p->pending_state = state;
             p->pending_fwd = fwd;
+            p->pending_inflight = p->qm_out;
         }
     }
     json_decref(msg);
 }
 
-/* A line from the client: the reaction, if it asks query-migrate. */
+/*
+ * A line from the client: the reaction, if it asks query-migrate.  A
+ * query-migrate that was already out when the event came gets a reply
+ * computed after the state changed (QEMU sends the event first): that
+ * reply, passed on, is the reaction instead, if it comes first.
+ */
 static void
 client_line(struct pair *p, const char *line, size_t len, double now)
 {
-    struct tap *tap = p->tap;
+    json_error_t jerr;
+    json_t *msg;
 
-    if (!p->pending ||
-        memmem(line, len, "\"query-migrate\"", 15) == NULL) {
+    if (memmem(line, len, "\"query-migrate\"", 15) == NULL) {
         return;
     }
-    series_add(&tap->reaction, (now - p->pending_fwd) * 1000);
-    series_add(&tap->total, (now - p->pending_state) * 1000);
-    if (p->pending_done) {
-        series_add(&tap->done_reaction, (now - p->pending_fwd) * 1000);
-        series_add(&tap->done_total, (now - p->pending_state) * 1000);
+    msg = json_loadb(line, len, 0, &jerr);
+    if (msg != NULL) {
+        p->qm_out = true;
+        p->qm_id = json_integer_value(json_object_get(msg, "id"));
+        json_decref(msg);
     }
-    p->pending = false;
+    if (p->pending) {
+        record(p, now);
+    }
 }
 
 /* Relays what came in on from to the other side, then reads its lines. */
@@ -372,6 +414,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
     side_init(&p->server, p, sfd, true);
     p->open = true;
     p->pending = false;
+    p->qm_out = false;
     /* one client at a time, as QEMU: the next one waits in the backlog */
     ev_io_stop(loop, &p->lio);
     ev_io_start(loop, &p->client.rio);
@@ -500,8 +543,9 @@ main(int argc, char **argv)
     for (i = 0; i < tap.n; i++) {
         pair_close(&tap.pairs[i]);
     }
-    res = json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}", "connections",
-                    (json_int_t)tap.connections, "events",
+    res = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o}",
+                    "connections", (json_int_t)tap.connections,
+                    "completed_by_reply", (json_int_t)tap.by_reply, "events",
                     (json_int_t)tap.events, "unanswered",
                     (json_int_t)tap.unanswered, "emit", series_json(&tap.emit),
                     "reaction", series_json(&tap.reaction), "total",
