@@ -242,12 +242,24 @@ endpoint_die(struct endpoint *ep, bool crash)
     }
 }
 
+/* Hangs up once what is already queued (a greeting, events) is out. */
+static void
+client_hangup(struct client *c)
+{
+    ev_io_stop(c->ep->srv->loop, &c->rio);
+    if (c->out_len == 0) {
+        client_close(c);
+        return;
+    }
+    c->closing = true;
+}
+
 static void
 apply_stream_fault(struct client *c, enum fq_action a)
 {
     switch (a) {
     case FQ_ACT_HANGUP:
-        client_close(c);
+        client_hangup(c);
         break;
     case FQ_ACT_HANGUP_MID:
         c->cut_next = true;
@@ -430,7 +442,7 @@ process_request(struct client *c, json_t *req, bool faults)
             hold(c, req, f->seconds);
             return;
         case FQ_ACT_HANGUP:
-            client_close(c);
+            client_hangup(c);
             process_due(ep);
             return;
         case FQ_ACT_DIE:

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -43,6 +44,8 @@ struct conn {
 };
 
 static char dir[64];
+/* The server child of the running test, killed if the test fails. */
+static pid_t live_pid;
 
 static double
 now(void)
@@ -82,6 +85,8 @@ server_start(struct server *srv, ...)
         struct fq_error err;
         int rc;
 
+        /* never outlive the test, whatever happens to it */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(pipefd[1], 1);
         close(pipefd[0]);
         signal(SIGPIPE, SIG_IGN);
@@ -98,6 +103,7 @@ server_start(struct server *srv, ...)
         _exit(rc);
     }
     close(pipefd[1]);
+    live_pid = srv->pid;
     srv->out = pipefd[0];
     buf[0] = '\0';
     while (strstr(buf, "ready\n") == NULL) {
@@ -140,6 +146,7 @@ server_stop(struct server *srv)
         usleep(10000);
     }
     close(srv->out);
+    live_pid = 0;
     assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
 }
@@ -155,6 +162,7 @@ server_wait(struct server *srv)
         usleep(10000);
     }
     close(srv->out);
+    live_pid = 0;
     assert_true(WIFEXITED(status));
     return WEXITSTATUS(status);
 }
@@ -558,6 +566,46 @@ test_migration_faults(void **unused)
 }
 
 static void
+test_timed_faults(void **unused)
+{
+    struct server srv;
+    struct conn c;
+    char addr[160];
+    json_t *r;
+
+    (void)unused;
+    snprintf(addr, sizeof(addr), "unix:%s/e.sock", dir);
+    server_start(&srv, "--qmp", addr, "--fault", "at=200ms hangup", "--fault",
+                 "at=200ms error:DeviceNotActive:not now", NULL);
+    /* nobody was connected at 200 ms: the next client gets the hangup */
+    usleep(300000);
+    conn_open(&c, addr);
+    r = conn_next(&c, 5);
+    assert_non_null(json_object_get(r, "QMP"));
+    json_decref(r);
+    assert_null(conn_next(&c, 5));
+    assert_true(c.eof);
+    conn_close(&c);
+    /* and the error waited for the next command */
+    conn_open(&c, addr);
+    json_decref(conn_next(&c, 5));
+    r = conn_cmd(&c, "{\"execute\": \"qmp_capabilities\"}", NULL);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(r, "error"), "class")),
+                        "DeviceNotActive");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "error"), "desc")),
+        "not now");
+    json_decref(r);
+    /* once only */
+    r = conn_cmd(&c, "{\"execute\": \"qmp_capabilities\"}", NULL);
+    assert_non_null(json_object_get(r, "return"));
+    json_decref(r);
+    conn_close(&c);
+    assert_int_equal(server_stop(&srv), 0);
+}
+
+static void
 test_many_vms(void **unused)
 {
     struct server srv;
@@ -614,6 +662,19 @@ setup(void **unused)
     return mkdtemp(dir) == NULL ? -1 : 0;
 }
 
+/* A failed assertion skips server_stop: the child goes here. */
+static int
+kill_live(void **unused)
+{
+    (void)unused;
+    if (live_pid > 0) {
+        kill(live_pid, SIGKILL);
+        waitpid(live_pid, NULL, 0);
+        live_pid = 0;
+    }
+    return 0;
+}
+
 static int
 teardown(void **unused)
 {
@@ -628,11 +689,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_session),
-        cmocka_unit_test(test_one_client_at_a_time),
-        cmocka_unit_test(test_reply_faults),
-        cmocka_unit_test(test_migration_faults),
-        cmocka_unit_test(test_many_vms),
+        cmocka_unit_test_teardown(test_session, kill_live),
+        cmocka_unit_test_teardown(test_one_client_at_a_time, kill_live),
+        cmocka_unit_test_teardown(test_reply_faults, kill_live),
+        cmocka_unit_test_teardown(test_migration_faults, kill_live),
+        cmocka_unit_test_teardown(test_timed_faults, kill_live),
+        cmocka_unit_test_teardown(test_many_vms, kill_live),
     };
 
     signal(SIGPIPE, SIG_IGN);
