@@ -13,7 +13,7 @@
 #include "tests/fake-qemu/model.h"
 
 /*
- * policy-sim [-o DIR] [--quick] [--cap-pray S] [--cap S] [-v]
+ * policy-sim [-o DIR] [--quick] [--cap-pray S] [--cap S] [--trace ID] [-v]
  *
  * Runs each policy over each scenario on the fake-qemu pre-copy model,
  * with no sockets: the model is stepped here, sampled as the job samples
@@ -109,6 +109,9 @@ struct outcome {
     unsigned n_samples;
     char reason[POLICY_REASON_MAX]; /* the last action's reason */
 };
+
+/* --trace ID: every sample and action of scenario ID, to stderr. */
+static int trace_id = -1;
 
 struct options {
     const char *dir;
@@ -466,6 +469,25 @@ run_one(const struct scenario *sc, enum sim_policy kind,
             memset(&out, 0, sizeof(out));
             policy_step(&j.cfg, &j.st, &s, &out);
             o->n_samples++;
+            if (sc->id == trace_id) {
+                fprintf(stderr,
+                        "%-9s t=%9.3f %-9s pass=%-4llu%s rem=%llu xfer=%llu "
+                        "dirty=%llu pages/s limit=%llu\n",
+                        sim_names[kind], now, migration_status_name(s.status),
+                        (unsigned long long)s.ram_dirty_sync_count,
+                        s.pass_event ? "*" : " ",
+                        (unsigned long long)s.ram_remaining,
+                        (unsigned long long)s.ram_transferred,
+                        (unsigned long long)s.ram_dirty_pages_rate,
+                        (unsigned long long)s.downtime_limit_ms);
+                for (i = 0; i < out.n_actions; i++) {
+                    fprintf(stderr, "%-9s   action %s %llu: %s\n",
+                            sim_names[kind],
+                            policy_action_name(out.actions[i].kind),
+                            (unsigned long long)out.actions[i].value,
+                            out.actions[i].reason);
+                }
+            }
             for (i = 0; i < out.n_actions; i++) {
                 job_apply(&j, &out.actions[i], now, s.ram_dirty_sync_count);
             }
@@ -1240,7 +1262,7 @@ static void
 usage(void)
 {
     fprintf(stderr, "usage: policy-sim [-o DIR] [--quick] [--cap-pray S] "
-                    "[--cap S] [-v]\n");
+                    "[--cap S] [--trace ID] [-v]\n");
     exit(2);
 }
 
@@ -1274,6 +1296,8 @@ main(int argc, char **argv)
             opt.cap_pray_s = atof(argv[++a]);
         } else if (strcmp(argv[a], "--cap") == 0 && a + 1 < argc) {
             opt.cap_s = atof(argv[++a]);
+        } else if (strcmp(argv[a], "--trace") == 0 && a + 1 < argc) {
+            trace_id = atoi(argv[++a]);
         } else if (strcmp(argv[a], "-v") == 0) {
             opt.verbose++;
         } else {
@@ -1294,6 +1318,9 @@ main(int argc, char **argv)
     for (i = 0; i < r.n; i++) {
         char label[160];
 
+        if (trace_id >= 0 && (int)i != trace_id) {
+            continue;
+        }
         oracle(&sc[i], opt.cap_s, &r.o[i][SIM_ORACLE]);
         n_runs++;
         for (k = 0; k < SIM_ORACLE; k++) {
@@ -1318,6 +1345,10 @@ main(int argc, char **argv)
             }
             fprintf(stderr, "\n");
         }
+    }
+    if (trace_id >= 0) {
+        free(r.o);
+        return 0; /* a trace is for reading, not for the tables */
     }
     write_csv(&r, opt.dir);
     write_plot_data(&r, opt.dir);
