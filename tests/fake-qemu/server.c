@@ -629,6 +629,10 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
             send_bad_utf8(c);
             c->greeted = true;
             return;
+        case FQ_ACT_ERROR:
+            /* a greeting cannot be refused: the first command is */
+            ep->armed_reply = i;
+            break;
         default:
             break;
         }
