@@ -17,6 +17,14 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
 endif
 
+# FUZZ=1 builds the libFuzzer targets with clang, ASan and UBSan.
+ifeq ($(FUZZ),1)
+BUILD := build-fuzz
+CC := clang
+SAN_FLAGS := -fsanitize=fuzzer-no-link,address,undefined \
+             -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+
 JANSSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
 JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 # Debian 12 ships no libev.pc.
@@ -42,6 +50,7 @@ FAKE_LIB_SRC := $(filter-out tests/fake-qemu/main.c,$(sort $(wildcard tests/fake
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -54,6 +63,8 @@ FAKE_QEMU := $(BUILD)/fake-qemu
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
 GUEST := $(BUILD)/guest/dirty.elf
 ALL_LIBS := $(LIBCLI) $(LIBPOLICY) $(LIBQMP)
 
@@ -61,7 +72,8 @@ ALL_LIBS := $(LIBCLI) $(LIBPOLICY) $(LIBQMP)
 .DELETE_ON_ERROR:
 
 .PHONY: all check check-unit check-integration check-valgrind asan \
-        install uninstall clean demo deps lint format help bench fuzz
+        install uninstall clean demo deps lint format help bench fuzz \
+        fuzz-run
 
 all: $(QMIGRATE) $(if $(wildcard tests/fake-qemu/main.c),$(FAKE_QEMU))
 
@@ -72,6 +84,7 @@ help:
 	@echo "make asan       the unit and integration tests under ASan + UBSan"
 	@echo "make check-valgrind   the unit tests under valgrind memcheck"
 	@echo "make bench      benchmarks (not part of check)"
+	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS ($(FUZZ_SECONDS))"
 	@echo "make install    install into \$$(DESTDIR)\$$(PREFIX) ($(PREFIX))"
 	@echo "make lint       clang-format and clang-tidy checks"
 
@@ -112,7 +125,7 @@ $(QMIGRATE): $(call obj,cli/main.c) $(ALL_LIBS)
 $(FAKE_QEMU): $(call obj,tests/fake-qemu/main.c) $(LIBFAKE) $(LIBQMP)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS) $(LIBFAKE)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBFAKE) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
 
@@ -120,9 +133,13 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS) $(LIBFAKE)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBFAKE) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 # The test guest is assembled at test time from its source.
 $(GUEST): tests/guest/dirty.S
@@ -150,6 +167,13 @@ check-valgrind: $(TEST_BINS)
 asan:
 	@$(MAKE) --no-print-directory SAN=1 check-unit check-integration
 
+# Each fuzz target runs FUZZ_SECONDS from its seed corpus (CI: briefly).
+fuzz: deps
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-run
+
+fuzz-run: $(FUZZ_BINS)
+	@tests/run-fuzz $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
+
 bench: deps $(QMIGRATE) $(BENCH_BINS)
 	@bench/run $(BUILD)
 
@@ -170,15 +194,18 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/qmigrate $(DESTDIR)$(MANDIR)/man1/qmigrate.1 \
 	      $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate
 
-LINT_SRC = $(QMP_SRC) $(POLICY_SRC) $(CLI_SRC) cli/main.c
+LINT_SRC = $(QMP_SRC) $(POLICY_SRC) $(CLI_SRC) cli/main.c \
+           $(wildcard tests/fake-qemu/*.c)
 lint:
-	clang-format --dry-run --Werror $(LINT_SRC) $(wildcard qmp/*.h policy/*.h cli/*.h)
+	clang-format --dry-run --Werror $(LINT_SRC) \
+	    $(wildcard qmp/*.h policy/*.h cli/*.h tests/fake-qemu/*.h)
 	clang-tidy --quiet $(LINT_SRC) -- $(QM_CFLAGS)
 
 format:
-	clang-format -i $(LINT_SRC) $(wildcard qmp/*.h policy/*.h cli/*.h)
+	clang-format -i $(LINT_SRC) \
+	    $(wildcard qmp/*.h policy/*.h cli/*.h tests/fake-qemu/*.h)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -221,6 +221,27 @@ int cmd_migrate(struct qm_options *o);
 int cmd_watch(struct qm_options *o);
 int cmd_cancel(struct qm_options *o);
 
+/* plan.c */
+struct plan_vm {
+    char name[128];
+    struct qm_options opts; /* the global options with its overrides */
+};
+
+struct plan {
+    struct plan_vm *vms; /* owned: plan_free() */
+    size_t n;
+};
+
+/*
+ * Parses an evacuate plan's text over the global options and checks every
+ * VM.  0, or -1 with "FILE:LINE: ..." or "FILE: [vm]: ..." in err (and
+ * nothing to free).  No I/O.
+ */
+int plan_parse(const char *text, const char *filename,
+               const struct qm_options *global, struct plan *plan, char *err,
+               size_t errlen);
+void plan_free(struct plan *plan);
+
 /* evacuate.c */
 int cmd_evacuate(struct qm_options *o);
 

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/ini.h"
 #include "cli/util.h"
 
 /*
@@ -18,8 +17,6 @@
  * the order 4 (a monitor lost: state unknown), 1 (failed), 3 (aborted or
  * cancelled), 2 (refused before starting), 0.
  */
-
-#define PLAN_MAX_VMS 100000
 
 enum vm_state {
     VM_QUEUED = 0,
@@ -41,7 +38,7 @@ struct evacuation {
     const struct qm_options *global;
     struct qm_output out;
     struct vm *vms;
-    size_t n, cap;
+    size_t n;
     size_t next; /* the next queued VM */
     size_t running;
     size_t done;
@@ -55,73 +52,9 @@ struct evacuation {
 /* --- the plan ------------------------------------------------------------ */
 
 static int
-plan_entry(void *opaque, const char *section, const char *key,
-           const char *value, char *err, size_t errlen)
-{
-    struct evacuation *ev = opaque;
-    const struct option_spec *spec;
-    struct vm *vm;
-    char why[512];
-
-    if (section[0] == '\0') {
-        snprintf(err, errlen, "'%s' is outside any [vm] section", key);
-        return -1;
-    }
-    if (key == NULL) {
-        size_t i;
-
-        for (i = 0; i < ev->n; i++) {
-            if (strcmp(ev->vms[i].name, section) == 0) {
-                snprintf(err, errlen, "VM [%s] appears twice", section);
-                return -1;
-            }
-        }
-        if (ev->n >= PLAN_MAX_VMS) {
-            snprintf(err, errlen, "more than %d VMs", PLAN_MAX_VMS);
-            return -1;
-        }
-        if (ev->n == ev->cap) {
-            size_t cap = ev->cap ? ev->cap * 2 : 16;
-            struct vm *vms = realloc(ev->vms, cap * sizeof(*vms));
-
-            if (vms == NULL) {
-                snprintf(err, errlen, "out of memory");
-                return -1;
-            }
-            ev->vms = vms;
-            ev->cap = cap;
-        }
-        vm = &ev->vms[ev->n++];
-        memset(vm, 0, sizeof(*vm));
-        snprintf(vm->name, sizeof(vm->name), "%s", section);
-        vm->opts = *ev->global;
-        vm->opts.command = CMD_MIGRATE;
-        vm->opts.metrics[0] = '\0';
-        vm->ev = ev;
-        return 0;
-    }
-    vm = &ev->vms[ev->n - 1];
-    spec = option_find(key);
-    if (spec == NULL || !(spec->commands & CMD_MIGRATE) ||
-        strcmp(key, "config") == 0 || strcmp(key, "json") == 0 ||
-        strcmp(key, "quiet") == 0 || strcmp(key, "verbose") == 0 ||
-        strcmp(key, "metrics") == 0) {
-        snprintf(err, errlen, "[%s]: unknown key '%s'", section, key);
-        return -1;
-    }
-    if (!spec->has_arg && value[0] == '\0') {
-        value = "true";
-    }
-    if (options_set(&vm->opts, key, value, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "[%s]: %s", section, why);
-        return -1;
-    }
-    return 0;
-}
-
-static int
 plan_load(struct evacuation *ev, const char *path)
 {
+    struct plan plan;
     char err[1024];
     char *text = util_read_file(path, 64u << 20, err, sizeof(err));
     size_t i;
@@ -131,24 +64,26 @@ plan_load(struct evacuation *ev, const char *path)
         fprintf(stderr, "qmigrate: error: --plan: %s\n", err);
         return -1;
     }
-    rc = ini_parse(text, path, plan_entry, ev, err, sizeof(err));
+    rc = plan_parse(text, path, ev->global, &plan, err, sizeof(err));
     free(text);
     if (rc < 0) {
         fprintf(stderr, "qmigrate: error: plan %s\n", err);
         return -1;
     }
-    if (ev->n == 0) {
-        fprintf(stderr, "qmigrate: error: plan %s has no [vm] sections\n",
-                path);
+    ev->vms = calloc(plan.n, sizeof(*ev->vms));
+    if (ev->vms == NULL) {
+        plan_free(&plan);
+        fprintf(stderr, "qmigrate: error: out of memory\n");
         return -1;
     }
-    for (i = 0; i < ev->n; i++) {
-        if (options_validate(&ev->vms[i].opts, err, sizeof(err)) < 0) {
-            fprintf(stderr, "qmigrate: error: plan %s: [%s]: %s\n", path,
-                    ev->vms[i].name, err);
-            return -1;
-        }
+    for (i = 0; i < plan.n; i++) {
+        snprintf(ev->vms[i].name, sizeof(ev->vms[i].name), "%s",
+                 plan.vms[i].name);
+        ev->vms[i].opts = plan.vms[i].opts;
+        ev->vms[i].ev = ev;
     }
+    ev->n = plan.n;
+    plan_free(&plan);
     return 0;
 }
 

@@ -46,6 +46,10 @@ output_line_end(struct qm_output *out)
     out->line_open = false;
 }
 
+static void output_vtext(struct qm_output *out, FILE *f, const char *prefix,
+                         const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 output_vtext(struct qm_output *out, FILE *f, const char *prefix,
              const char *fmt, va_list ap)

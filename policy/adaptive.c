@@ -44,7 +44,7 @@ struct evidence {
 static uint64_t
 round_up_ms(double ms)
 {
-    return (uint64_t)(ceil(ms / ROUND_MS) * ROUND_MS);
+    return policy_internal_u64(ceil(ms / ROUND_MS) * ROUND_MS);
 }
 
 /* "dirty rate 310 MB/s exceeds bandwidth 100 MB/s; ..." */

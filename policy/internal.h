@@ -27,6 +27,8 @@ double policy_internal_mb(double bytes);
 
 /* size.c */
 /* RAM total + disks being copied, GiB, true sizes. */
+/* A count from a double: 0 for NaN or below, UINT64_MAX above. */
+uint64_t policy_internal_u64(double v);
 double policy_internal_data_gb(const struct policy_config *cfg,
                                const struct policy_sample *s);
 /* Nova's _live_migration_data_gb: RAM and each disk at least 2 GiB. */

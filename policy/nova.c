@@ -21,7 +21,7 @@ policy_internal_nova_step_value(const struct policy_config *cfg, double data_gb,
     double offset = (downtime - base) / steps;
 
     *time_s = delay * (int64_t)i;
-    *downtime_ms = (uint64_t)(base + offset * (double)i);
+    *downtime_ms = policy_internal_u64(base + offset * (double)i);
 }
 
 /* update_downtime(): the last step whose mark is strictly below elapsed. */

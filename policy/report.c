@@ -160,8 +160,8 @@ policy_internal_report(const struct policy_config *cfg, struct policy_state *st,
     r->downtime_limit_ms = s->downtime_limit_ms;
     r->expected_downtime_ms = s->expected_downtime_ms;
     r->throttle_percent = s->throttle_percent;
-    r->dirty_rate = (uint64_t)policy_internal_dirty_rate(s);
-    r->bandwidth = (uint64_t)policy_internal_bandwidth(tr, s);
+    r->dirty_rate = policy_internal_u64(policy_internal_dirty_rate(s));
+    r->bandwidth = policy_internal_u64(policy_internal_bandwidth(tr, s));
     r->iteration =
         s->ram_dirty_sync_count != 0 ? s->ram_dirty_sync_count : tr->sync;
     r->since_low_watermark_s = tr->started ? s->t - tr->t_low : 0;

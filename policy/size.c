@@ -85,3 +85,16 @@ policy_internal_dirty_rate(const struct policy_sample *s)
 
     return (double)s->ram_dirty_pages_rate * (double)page;
 }
+
+uint64_t
+policy_internal_u64(double v)
+{
+    /* QEMU's figures can be absurd (a fuzzer sends mbps 4e16): no UB */
+    if (!(v > 0.0)) {
+        return 0;
+    }
+    if (v >= 18446744073709551615.0) {
+        return UINT64_MAX;
+    }
+    return (uint64_t)v;
+}

@@ -84,7 +84,7 @@ pass_dirt(const struct policy_track *tr, const struct policy_sample *s)
         tr->pass_bandwidth * (double)s->downtime_limit_ms / 1000.0;
 
     if (s->downtime_limit_ms != 0 && (double)tail > threshold) {
-        tail = (uint64_t)threshold;
+        tail = policy_internal_u64(threshold);
     }
     if (tail > s->ram_remaining) {
         tail = s->ram_remaining;

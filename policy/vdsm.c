@@ -26,7 +26,7 @@ policy_internal_vdsm_exponential(uint64_t downtime_ms, unsigned steps,
     }
     offset = downtime / (double)steps;
     base = pow(downtime - offset, 1.0 / (double)(steps - 1));
-    return (uint64_t)(offset + pow(base, (double)i));
+    return policy_internal_u64(offset + pow(base, (double)i));
 }
 
 double
