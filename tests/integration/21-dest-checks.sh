@@ -21,4 +21,5 @@ expect_status src postmigrate
 expect_code 2 $? "migrating a postmigrate source"
 expect_grep "already migrated away" "$T/out2"
 expect_status src postmigrate
+verify_guest_memory dst 8
 echo "PASS"

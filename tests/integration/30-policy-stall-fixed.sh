@@ -21,4 +21,5 @@ v=$(grep -o '"action":"set-downtime","value":[0-9]*,"reason":"pass' "$T/out.json
 [ "$v" -gt 300 ] && [ "$v" -le 2000 ] || fail "raised downtime $v"
 expect_status dst running
 expect_status src postmigrate
+verify_guest_memory dst 64
 echo "PASS"

@@ -32,4 +32,5 @@ qmp src query-migrate-parameters | grep -q '"downtime-limit":3000' ||
     fail "watch changed the downtime limit"
 expect_status dst running
 expect_status src postmigrate
+verify_guest_memory dst 64
 echo "PASS"

@@ -13,6 +13,7 @@ timeout 120 "$QMIGRATE" migrate --source "$T/src.qmp" --to "unix:$T/mig.sock" \
     --bandwidth 100 --downtime 2000 --json --trace "$T/trace.jsonl" \
     --metrics "$T/qmigrate.prom" >"$T/out.json" 2>"$T/err"
 expect_code 0 $? "traced migration"
+verify_guest_memory dst 64
 expect_grep '"event":"sample"' "$T/trace.jsonl"
 expect_grep '"event":"start".*"settings"' "$T/trace.jsonl"
 

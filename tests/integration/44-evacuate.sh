@@ -39,6 +39,7 @@ for i in 1 2 3; do
     expect_status "d$i" running
     expect_status "s$i" postmigrate
 done
+for i in 1 2 3; do verify_guest_memory "d$i" 4; done
 expect_grep '"vm":"vm4".*"result":"failed"' "$T/out.json"
 expect_status s4 running
 expect_grep '"max_running":2' "$T/out.json"

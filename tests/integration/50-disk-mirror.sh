@@ -34,6 +34,7 @@ awk '/"event":"progress"/ {
      END { exit !(disk && (!mem || disk < mem)) }' "$T/out.json" ||
     fail "disk progress did not reach 100 % before memory"
 expect_grep '"disk":{"total":268435456' "$T/out.json"
+verify_guest_memory dst 16
 # quit (not kill): QEMU writes its cached image metadata on the way out
 qmp dst quit >/dev/null 2>&1
 qmp src quit >/dev/null 2>&1

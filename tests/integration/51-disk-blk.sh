@@ -26,6 +26,7 @@ expect_grep '"result":"completed"' "$T/out.json"
 expect_grep '"disk":{"total":134217728' "$T/out.json"
 expect_status dst running
 expect_status src postmigrate
+verify_guest_memory dst 16
 # quit (not kill): QEMU writes its cached image metadata on the way out
 qmp dst quit >/dev/null 2>&1
 qmp src quit >/dev/null 2>&1

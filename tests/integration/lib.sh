@@ -7,6 +7,7 @@ BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 QMIGRATE=${QMIGRATE:-$TOP/$BUILD/qmigrate}
 QMP_CMD=$TOP/$BUILD/tools/qmp-cmd
+GUESTMEM=$TOP/$BUILD/tools/guestmem
 GUEST=$TOP/$BUILD/guest/dirty.elf
 FAKE_QEMU=$TOP/$BUILD/fake-qemu
 QEMU=${QEMU:-qemu-system-x86_64}
@@ -127,4 +128,17 @@ expect_code() {
 # expect_grep PATTERN FILE
 expect_grep() {
     grep -q -- "$1" "$2" || fail "'$1' not in $2: $(head -c 2000 "$2")"
+}
+
+# verify_guest_memory NAME WORKING_SET_MIB: nothing lost, nothing doubled.
+# Stops the guest, saves its working set with pmemsave and checks the
+# pattern the test guest writes (see tests/tools/guestmem.c).
+verify_guest_memory() {
+    local name=$1 ws=$2
+    qmp "$name" stop >/dev/null || fail "stop $name"
+    qmp "$name" pmemsave "{\"val\": 2097152, \"size\": $((ws << 20)), \"filename\": \"$T/$name.mem\"}" \
+        >/dev/null || fail "pmemsave on $name"
+    "$GUESTMEM" "$T/$name.mem" >"$T/$name.mem.log" 2>&1 ||
+        fail "guest memory on $name: $(cat "$T/$name.mem.log")"
+    rm -f "$T/$name.mem"
 }
