@@ -78,6 +78,9 @@ struct qm_options {
     char input[QM_PATH_MAX];        /* the TRACE argument (replay, plot) */
     char disk_include[QM_PATH_MAX]; /* --disk-include DEV[,DEV...] */
     char nbd[QM_PATH_MAX];          /* --nbd ADDRESS (disk mirror) */
+    char tls_creds[128];            /* --tls-creds ID: objects already there */
+    char tls_dir[QM_PATH_MAX];      /* --tls-dir DIR: qmigrate creates them */
+    char tls_hostname[256];         /* --tls-hostname NAME */
 };
 
 void options_init(struct qm_options *o);

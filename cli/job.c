@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/job_internal.h"
@@ -19,6 +20,8 @@
  */
 
 static void job_preflight(struct job *job);
+static int job_tls_setup(struct job *job, struct qmp_client *side,
+                         json_t *params);
 static void job_after_final(struct job *job, const struct policy_sample *s,
                             json_t *reply);
 
@@ -314,11 +317,16 @@ job_setup(struct job *job)
         json_object_set_new(params, "throttle-trigger-threshold",
                             json_integer(100));
     }
+    if (job_tls_setup(job, job->src, params) < 0) {
+        json_decref(params);
+        return;
+    }
     if (job_send(job, job->src, "migrate-set-capabilities",
                  caps_json(true, p->auto_converge_permitted,
                            p->postcopy_permitted,
                            job->opts.disk == DISK_MIRROR),
                  setup_reply) < 0) {
+        json_decref(params);
         return;
     }
     if (job_send(job, job->src, "migrate-set-parameters", params, setup_reply) <
@@ -326,16 +334,92 @@ job_setup(struct job *job)
         return;
     }
     if (job->dst != NULL) {
-        if (job_send(job, job->dst, "migrate-set-capabilities",
+        json_t *dparams = json_object();
+
+        if (job_tls_setup(job, job->dst, dparams) < 0 ||
+            job_send(job, job->dst, "migrate-set-capabilities",
                      caps_json(true, false, p->postcopy_permitted, false),
                      setup_reply) < 0) {
+            json_decref(dparams);
             return;
+        }
+        /* TLS must be in place before the destination listens */
+        if (json_object_size(dparams) > 0) {
+            if (job_send(job, job->dst, "migrate-set-parameters", dparams,
+                         setup_reply) < 0) {
+                return;
+            }
+        } else {
+            json_decref(dparams);
         }
         if (job->dst_needs_incoming) {
             job_send(job, job->dst, "migrate-incoming",
                      json_pack("{s:s}", "uri", job->opts.uri), setup_reply);
         }
     }
+}
+
+/*
+ * TLS: with --tls-dir, a tls-creds-x509 object on each side (client on the
+ * source, server on the destination, peers verified), then QEMU's
+ * tls-creds parameter names it; with --tls-creds, the operator's object.
+ * Adds the parameters to params; -1 when the job ended.
+ */
+static int
+job_tls_setup(struct job *job, struct qmp_client *side, json_t *params)
+{
+    const char *id = job->opts.tls_creds;
+
+    if (job->opts.tls_dir[0] != '\0') {
+        id = job->tls_object;
+        if (job_send(job, side, "object-add",
+                     json_pack("{s:s, s:s, s:s, s:s, s:b}", "qom-type",
+                               "tls-creds-x509", "id", id, "dir",
+                               job->opts.tls_dir, "endpoint",
+                               side == job->src ? "client" : "server",
+                               "verify-peer", 1),
+                     setup_reply) < 0) {
+            return -1;
+        }
+    }
+    if (id[0] == '\0') {
+        return 0;
+    }
+    json_object_set_new(params, "tls-creds", json_string(id));
+    if (side == job->src && job->opts.tls_hostname[0] != '\0') {
+        json_object_set_new(params, "tls-hostname",
+                            json_string(job->opts.tls_hostname));
+    }
+    return 0;
+}
+
+/* A clear-text stream that leaves this machine deserves a word. */
+static void
+job_warn_clear_text(struct job *job)
+{
+    const char *uri = job->opts.uri;
+    const char *host;
+
+    if (job->opts.tls_creds[0] != '\0' || job->opts.tls_dir[0] != '\0') {
+        return;
+    }
+    if (strncmp(uri, "tcp:", 4) == 0) {
+        host = uri + 4;
+    } else if (strncmp(uri, "rdma:", 5) == 0) {
+        host = uri + 5;
+    } else {
+        return; /* unix: and file: stay on this machine */
+    }
+    if (strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0 ||
+        strncmp(host, "[::1]:", 6) == 0) {
+        return;
+    }
+    output_note(job->out, 0,
+                "%s%swarning: the migration stream to %s is not encrypted: "
+                "guest memory crosses the network in clear text (use "
+                "--tls-dir or --tls-creds)",
+                job_vm(job) ? job_vm(job) : "", job_vm(job) ? ": " : "",
+                uri);
 }
 
 /* --- preflight: is this a guest we may migrate? ------------------------- */
@@ -504,6 +588,7 @@ src_status_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
 static void
 job_preflight(struct job *job)
 {
+    job_warn_clear_text(job);
     job->phase = PHASE_PREFLIGHT;
     job_send(job, job->src, "query-status", NULL, src_status_reply);
 }
@@ -935,6 +1020,8 @@ job_new(struct ev_loop *loop, const struct qm_options *o, const char *name,
     job->poll_timer.data = job;
     ev_init(&job->cancel_timer, job_cancel_timeout_cb);
     job->cancel_timer.data = job;
+    snprintf(job->tls_object, sizeof(job->tls_object), "qmigrate-tls-%ld-%p",
+             (long)getpid(), (void *)job);
     ev_init(&job->settle_timer, settle_timer_cb);
     job->settle_timer.data = job;
     ev_init(&job->disk_timer, NULL);

@@ -55,6 +55,7 @@ struct job {
     bool source_was_running;    /* before we started */
     bool dst_needs_incoming;    /* destination waits for migrate-incoming */
     bool announced;             /* the start line is out */
+    char tls_object[64];        /* the id of our tls-creds objects */
     bool migrate_sent;
     double migrate_time;
     bool paused_by_us; /* we sent 'stop' (force-complete) */

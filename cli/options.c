@@ -47,6 +47,12 @@ const struct option_spec option_specs[] = {
      "copy only these disks (default: every writable one)"},
     {"nbd", 0, true, CMD_MIGRATE | CMD_EVACUATE, "unix:PATH|tcp:HOST:PORT",
      "where the destination serves NBD (--disk mirror)"},
+    {"tls-creds", 0, true, CMD_MIGRATE | CMD_EVACUATE, "ID",
+     "encrypt with QEMU's tls-creds object ID (on both sides)"},
+    {"tls-dir", 0, true, CMD_MIGRATE | CMD_EVACUATE, "DIR",
+     "encrypt: create tls-creds-x509 objects from DIR"},
+    {"tls-hostname", 0, true, CMD_MIGRATE | CMD_EVACUATE, "NAME",
+     "the name the destination's certificate must carry"},
     {"interval", 0, true, CMD_LIVE, "MS", "poll period (500)"},
     {"trace", 0, true, CMD_MIGRATE | CMD_WATCH, "FILE",
      "record every sample and action"},
@@ -316,6 +322,35 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
     if (strcmp(key, "nbd") == 0) {
         return set_text(o->nbd, sizeof(o->nbd), key, value, err, errlen);
     }
+    if (strcmp(key, "tls-creds") == 0) {
+        if (strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                          "0123456789-_.") != strlen(value) ||
+            !((value[0] >= 'a' && value[0] <= 'z') ||
+              (value[0] >= 'A' && value[0] <= 'Z'))) {
+            snprintf(err, errlen,
+                     "--tls-creds: '%.60s' is not a QEMU object id (a letter, "
+                     "then letters, digits, '-', '_', '.')",
+                     value);
+            return -1;
+        }
+        return set_text(o->tls_creds, sizeof(o->tls_creds), key, value, err,
+                        errlen);
+    }
+    if (strcmp(key, "tls-dir") == 0) {
+        if (value[0] != '/') {
+            snprintf(err, errlen,
+                     "--tls-dir: '%.200s' must be an absolute path (QEMU "
+                     "opens it)",
+                     value);
+            return -1;
+        }
+        return set_text(o->tls_dir, sizeof(o->tls_dir), key, value, err,
+                        errlen);
+    }
+    if (strcmp(key, "tls-hostname") == 0) {
+        return set_text(o->tls_hostname, sizeof(o->tls_hostname), key, value,
+                        err, errlen);
+    }
     if (strcmp(key, "resume") == 0) {
         return util_parse_bool(key, value, &o->resume, err, errlen);
     }
@@ -353,6 +388,10 @@ options_validate(struct qm_options *o, char *err, size_t errlen)
         return -1;
     }
     if (o->uri[0] != '\0' && util_check_uri(o->uri, err, errlen) < 0) {
+        return -1;
+    }
+    if (o->tls_creds[0] != '\0' && o->tls_dir[0] != '\0') {
+        snprintf(err, errlen, "--tls-creds and --tls-dir exclude each other");
         return -1;
     }
     if (o->disk == DISK_MIRROR && o->dest[0] == '\0' && (cmd & CMD_MIGRATE)) {
