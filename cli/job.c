@@ -53,6 +53,7 @@ job_finish(struct job *job, enum qm_exit code, const char *result,
     ev_timer_stop(job->loop, &job->cancel_timer);
     ev_timer_stop(job->loop, &job->settle_timer);
     ev_timer_stop(job->loop, &job->disk_timer);
+    ev_timer_stop(job->loop, &job->reconnect_timer);
     res->code = code;
     res->result = result;
     va_start(ap, fmt);
@@ -418,8 +419,7 @@ job_warn_clear_text(struct job *job)
                 "%s%swarning: the migration stream to %s is not encrypted: "
                 "guest memory crosses the network in clear text (use "
                 "--tls-dir or --tls-creds)",
-                job_vm(job) ? job_vm(job) : "", job_vm(job) ? ": " : "",
-                uri);
+                job_vm(job) ? job_vm(job) : "", job_vm(job) ? ": " : "", uri);
 }
 
 /* --- preflight: is this a guest we may migrate? ------------------------- */
@@ -817,6 +817,9 @@ poll_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
 void
 job_poll(struct job *job)
 {
+    if (job->reconnecting) {
+        return;
+    }
     if (job->phase != PHASE_MONITOR && job->phase != PHASE_CANCEL) {
         return;
     }
@@ -928,6 +931,10 @@ client_ready(struct qmp_client *c, void *opaque)
         job->src_ready = true;
         job->qemu_major = g->major;
         job->qemu_minor = g->minor;
+        if (job->reconnecting) {
+            job_reconnected(job);
+            return;
+        }
     } else {
         job->dst_ready = true;
     }
@@ -1022,6 +1029,8 @@ job_new(struct ev_loop *loop, const struct qm_options *o, const char *name,
     job->cancel_timer.data = job;
     snprintf(job->tls_object, sizeof(job->tls_object), "qmigrate-tls-%ld-%p",
              (long)getpid(), (void *)job);
+    ev_init(&job->reconnect_timer, job_reconnect_cb);
+    job->reconnect_timer.data = job;
     ev_init(&job->settle_timer, settle_timer_cb);
     job->settle_timer.data = job;
     ev_init(&job->disk_timer, NULL);
@@ -1073,6 +1082,7 @@ job_free(struct job *job)
     ev_timer_stop(job->loop, &job->cancel_timer);
     ev_timer_stop(job->loop, &job->settle_timer);
     ev_timer_stop(job->loop, &job->disk_timer);
+    ev_timer_stop(job->loop, &job->reconnect_timer);
     trace_close(job);
     qmp_client_free(job->src);
     qmp_client_free(job->dst);

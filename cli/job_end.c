@@ -148,11 +148,36 @@ job_monitor_lost(struct job *job, struct qmp_client *side,
         job_finish(job, QM_EXIT_MONITOR, "error", "%s", why->message);
         return;
     }
+    if (job->reconnecting && !job->reconnect_started) {
+        return; /* the first loss, told twice (a command and the close) */
+    }
+    job->reconnecting = false; /* the attempt, if any, failed */
+    /*
+     * One reconnect attempt when the connection ended (the peer hung up,
+     * or garbled the stream) while QEMU migrates: a monitor socket that
+     * closes and reopens must not orphan a running migration.  A monitor
+     * that stops answering (a timeout) gets none: it would not greet.
+     */
+    if (!job->reconnected &&
+        (why->kind == QMP_ERROR_CLOSED || why->kind == QMP_ERROR_PROTOCOL)) {
+        job->reconnecting = true;
+        job->reconnected = true;
+        snprintf(job->lost_why, sizeof(job->lost_why), "%s", why->message);
+        output_error(job->out,
+                     "lost the source monitor (%s); reconnecting "
+                     "once",
+                     why->message);
+        ev_timer_set(&job->reconnect_timer, 0.5, 0.0);
+        ev_timer_start(job->loop, &job->reconnect_timer);
+        return;
+    }
     job_finish(job, QM_EXIT_MONITOR, "error",
-               "lost the source monitor during the migration (%s; last "
+               "lost the source monitor during the migration (%s%s%s; last "
                "status %s). QEMU may have died, or the migration may go on "
                "without qmigrate: check both sides (qmigrate watch --source "
                "%s)",
+               job->lost_why[0] ? job->lost_why : "",
+               job->lost_why[0] ? ", then the reconnect attempt: " : "",
                why->message,
                job->have_sample ? migration_status_name(job->last_sample.status)
                                 : "unknown",
@@ -487,4 +512,39 @@ job_end_on_source(struct job *job, enum qm_exit code, const char *result,
     } else {
         end_on_source_checks(job);
     }
+}
+
+/* --- the one reconnect attempt ------------------------------------------ */
+
+void
+job_reconnect_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct job *job = w->data;
+    struct qmp_error err;
+
+    (void)loop;
+    (void)revents;
+    if (job->phase == PHASE_DONE) {
+        return;
+    }
+    job->reconnect_started = true;
+    if (qmp_client_connect(job->src, job->opts.source, &err) < 0) {
+        job_monitor_lost(job, job->src, &err);
+    }
+}
+
+/* The source monitor is back: pick the migration up where it was. */
+void
+job_reconnected(struct job *job)
+{
+    job->reconnecting = false;
+    job->poll_in_flight = false;
+    job->disk_poll_in_flight = false;
+    output_note(job->out, 0, "reconnected to the source monitor %s",
+                job->opts.source);
+    if (job->cancelling) {
+        /* the cancel may not have reached QEMU: send it again (harmless) */
+        job_send(job, job->src, "migrate_cancel", NULL, cancel_reply);
+    }
+    job_poll(job);
 }

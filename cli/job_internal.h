@@ -45,7 +45,10 @@ struct job {
     int pending; /* our commands awaiting replies */
     ev_timer poll_timer;
     ev_timer cancel_timer;
-    ev_timer settle_timer; /* a moment after 'completed', for QEMU */
+    ev_timer settle_timer;
+    ev_timer reconnect_timer;
+        /* the one reconnect attempt, soon */ /* a moment after 'completed', for
+                                                 QEMU */
     bool poll_in_flight, poll_again;
     bool pass_event; /* MIGRATION_PASS since the last sample */
     struct policy_state pstate;
@@ -65,8 +68,12 @@ struct job {
     bool cancelling;       /* migrate_cancel sent */
     enum qm_exit cancel_code;
     char cancel_reason[POLICY_REASON_MAX + 64];
-    bool dst_lost;         /* the destination monitor went away */
-    enum qm_exit end_code; /* decided at the final status */
+    bool reconnecting;      /* the source monitor is being reopened */
+    bool reconnect_started; /* ... and the connect is under way */
+    bool reconnected;       /* the one attempt is used */
+    char lost_why[512];     /* why the first connection ended */
+    bool dst_lost;          /* the destination monitor went away */
+    enum qm_exit end_code;  /* decided at the final status */
     const char *end_result;
     char end_reason[768];
     char src_status[32];          /* run state at the end */
@@ -108,6 +115,8 @@ void job_begin_cancel(struct job *job, enum qm_exit code, const char *fmt, ...)
 void job_cancel_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents);
 void job_monitor_lost(struct job *job, struct qmp_client *side,
                       const struct qmp_error *why);
+void job_reconnect_cb(struct ev_loop *loop, ev_timer *w, int revents);
+void job_reconnected(struct job *job);
 void job_end_completed(struct job *job, const struct migrate_summary *sum);
 void job_end_on_source(struct job *job, enum qm_exit code, const char *result,
                        const char *reason, const char *error_desc);

@@ -214,8 +214,10 @@ escalate(const struct policy_config *cfg, struct policy_state *st,
     char why[POLICY_REASON_MAX];
 
     describe(ev, what, sizeof(what));
-    snprintf(why, sizeof(why), "%s; switch-over needs %.1f s, allowed %.1f s",
-             what, ev->need_s, ev->allowed_s);
+    /* two decimals below 10 s: 0.54 s needed must not read as 0.5 allowed */
+    snprintf(why, sizeof(why), "%s; switch-over needs %.*f s, allowed %.*f s",
+             what, ev->need_s < 10 ? 2 : 1, ev->need_s,
+             ev->allowed_s < 10 ? 2 : 1, ev->allowed_s);
     ad->evidence++;
     if (limit_in_force(st, s) < cfg->downtime_ms) {
         set_downtime(st, s, out, cfg->downtime_ms, why);
