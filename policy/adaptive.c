@@ -203,6 +203,22 @@ throttle_exhausted(struct policy_adaptive_state *ad,
            ad->throttle_idle >= THROTTLE_IDLE_MAX;
 }
 
+/*
+ * Decimals for "needs X s, allowed Y s": one, unless that would print two
+ * different durations alike (0.54 s needed must not read as 0.5 allowed).
+ */
+static int
+seconds_precision(double a, double b)
+{
+    int prec = 1;
+
+    while (prec < 3 && a != b &&
+           round(a * pow(10, prec)) == round(b * pow(10, prec))) {
+        prec++;
+    }
+    return prec;
+}
+
 /* The stall does not fit: the next permitted rung, or abort. */
 static void
 escalate(const struct policy_config *cfg, struct policy_state *st,
@@ -214,10 +230,9 @@ escalate(const struct policy_config *cfg, struct policy_state *st,
     char why[POLICY_REASON_MAX];
 
     describe(ev, what, sizeof(what));
-    /* two decimals below 10 s: 0.54 s needed must not read as 0.5 allowed */
     snprintf(why, sizeof(why), "%s; switch-over needs %.*f s, allowed %.*f s",
-             what, ev->need_s < 10 ? 2 : 1, ev->need_s,
-             ev->allowed_s < 10 ? 2 : 1, ev->allowed_s);
+             what, seconds_precision(ev->need_s, ev->allowed_s), ev->need_s,
+             seconds_precision(ev->need_s, ev->allowed_s), ev->allowed_s);
     ad->evidence++;
     if (limit_in_force(st, s) < cfg->downtime_ms) {
         set_downtime(st, s, out, cfg->downtime_ms, why);
