@@ -1081,27 +1081,31 @@ list_failures(FILE *f, const struct results *r, size_t max)
     char label[160];
     int k;
 
-    fprintf(f, "| scenario | class (oracle) | what | adaptive | others |\n");
+    fprintf(f, "| scenario | class (oracle's limit) | what | adaptive | the "
+               "peers |\n");
     fprintf(f, "| --- | --- | --- | --- | --- |\n");
     for (i = 0; i < r->n && shown < max; i++) {
         const struct outcome *a = &r->o[i][SIM_ADAPTIVE];
         const struct outcome *orc = &r->o[i][SIM_ORACLE];
         const struct scenario *s = &r->sc[i];
-        char what[128] = "", others[256] = "";
+        char what[128] = "", others[512] = "";
         bool peer = false;
         size_t n = 0;
 
         for (k = SIM_PRAY; k <= SIM_PROXMOX; k++) {
             const struct outcome *o = &r->o[i][k];
+            char dt[32] = "";
 
-            if (ok(o)) {
-                peer = true;
-                n += (size_t)snprintf(others + n, sizeof(others) - n,
-                                      "%s%s %.1f s/%.0f ms", n ? "; " : "",
-                                      sim_names[k], o->time_s, o->downtime_ms);
-                if (n >= sizeof(others)) {
-                    n = sizeof(others) - 1;
-                }
+            peer = peer || ok(o);
+            if (o->result == RES_COMPLETED) {
+                snprintf(dt, sizeof(dt), ", %.0f ms", o->downtime_ms);
+            }
+            n += (size_t)snprintf(others + n, sizeof(others) - n,
+                                  "%s%s %s %.1f s%s", n ? "; " : "",
+                                  sim_names[k], result_names[o->result],
+                                  o->time_s, dt);
+            if (n >= sizeof(others)) {
+                n = sizeof(others) - 1;
             }
         }
         if (peer && !ok(a)) {
@@ -1112,6 +1116,10 @@ list_failures(FILE *f, const struct results *r, size_t max)
                    a->time_s > 1.5 * orc->time_s) {
             snprintf(what, sizeof(what), "%.2f× the oracle's %.2f s",
                      a->time_s / orc->time_s, orc->time_s);
+        } else if (s->cls == CLASS_FIXABLE && !ok(a)) {
+            snprintf(what, sizeof(what), "fixable (the oracle completes "
+                                         "in %.1f s), adaptive did not",
+                     orc->time_s);
         } else if (s->cls == CLASS_HOPELESS &&
                    (a->result != RES_ABORTED || a->giveup_pass > 4)) {
             snprintf(what, sizeof(what), "hopeless: %s after %llu "
@@ -1247,7 +1255,8 @@ write_markdown(const struct results *r, const struct options *opt,
     fprintf(f, "#### Hopeless scenarios: the cost of giving up\n\n");
     table_hopeless(f, r, v, w, opt->cap_pray_s);
     write_checks(f, r);
-    fprintf(f, "#### Where `adaptive` misses a goal\n\n");
+    fprintf(f, "#### Where `adaptive` misses a goal, or what the oracle "
+               "does\n\n");
     list_failures(f, r, 40);
     close_out(dat);
     close_out(f);
