@@ -1,0 +1,162 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The source monitor goes away: hang-ups (a whole message, or half of one)
+# and a QEMU that dies, against the scripted fake QEMU.  Each ends qmigrate
+# with the contract's code, a message naming the monitor and what happened,
+# in bounded time, never a crash or a hang.
+#
+# During a migration qmigrate reconnects once (docs/reliability.md), so a
+# single hang-up is survived: here the reconnect is hung up on as well
+# (on=connect:2), and qmigrate must give up with exit 4 naming both.  It
+# cannot cancel through a monitor it has lost, so the migration goes on in
+# QEMU without it; the message says so and how to pick it up, and
+# 'qmigrate cancel' then does (the guest stays on the source).
+#
+# Faults fire "on=status:active after=1s": one wall second into the
+# migration, however slowly qmigrate starts (VALGRIND=1).
+. "$(dirname "$0")/lib.sh"
+
+# start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
+start_fake() {
+    local name=$1 i
+    shift
+    "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
+    PIDS="$PIDS $!"
+    eval "FAKE_$name=$!"
+    for i in $(seq 100); do
+        grep -qs '^ready' "$T/$name-fake.log" && return
+        sleep 0.05
+    done
+    fail "fake-qemu $name did not start"
+}
+
+# qm NAME LIMIT [options...]: migrate from fake NAME under a wall-clock
+# limit; sets RC and SECS (elapsed, to 0.01 s), output in $T/NAME.json/.err
+qm() {
+    local name=$1 limit=$2 t0
+    shift 2
+    t0=$(date +%s%N)
+    timeout -k 5 "$limit" "$QMIGRATE" migrate --source "$T/$name.qmp" \
+        --to tcp:127.0.0.1:4444 --json "$@" >"$T/$name.json" 2>"$T/$name.err"
+    RC=$?
+    SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+    echo "$name: exit $RC after $SECS s"
+}
+
+# within SECONDS WHAT: the last qm run took less than SECONDS (+ slack
+# for valgrind, which starts qmigrate slowly and runs it ~20x slower)
+within() {
+    local max=$1
+    [ "${VALGRIND:-0}" = 1 ] && max=$(awk -v m="$max" 'BEGIN { print m + 5 }')
+    awk -v s="$SECS" -v m="$max" 'BEGIN { exit !(s < m) }' ||
+        fail "$2 took $SECS s, more than $max s"
+}
+
+# fake_is NAME RUNSTATE MIGRATION-STATUS ('none' for no migration yet)
+fake_is() {
+    local st mig
+    st=$("$QMP_CMD" --timeout 5 "$T/$1.qmp" query-status |
+        sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p')
+    mig=$("$QMP_CMD" --timeout 5 "$T/$1.qmp" query-migrate |
+        sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p')
+    [ "$st ${mig:-none}" = "$2 $3" ] ||
+        fail "fake $1: run state '$st', migration '${mig:-none}'; expected $2, $3"
+}
+
+# end_reason NAME: the reason of the 'end' JSON line
+end_reason() {
+    sed -n 's/.*"event":"end".*"reason":"\(\([^"\\]\|\\.\)*\)".*/\1/p' "$T/$1.json"
+}
+
+# A 4 GiB guest with a 1 GiB working set on 1 Gbit/s: pass 1 alone takes
+# 30 s, so the migration is still active whenever a fault strikes.
+GUEST="--ram 4G --working-set 1G --dirty-rate 300000 --link 1gbit"
+
+# --- hang-up mid-migration, and again on the reconnect: exit 4 ---------
+for kind in hangup hangup-mid-message; do
+    start_fake "${kind//-/_}" $GUEST --fault "on=status:active after=1s $kind" \
+        --fault "on=connect:2 $kind"
+    kind=${kind//-/_}
+    qm "$kind" 30
+    expect_code 4 "$RC" "$kind twice"
+    within 4 "$kind twice"
+    r=$(end_reason "$kind")
+    case "$kind" in
+    hangup) want="closed the connection, then" ;;
+    *) want="closed the connection in the middle of a message, then" ;;
+    esac
+    echo "$r" | grep -q "lost the source monitor during the migration" ||
+        fail "$kind: reason does not say the monitor was lost: $r"
+    echo "$r" | grep -q "monitor $T/$kind.qmp $want" ||
+        fail "$kind: reason does not name the monitor and the fault: $r"
+    echo "$r" | grep -q "then the reconnect attempt: monitor $T/$kind.qmp closed the connection before its greeting" ||
+        fail "$kind: reason does not name the failed reconnect: $r"
+    echo "$r" | grep -q "last status active" || fail "$kind: no last status: $r"
+    echo "$r" | grep -q "qmigrate watch --source" || fail "$kind: no way out: $r"
+    expect_grep "reconnecting once" "$T/$kind.err"
+    expect_grep '"exit_code":4' "$T/$kind.json"
+    # qmigrate could not cancel: the guest still runs on the source and
+    # QEMU still migrates, as the message warned
+    fake_is "$kind" running active
+done
+
+# ... and what the message says to do works: cancel it from outside
+timeout 30 "$QMIGRATE" cancel --source "$T/hangup.qmp" >"$T/cancel.out" 2>&1
+expect_code 3 $? "qmigrate cancel after the hang-ups"
+fake_is hangup running cancelled
+
+# --- one hang-up mid-message only: the reconnect picks the migration up -
+# (a 4 GiB guest with a 32 MiB working set on 10 Gbit/s converges alone,
+# in about 2 s)
+start_fake once --ram 4G --working-set 32M --link 10gbit \
+    --fault "on=status:active after=0.5s hangup-mid-message"
+qm once 30
+expect_code 0 "$RC" "one hang-up mid-message"
+within 5 "one hang-up mid-message"
+expect_grep "closed the connection in the middle of a message); reconnecting once" "$T/once.err"
+expect_grep "reconnected to the source monitor" "$T/once.err"
+expect_grep '"event":"end".*"result":"completed"' "$T/once.json"
+fake_is once postmigrate completed
+
+# --- hang-ups before the migration: exit 4, nothing started -------------
+# before the greeting (the first client is hung up on)
+start_fake greet $GUEST --fault "on=connect hangup"
+qm greet 30
+expect_code 4 "$RC" "hang-up instead of the greeting"
+within 2 "hang-up instead of the greeting"
+end_reason greet | grep -q "monitor $T/greet.qmp closed the connection before its greeting" ||
+    fail "greeting hang-up: $(end_reason greet)"
+fake_is greet running none
+# instead of query-status's reply (the command does not run)
+start_fake qs $GUEST --fault "on=query-status hangup"
+qm qs 30
+expect_code 4 "$RC" "hang-up on query-status"
+within 2 "hang-up on query-status"
+end_reason qs | grep -q "monitor $T/qs.qmp closed the connection" ||
+    fail "query-status hang-up: $(end_reason qs)"
+expect_grep '"exit_code":4' "$T/qs.json"
+fake_is qs running none
+# instead of migrate's reply (the command does not run either)
+start_fake mig $GUEST --fault "on=migrate hangup"
+qm mig 30
+expect_code 4 "$RC" "hang-up on migrate"
+within 2 "hang-up on migrate"
+end_reason mig | grep -q "monitor $T/mig.qmp closed the connection" ||
+    fail "migrate hang-up: $(end_reason mig)"
+fake_is mig running none
+
+# --- QEMU dies mid-migration: exit 4, the reconnect is refused ---------
+start_fake die $GUEST --fault "on=status:active after=1s die"
+qm die 30
+expect_code 4 "$RC" "QEMU died"
+within 4 "QEMU died"
+r=$(end_reason die)
+echo "$r" | grep -q "monitor $T/die.qmp closed the connection, then the reconnect attempt: cannot connect to monitor $T/die.qmp: Connection refused" ||
+    fail "death: reason does not name the close and the refused reconnect: $r"
+echo "$r" | grep -q "QEMU may have died" || fail "death: $r"
+# the fake QEMU is gone (exit 1: a VM died), its socket file left behind
+wait "$FAKE_die"
+expect_code 1 $? "the dead fake QEMU"
+[ -S "$T/die.qmp" ] || fail "the dead QEMU's socket file is gone"
+
+echo "PASS"
