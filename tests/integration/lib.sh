@@ -72,8 +72,15 @@ accel_args() {
 # start_qemu NAME MEM_MIB WORKING_SET_MIB [extra qemu args...]
 # Starts the test guest with its monitor at $T/NAME.qmp.
 start_qemu() {
-    local name=$1 mem=$2 ws=$3 pid i=0
+    local name=$1 mem=$2 ws=$3 pid i=0 incoming="" prev=""
     shift 3
+    # an '-incoming unix:PATH' socket appears after the monitor's: wait for it
+    for a in "$@"; do
+        if [ "$prev" = "-incoming" ]; then
+            case "$a" in unix:*) incoming=${a#unix:} ;; esac
+        fi
+        prev=$a
+    done
     # shellcheck disable=SC2046
     "$QEMU" $(accel_args) -m "$mem" -display none -nodefaults \
         -no-user-config -serial "file:$T/$name.serial" \
@@ -83,9 +90,9 @@ start_qemu() {
     pid=$!
     PIDS="$PIDS $pid"
     eval "PID_$name=$pid"
-    while [ ! -S "$T/$name.qmp" ]; do
+    while [ ! -S "$T/$name.qmp" ] || { [ -n "$incoming" ] && [ ! -S "$incoming" ]; }; do
         i=$((i + 1))
-        [ $i -gt 100 ] && fail "QEMU $name did not create its monitor"
+        [ $i -gt 100 ] && fail "QEMU $name did not create its sockets"
         kill -0 "$pid" 2>/dev/null || fail "QEMU $name exited at start"
         sleep 0.1
     done
