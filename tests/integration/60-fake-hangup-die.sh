@@ -52,14 +52,17 @@ within() {
         fail "$2 took $SECS s, more than $max s"
 }
 
-# fake_is NAME RUNSTATE MIGRATION-STATUS ('none' for no migration yet)
+# fake_is NAME RUNSTATE MIGRATION-STATUS ('none': no migration yet; '*':
+# any), from query-status and query-migrate on the fake
 fake_is() {
     local st mig
     st=$("$QMP_CMD" --timeout 5 "$T/$1.qmp" query-status |
         sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p')
     mig=$("$QMP_CMD" --timeout 5 "$T/$1.qmp" query-migrate |
         sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p')
-    [ "$st ${mig:-none}" = "$2 $3" ] ||
+    mig=${mig:-none}
+    [ "$3" = "*" ] && mig="*"
+    [ "$st $mig" = "$2 $3" ] ||
         fail "fake $1: run state '$st', migration '${mig:-none}'; expected $2, $3"
 }
 
