@@ -47,8 +47,8 @@ struct job {
     ev_timer cancel_timer;
     ev_timer settle_timer;
     ev_timer reconnect_timer;
-        /* the one reconnect attempt, soon */ /* a moment after 'completed', for
-                                                 QEMU */
+    /* the one reconnect attempt, soon */ /* a moment after 'completed', for
+                                             QEMU */
     bool poll_in_flight, poll_again;
     bool pass_event; /* MIGRATION_PASS since the last sample */
     struct policy_state pstate;
