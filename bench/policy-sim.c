@@ -1088,7 +1088,7 @@ list_failures(FILE *f, const struct results *r, size_t max)
         const struct outcome *a = &r->o[i][SIM_ADAPTIVE];
         const struct outcome *orc = &r->o[i][SIM_ORACLE];
         const struct scenario *s = &r->sc[i];
-        char what[128] = "", others[512] = "";
+        char what[128] = "", others[512] = "", adt[32], oms[32];
         bool peer = false;
         size_t n = 0;
 
@@ -1107,6 +1107,12 @@ list_failures(FILE *f, const struct results *r, size_t max)
             if (n >= sizeof(others)) {
                 n = sizeof(others) - 1;
             }
+        }
+        if (s->oracle_ms > 0) {
+            snprintf(oms, sizeof(oms), "%llu ms",
+                     (unsigned long long)s->oracle_ms);
+        } else {
+            snprintf(oms, sizeof(oms), "none");
         }
         if (peer && !ok(a)) {
             snprintf(what, sizeof(what), "a peer completes, adaptive not");
@@ -1132,12 +1138,15 @@ list_failures(FILE *f, const struct results *r, size_t max)
             continue;
         }
         scenario_label(s, label, sizeof(label));
-        fprintf(f, "| %s | %s (%llu ms) | %s | %s %.1f s, %.0f ms, \"%s\" | "
-                   "%s |\n",
-                label, class_names[s->cls],
-                (unsigned long long)s->oracle_ms, what,
-                result_names[a->result], a->time_s, a->downtime_ms,
-                a->reason, others[0] ? others : "–");
+        if (a->result == RES_COMPLETED) {
+            snprintf(adt, sizeof(adt), ", %.0f ms", a->downtime_ms);
+        } else {
+            adt[0] = '\0';
+        }
+        fprintf(f, "| %s | %s (%s) | %s | %s %.1f s%s: \"%s\" | %s |\n",
+                label, class_names[s->cls], oms, what,
+                result_names[a->result], a->time_s, adt, a->reason,
+                others[0] ? others : "–");
         shown++;
     }
     if (shown == 0) {
@@ -1255,8 +1264,8 @@ write_markdown(const struct results *r, const struct options *opt,
     fprintf(f, "#### Hopeless scenarios: the cost of giving up\n\n");
     table_hopeless(f, r, v, w, opt->cap_pray_s);
     write_checks(f, r);
-    fprintf(f, "#### Where `adaptive` misses a goal, or what the oracle "
-               "does\n\n");
+    fprintf(f, "#### Where `adaptive` misses a goal, or a scenario the "
+               "oracle completes\n\n");
     list_failures(f, r, 40);
     close_out(dat);
     close_out(f);
