@@ -21,9 +21,6 @@
  * are cancelled and the source keeps its own disks, untouched.
  */
 
-static void ignore_reply(struct qmp_client *c, json_t *ret,
-                         const struct qmp_error *err, void *opaque);
-
 static const char *
 job_vm_prefix(const struct job *job)
 {
@@ -67,17 +64,11 @@ disk_name(json_t *entry)
 }
 
 static void
-dst_block_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-                void *opaque)
+dst_block_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     size_t i, k;
     json_t *entry;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_finish(job, QM_EXIT_MONITOR, "error", "destination: %s",
                    err->message);
@@ -126,18 +117,12 @@ dst_block_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
 }
 
 static void
-src_block_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-                void *opaque)
+src_block_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     struct policy_config *p = &job->opts.policy;
     json_t *entry;
     size_t i;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_setup_failed(job, err);
         return;
@@ -261,16 +246,9 @@ nbd_address(const struct job *job, json_t **addr, char *target_prefix,
 /* --- starting the mirrors --------------------------------------------- */
 
 static void
-mirror_step_reply(struct qmp_client *c, json_t *ret,
-                  const struct qmp_error *err, void *opaque)
+mirror_step_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         /* nothing migrates yet: undo the mirrors, the source is untouched */
         disk_abort_begin(job, QM_EXIT_FAILED, "failed",
@@ -289,17 +267,11 @@ mirror_step_reply(struct qmp_client *c, json_t *ret,
 }
 
 static void
-exports_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-              void *opaque)
+exports_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     size_t i;
 
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         disk_abort_begin(job, QM_EXIT_FAILED, "failed",
                          "exporting the destination's disks failed: %s",
@@ -334,17 +306,11 @@ exports_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
 }
 
 static void
-nbd_started_reply(struct qmp_client *c, json_t *ret,
-                  const struct qmp_error *err, void *opaque)
+nbd_started_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     size_t i;
 
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_finish(job, QM_EXIT_FAILED, "failed",
                    "starting the destination's NBD server failed: %s; the "
@@ -470,19 +436,13 @@ disks_ready(const struct job *job)
 }
 
 static void
-block_jobs_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-                 void *opaque)
+block_jobs_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     struct policy_sample s;
     struct policy_output out;
     char why[512];
     size_t i;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     job->disk_poll_in_flight = false;
     if (err != NULL) {
         job_monitor_lost(job, job->src, err);
@@ -509,14 +469,7 @@ block_jobs_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     s.downtime_limit_ms = job->downtime_limit_ms;
     s.bandwidth_limit = job->bandwidth;
     disk_fill_sample(job, &s);
-    job->last_sample = s;
-    job->have_sample = true;
-    memset(&out, 0, sizeof(out));
-    policy_step(&job->opts.policy, &job->pstate, &s, &out);
-    job->last_report = out.report;
-    trace_sample(job, &s, &out.report);
-    output_progress(job->out, job->name[0] ? job->name : NULL, s.t, &s,
-                    &out.report);
+    job_take_sample(job, &s, &out);
     for (i = 0; i < out.n_actions; i++) {
         const struct policy_action *a = &out.actions[i];
 
@@ -531,7 +484,7 @@ block_jobs_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
             job->downtime_limit_ms = a->value;
             job_send(job, job->src, "migrate-set-parameters",
                      json_pack("{s:I}", "downtime-limit", (json_int_t)a->value),
-                     ignore_reply);
+                     NULL);
         }
     }
     if (job->cancel_requested) {
@@ -562,16 +515,9 @@ disk_poll(struct job *job)
 /* --- switch-over: complete the mirrors while the guest is stopped ------- */
 
 static void
-continue_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-               void *opaque)
+continue_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_begin_cancel(job, QM_EXIT_FAILED, "migrate-continue failed: %s",
                          err->message);
@@ -583,17 +529,11 @@ continue_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
 static void switchover_check(struct job *job);
 
 static void
-switchover_jobs_reply(struct qmp_client *c, json_t *ret,
-                      const struct qmp_error *err, void *opaque)
+switchover_jobs_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     char why[512];
     size_t i;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL || disk_update(job, ret, why, sizeof(why)) < 0) {
         job_begin_cancel(job, QM_EXIT_FAILED, "completing the mirrors: %s",
                          err ? err->message : why);
@@ -607,7 +547,7 @@ switchover_jobs_reply(struct qmp_client *c, json_t *ret,
     }
     for (i = 0; i < job->n_disks; i++) {
         job_send(job, job->src, "job-dismiss",
-                 json_pack("{s:s}", "id", job->disks[i].job_id), ignore_reply);
+                 json_pack("{s:s}", "id", job->disks[i].job_id), NULL);
     }
     job->mirrors_completed = true;
     job_send(job, job->src, "migrate-continue",
@@ -632,16 +572,9 @@ switchover_check(struct job *job)
 }
 
 static void
-mirror_cancel_reply(struct qmp_client *c, json_t *ret,
-                    const struct qmp_error *err, void *opaque)
+mirror_cancel_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_begin_cancel(job, QM_EXIT_FAILED, "completing the mirrors: %s",
                          err->message);
@@ -681,16 +614,6 @@ disk_switchover(struct job *job)
 /* --- the end ------------------------------------------------------------ */
 
 static void
-ignore_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-             void *opaque)
-{
-    (void)c;
-    (void)ret;
-    (void)err;
-    job_reply_begin(opaque);
-}
-
-static void
 cleanup_done(struct job *job)
 {
     void (*then)(struct job *) = job->disk_then;
@@ -702,16 +625,9 @@ cleanup_done(struct job *job)
 }
 
 static void
-nbd_stopped_reply(struct qmp_client *c, json_t *ret,
-                  const struct qmp_error *err, void *opaque)
+nbd_stopped_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         output_note(job->out, 0, "warning: nbd-server-stop on %s: %s",
                     job->opts.dest, err->message);
@@ -733,16 +649,9 @@ cleanup_nbd(struct job *job)
 static void cleanup_wait(struct job *job);
 
 static void
-dismiss_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-              void *opaque)
+dismiss_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         output_note(job->out, 0, "warning: job-dismiss: %s", err->message);
     }
@@ -752,18 +661,12 @@ dismiss_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
 }
 
 static void
-cleanup_jobs_reply(struct qmp_client *c, json_t *ret,
-                   const struct qmp_error *err, void *opaque)
+cleanup_jobs_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     bool waiting = false;
     json_t *entry;
     size_t i, k;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         cleanup_nbd(job); /* the source is gone or deaf: nothing to undo */
         return;
@@ -831,17 +734,10 @@ cleanup_wait(struct job *job)
 }
 
 static void
-cleanup_cancel_reply(struct qmp_client *c, json_t *ret,
-                     const struct qmp_error *err, void *opaque)
+cleanup_cancel_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
     (void)err; /* a job already gone is fine */
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (--job->disk_pending == 0) {
         cleanup_wait(job);
     }

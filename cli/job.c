@@ -96,31 +96,54 @@ job_finish(struct job *job, enum qm_exit code, const char *result,
     }
 }
 
+/* A command in flight: whose it is, and what to do with the reply. */
+struct job_call {
+    struct job *job;
+    job_reply_fn *reply;
+};
+
+/* Every reply passes here: counted, then dropped if the job is over. */
+static void
+job_call_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
+               void *opaque)
+{
+    struct job_call *call = opaque;
+    struct job *job = call->job;
+
+    (void)c;
+    job->pending--;
+    if (job->phase != PHASE_DONE && call->reply != NULL) {
+        call->reply(job, ret, err);
+    }
+}
+
 /*
- * Sends a command on one side.  On failure to even queue it, the job ends
- * as a monitor error.  Returns 0 or -1.
+ * Sends a command on one side; reply (NULL: none wanted) runs with the
+ * answer unless the job ended meanwhile.  When the command cannot even be
+ * queued, the job ends as a monitor error.  Returns 0 or -1.
  */
 int
 job_send(struct job *job, struct qmp_client *side, const char *command,
-         json_t *args, qmp_reply_fn *reply)
+         json_t *args, job_reply_fn *reply)
 {
+    struct job_call *call = malloc(sizeof(*call));
     struct qmp_error err;
 
+    if (call == NULL) {
+        json_decref(args);
+        job_finish(job, QM_EXIT_FAILED, "error", "out of memory");
+        return -1;
+    }
+    call->job = job;
+    call->reply = reply;
     job->pending++;
-    if (qmp_client_execute(side, command, args, reply, job, NULL, &err) < 0) {
+    if (qmp_client_execute(side, command, args, job_call_reply, call, free,
+                           &err) < 0) {
         job->pending--;
         job_finish(job, QM_EXIT_MONITOR, "error", "%s", err.message);
         return -1;
     }
     return 0;
-}
-
-/* The common head of every reply callback: false when the job is over. */
-bool
-job_reply_begin(struct job *job)
-{
-    job->pending--;
-    return job->phase != PHASE_DONE;
 }
 
 /* A QMP error during set-up: nothing was started. */
@@ -148,16 +171,9 @@ qemu_max_bandwidth(uint64_t bandwidth)
 /* --- set-up ------------------------------------------------------------ */
 
 static void
-migrate_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-              void *opaque)
+migrate_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         if (err->kind == QMP_ERROR_COMMAND) {
             job_finish(job, QM_EXIT_FAILED, "failed",
@@ -231,16 +247,9 @@ job_migrate(struct job *job)
 }
 
 static void
-setup_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-            void *opaque)
+setup_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_setup_failed(job, err);
         return;
@@ -435,15 +444,9 @@ job_after_preflight(struct job *job)
 }
 
 static void
-dst_query_migrate_reply(struct qmp_client *c, json_t *ret,
-                        const struct qmp_error *err, void *opaque)
+dst_query_migrate_reply(struct job *job, json_t *ret,
+                        const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_setup_failed(job, err);
         return;
@@ -455,16 +458,10 @@ dst_query_migrate_reply(struct qmp_client *c, json_t *ret,
 }
 
 static void
-dst_status_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-                 void *opaque)
+dst_status_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     const char *status;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_setup_failed(job, err);
         return;
@@ -481,16 +478,10 @@ dst_status_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
 }
 
 static void
-memory_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-             void *opaque)
+memory_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     json_t *base;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     /* Optional: older QEMUs lack it; the first sample has ram.total. */
     base = json_object_get(ret, "base-memory");
     if (err == NULL && json_is_integer(base) && json_integer_value(base) > 0) {
@@ -504,17 +495,12 @@ memory_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
 }
 
 static void
-src_query_migrate_reply(struct qmp_client *c, json_t *ret,
-                        const struct qmp_error *err, void *opaque)
+src_query_migrate_reply(struct job *job, json_t *ret,
+                        const struct qmp_error *err)
 {
-    struct job *job = opaque;
     struct policy_sample s;
     char why[256];
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_setup_failed(job, err);
         return;
@@ -537,16 +523,10 @@ src_query_migrate_reply(struct qmp_client *c, json_t *ret,
 }
 
 static void
-src_status_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-                 void *opaque)
+src_status_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     const char *status;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_setup_failed(job, err);
         return;
@@ -596,16 +576,10 @@ job_preflight(struct job *job)
 /* --- watch and cancel: attach to a migration started elsewhere ------------ */
 
 static void
-attach_params_reply(struct qmp_client *c, json_t *ret,
-                    const struct qmp_error *err, void *opaque)
+attach_params_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     json_t *v;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_setup_failed(job, err);
         return;
@@ -632,17 +606,11 @@ attach_params_reply(struct qmp_client *c, json_t *ret,
 }
 
 static void
-attach_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-             void *opaque)
+attach_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     struct policy_sample s;
     char why[256];
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         job_setup_failed(job, err);
         return;
@@ -679,16 +647,9 @@ job_attach(struct job *job)
 /* --- monitoring ---------------------------------------------------------- */
 
 static void
-action_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-             void *opaque)
+action_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         output_note(job->out, 0, "warning: %s", err->message);
     }
@@ -740,20 +701,31 @@ job_apply(struct job *job, const struct policy_action *a)
     }
 }
 
-static void
-poll_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-           void *opaque)
+/* One sample through the policy, into the record and out to people. */
+void
+job_take_sample(struct job *job, const struct policy_sample *s,
+                struct policy_output *out)
 {
-    struct job *job = opaque;
+    job->last_sample = *s;
+    job->have_sample = true;
+    if (s->ram_transferred + s->disk_transferred > job->result.transferred) {
+        job->result.transferred = s->ram_transferred + s->disk_transferred;
+    }
+    memset(out, 0, sizeof(*out));
+    policy_step(&job->opts.policy, &job->pstate, s, out);
+    job->last_report = out->report;
+    trace_sample(job, s, &out->report);
+    output_progress(job->out, job_vm(job), s->t, s, &out->report);
+}
+
+static void
+poll_reply(struct job *job, json_t *ret, const struct qmp_error *err)
+{
     struct policy_sample s;
     struct policy_output out;
     char why[256];
     size_t i;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     job->poll_in_flight = false;
     if (err != NULL) {
         job_monitor_lost(job, job->src, err);
@@ -771,19 +743,10 @@ poll_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     s.pass_event = job->pass_event;
     job->pass_event = false;
     disk_fill_sample(job, &s);
-    job->last_sample = s;
-    job->have_sample = true;
-    if (s.ram_transferred + s.disk_transferred > job->result.transferred) {
-        job->result.transferred = s.ram_transferred + s.disk_transferred;
-    }
     if (migration_status_is_postcopy(s.status)) {
         job->postcopy_started = true;
     }
-    memset(&out, 0, sizeof(out));
-    policy_step(&job->opts.policy, &job->pstate, &s, &out);
-    job->last_report = out.report;
-    trace_sample(job, &s, &out.report);
-    output_progress(job->out, job_vm(job), s.t, &s, &out.report);
+    job_take_sample(job, &s, &out);
     if (migration_status_is_final(s.status)) {
         job_after_final(job, &s, ret);
         return;
@@ -886,16 +849,10 @@ job_after_final(struct job *job, const struct policy_sample *s, json_t *reply)
 }
 
 static void
-settle_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-             void *opaque)
+settle_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     struct migrate_summary sum;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err == NULL) {
         summary_from_query_migrate(ret, &sum);
         if (sum.downtime_ms >= 0) {

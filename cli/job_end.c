@@ -26,16 +26,9 @@ status_of(json_t *ret)
 /* --- cancel -------------------------------------------------------------- */
 
 static void
-cancel_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-             void *opaque)
+cancel_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         output_error(job->out, "migrate_cancel: %s", err->message);
     }
@@ -210,15 +203,8 @@ append_reason(struct job *job, const char *fmt, ...)
 }
 
 static void
-dst_verify_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-                 void *opaque)
+dst_verify_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         append_reason(job, "; could not confirm the destination: %s",
                       err->message);
@@ -232,16 +218,9 @@ dst_verify_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
 }
 
 static void
-dst_cont_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-               void *opaque)
+dst_cont_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         append_reason(job, "; WARNING: resuming the destination failed: %s",
                       err->message);
@@ -252,16 +231,10 @@ dst_cont_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
 }
 
 static void
-dst_status_end_reply(struct qmp_client *c, json_t *ret,
-                     const struct qmp_error *err, void *opaque)
+dst_status_end_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
     const char *status;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         append_reason(job, "; could not check the destination: %s",
                       err->message);
@@ -285,15 +258,9 @@ dst_status_end_reply(struct qmp_client *c, json_t *ret,
 }
 
 static void
-src_status_completed_reply(struct qmp_client *c, json_t *ret,
-                           const struct qmp_error *err, void *opaque)
+src_status_completed_reply(struct job *job, json_t *ret,
+                           const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err == NULL && strcmp(status_of(ret), "running") == 0) {
         append_reason(job, "; WARNING: the source is running, not postmigrate: "
                            "someone resumed it; both sides may be running");
@@ -331,15 +298,8 @@ job_end_completed(struct job *job, const struct migrate_summary *sum)
 /* --- failed or cancelled: the guest must run on the source -------------- */
 
 static void
-src_verify_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-                 void *opaque)
+src_verify_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         append_reason(job, "; could not confirm the source: %s", err->message);
     } else if (strcmp(status_of(ret), "running") == 0) {
@@ -354,16 +314,9 @@ src_verify_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
 }
 
 static void
-src_cont_reply(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
-               void *opaque)
+src_cont_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
     (void)ret;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         append_reason(job,
                       "; WARNING: resuming the guest on the source failed: "
@@ -384,15 +337,9 @@ src_resume(struct job *job)
 /* After a failure in postmigrate: resume only if the destination does not run.
  */
 static void
-dst_status_failed_reply(struct qmp_client *c, json_t *ret,
-                        const struct qmp_error *err, void *opaque)
+dst_status_failed_reply(struct job *job, json_t *ret,
+                        const struct qmp_error *err)
 {
-    struct job *job = opaque;
-
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err == NULL && strcmp(status_of(ret), "running") == 0) {
         append_reason(job,
                       "; WARNING: the destination runs the guest although "
@@ -441,16 +388,11 @@ report_paused(struct job *job, const char *status)
 }
 
 static void
-src_status_failed_reply(struct qmp_client *c, json_t *ret,
-                        const struct qmp_error *err, void *opaque)
+src_status_failed_reply(struct job *job, json_t *ret,
+                        const struct qmp_error *err)
 {
-    struct job *job = opaque;
     const char *status;
 
-    (void)c;
-    if (!job_reply_begin(job)) {
-        return;
-    }
     if (err != NULL) {
         append_reason(job, "; could not check the source: %s", err->message);
         end_finish(job);

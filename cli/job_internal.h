@@ -104,10 +104,14 @@ void job_announce_start(struct job *job);
 void job_setup_failed(struct job *job, const struct qmp_error *err);
 void job_finish(struct job *job, enum qm_exit code, const char *result,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A reply to one of the job's commands (err set, ret NULL, on failure). */
+typedef void job_reply_fn(struct job *job, json_t *ret,
+                          const struct qmp_error *err);
 int job_send(struct job *job, struct qmp_client *side, const char *command,
-             json_t *args, qmp_reply_fn *reply);
-bool job_reply_begin(struct job *job);
+             json_t *args, job_reply_fn *reply);
 void job_poll(struct job *job);
+void job_take_sample(struct job *job, const struct policy_sample *s,
+                     struct policy_output *out);
 
 /* job_end.c */
 void job_begin_cancel(struct job *job, enum qm_exit code, const char *fmt, ...)
