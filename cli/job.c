@@ -174,23 +174,29 @@ static void
 migrate_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
     (void)ret;
-    if (err != NULL) {
-        if (err->kind == QMP_ERROR_COMMAND) {
-            job_finish(job, QM_EXIT_FAILED, "failed",
-                       "QEMU refused the migration: %s", err->message);
-        } else {
-            job_finish(job, QM_EXIT_MONITOR, "error", "%s", err->message);
-        }
+    if (err != NULL && err->kind == QMP_ERROR_COMMAND) {
+        job_finish(job, QM_EXIT_FAILED, "failed",
+                   "QEMU refused the migration: %s", err->message);
         return;
     }
     job->migrate_sent = true;
     job->migrate_time = job_now(job);
     job->phase = PHASE_MONITOR;
+    ev_timer_again(job->loop, &job->poll_timer);
+    if (err != NULL) {
+        /*
+         * The reply was lost, not refused: QEMU may well have started the
+         * migration.  Treat it as a monitor lost mid-migration (one
+         * reconnect, then follow or cancel it; else say how to find it).
+         */
+        job->migrate_reply_lost = true;
+        job_monitor_lost(job, job->src, err);
+        return;
+    }
     if (job->cancel_requested) {
         job_begin_cancel(job, job->cancel_code, "%s", job->cancel_reason);
         return;
     }
-    ev_timer_again(job->loop, &job->poll_timer);
     job_poll(job);
 }
 
@@ -655,6 +661,28 @@ action_reply(struct job *job, json_t *ret, const struct qmp_error *err)
     }
 }
 
+/*
+ * A refused limit is not in force: the samples go on carrying QEMU's, so
+ * the policy sees it still needs setting and tries again.
+ */
+static void
+downtime_reply(struct job *job, json_t *ret, const struct qmp_error *err)
+{
+    action_reply(job, ret, err);
+    if (err != NULL) {
+        job->downtime_limit_ms = job->downtime_before;
+    }
+}
+
+static void
+bandwidth_reply(struct job *job, json_t *ret, const struct qmp_error *err)
+{
+    action_reply(job, ret, err);
+    if (err != NULL) {
+        job->bandwidth = job->bandwidth_before;
+    }
+}
+
 static void
 job_apply(struct job *job, const struct policy_action *a)
 {
@@ -662,17 +690,19 @@ job_apply(struct job *job, const struct policy_action *a)
     trace_action(job, a);
     switch (a->kind) {
     case POLICY_ACTION_SET_DOWNTIME:
+        job->downtime_before = job->downtime_limit_ms;
         job->downtime_limit_ms = a->value;
         job_send(job, job->src, "migrate-set-parameters",
                  json_pack("{s:I}", "downtime-limit", (json_int_t)a->value),
-                 action_reply);
+                 downtime_reply);
         break;
     case POLICY_ACTION_SET_BANDWIDTH:
+        job->bandwidth_before = job->bandwidth;
         job->bandwidth = a->value;
         job_send(job, job->src, "migrate-set-parameters",
                  json_pack("{s:I}", "max-bandwidth",
                            (json_int_t)qemu_max_bandwidth(a->value)),
-                 action_reply);
+                 bandwidth_reply);
         break;
     case POLICY_ACTION_AUTO_CONVERGE:
         if (!job->opts.policy.auto_converge_permitted) {
@@ -727,10 +757,25 @@ poll_reply(struct job *job, json_t *ret, const struct qmp_error *err)
     size_t i;
 
     job->poll_in_flight = false;
+    if (err != NULL && err->kind == QMP_ERROR_COMMAND &&
+        ++job->poll_refusals < JOB_POLL_REFUSALS_MAX) {
+        /* QEMU answered, in QMP: the monitor is fine; ask again */
+        output_note(job->out, 0, "warning: %s (refusal %d of %d)", err->message,
+                    job->poll_refusals, JOB_POLL_REFUSALS_MAX);
+        return;
+    }
+    if (err != NULL && err->kind == QMP_ERROR_COMMAND) {
+        job_begin_cancel(job, QM_EXIT_FAILED,
+                         "QEMU refused query-migrate %d times in a row (%s): "
+                         "qmigrate cannot follow the migration",
+                         job->poll_refusals, err->message);
+        return;
+    }
     if (err != NULL) {
         job_monitor_lost(job, job->src, err);
         return;
     }
+    job->poll_refusals = 0;
     if (sample_from_query_migrate(ret, &s, why, sizeof(why)) < 0) {
         /* The monitor answers, but not as QEMU does: stop the migration. */
         job_begin_cancel(job, QM_EXIT_MONITOR, "monitor %s: %s",
@@ -756,9 +801,17 @@ poll_reply(struct job *job, json_t *ret, const struct qmp_error *err)
         disk_switchover(job);
     }
     if (s.status == MIGRATION_STATUS_NONE && job->migrate_sent &&
-        s.t - job->migrate_time > 10.0) {
-        job_finish(job, QM_EXIT_FAILED, "failed",
-                   "QEMU accepted 'migrate' but reports no migration");
+        s.t - job->migrate_time > (job->migrate_reply_lost ? 2.0 : 10.0)) {
+        /* nothing runs: there is nothing to undo, only to check */
+        ev_timer_stop(job->loop, &job->poll_timer);
+        job->phase = PHASE_FINISH;
+        job_end_on_source(job, QM_EXIT_FAILED, "failed",
+                          job->migrate_reply_lost
+                              ? "the reply to 'migrate' was lost and QEMU "
+                                "reports no migration: none was started"
+                              : "QEMU accepted 'migrate' but reports no "
+                                "migration",
+                          NULL);
         return;
     }
     if (job->phase == PHASE_MONITOR && job->opts.command == CMD_MIGRATE) {

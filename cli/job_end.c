@@ -356,6 +356,9 @@ dst_status_failed_reply(struct job *job, json_t *ret,
 static bool
 may_resume(const struct job *job)
 {
+    if (job->postcopy_started) {
+        return false; /* the source's memory is stale: see report_paused */
+    }
     switch (job->opts.command) {
     case CMD_MIGRATE:
         return job->paused_by_us || job->source_was_running;
@@ -369,6 +372,17 @@ may_resume(const struct job *job)
 static void
 report_paused(struct job *job, const char *status)
 {
+    if (job->postcopy_started) {
+        append_reason(job,
+                      "; WARNING: post-copy had started, so the guest ran "
+                      "on the destination and the source's memory (%s) is "
+                      "stale: do NOT resume the source. Recover with QEMU's "
+                      "post-copy recovery (migrate-recover on the "
+                      "destination, then migrate with resume=true on the "
+                      "source) if the destination still has the guest",
+                      status);
+        return;
+    }
     if (job->opts.command == CMD_MIGRATE) {
         append_reason(job,
                       "; the guest stays %s on the source, as it was "

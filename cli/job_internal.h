@@ -19,6 +19,8 @@ enum job_phase {
 };
 
 #define JOB_MAX_DISKS 16
+/* query-migrate refusals in a row before qmigrate gives up following */
+#define JOB_POLL_REFUSALS_MAX 3
 
 /* A disk copied with the migration. */
 struct job_disk {
@@ -54,12 +56,16 @@ struct job {
     struct policy_state pstate;
     uint64_t downtime_limit_ms; /* in force on the source */
     uint64_t bandwidth;         /* max-bandwidth in force, bytes/s */
+    uint64_t downtime_before;   /* before the last set-downtime */
+    uint64_t bandwidth_before;  /* before the last set-bandwidth */
+    int poll_refusals;          /* query-migrate refused in a row */
     uint64_t ram_size;          /* guest RAM, from query-memory-size-summary */
     bool source_was_running;    /* before we started */
     bool dst_needs_incoming;    /* destination waits for migrate-incoming */
     bool announced;             /* the start line is out */
     char tls_object[64];        /* the id of our tls-creds objects */
     bool migrate_sent;
+    bool migrate_reply_lost; /* the connection ended before its reply */
     double migrate_time;
     bool paused_by_us; /* we sent 'stop' (force-complete) */
     bool postcopy_requested;
