@@ -125,9 +125,20 @@ gather(const struct policy_config *cfg, struct policy_state *st,
         bool dirt_flat = ev->dirt >= STALL_RATIO * ev->prev_dirt;
         bool rem_flat = ev->rem >= STALL_RATIO * ev->prev_rem;
 
+        /*
+         * What the last pass dirtied over its own length is the guest's
+         * rate, measured like with like.  (QEMU's dirty-pages-rate at the
+         * second sync averages over the whole first pass and reads far
+         * too low.)  A guest that dirties as fast as the link sends will
+         * stall, even while this pass still left less than the last.
+         */
+        bool outruns =
+            tr->pass_s > 0 && ev->dirt / tr->pass_s >= PREDICT_RATIO * ev->bw;
+
         /* Near the threshold the tail dominates: only the dirt counts. */
         ad->flat = dirt_flat ? ad->flat + 1 : 0;
-        ev->stalled = above ? dirt_flat || rem_flat : ad->flat >= FLAT_PASSES;
+        ev->stalled =
+            above ? dirt_flat || rem_flat || outruns : ad->flat >= FLAT_PASSES;
         ev->converging = ev->dirt < CLEAR_RATIO * ev->prev_dirt &&
                          ev->rem < CLEAR_RATIO * ev->prev_rem;
     } else {

@@ -277,6 +277,7 @@ struct policy_vdsm_state {
     bool have_initial;
     uint64_t initial_iteration;
     uint64_t last_iteration;
+    double t_poll;       /* VDSM's last monitor poll (every 10 s) */
     bool thread_started; /* TIMED: the DowntimeThread runs */
     double t_thread;
     unsigned thread_step; /* next exponential step to apply */

@@ -6,6 +6,9 @@
 
 #include "policy/internal.h"
 
+/* VDSM's migration_monitor_interval (lib/vdsm/common/config.py.in) */
+#define VDSM_MONITOR_INTERVAL_S 10.0
+
 /* VDSM's _legacy_convergence_schedule() puts its last value here too. */
 #define LEGACY_LAST_LIMIT 42
 /* DowntimeThread._WAIT_STEP_LIMIT */
@@ -144,9 +147,12 @@ fire_entry(const struct policy_config *cfg, struct policy_state *st,
 }
 
 /*
- * MonitorThread.monitor_migration(): on a new iteration, n = iterations
- * since the first sample; the head entry fires when its limit < n; at
- * most one entry per sample.  Nothing once post-copy runs.
+ * MonitorThread.monitor_migration(), which VDSM runs every
+ * migration_monitor_interval (10 s): on a new iteration, n = iterations
+ * since the first poll; the head entry fires when its limit < n; at most
+ * one entry per poll.  Samples between polls are not looked at, as VDSM
+ * does not see them: on a fast link that makes the schedule ~10 s a step.
+ * Nothing once post-copy runs.
  */
 static void
 vdsm_schedule(const struct policy_config *cfg, struct policy_state *st,
@@ -161,8 +167,13 @@ vdsm_schedule(const struct policy_config *cfg, struct policy_state *st,
         vs->have_initial = true;
         vs->initial_iteration = it;
         vs->last_iteration = it;
+        vs->t_poll = s->t;
         return;
     }
+    if (s->t < vs->t_poll + VDSM_MONITOR_INTERVAL_S) {
+        return; /* between VDSM's polls */
+    }
+    vs->t_poll = s->t;
     if (it <= vs->last_iteration) {
         return;
     }

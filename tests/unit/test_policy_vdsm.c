@@ -132,7 +132,11 @@ test_minimal_downtime(void **unused)
     policy_state_init(&st, &cfg);
     s = active(0, 1);
     policy_step(&cfg, &st, &s, &out);
-    s = active(1, 3);
+    /* VDSM polls every 10 s: a new pass before that is not seen */
+    s = active(5, 3);
+    policy_step(&cfg, &st, &s, &out);
+    assert_int_equal(out.n_actions, 0);
+    s = active(10, 3);
     policy_step(&cfg, &st, &s, &out);
     assert_string_equal(out.actions[0].reason,
                         "iteration 2 > limit 1 of schedule "
