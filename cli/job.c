@@ -731,6 +731,35 @@ job_apply(struct job *job, const struct policy_action *a)
     }
 }
 
+/*
+ * Post-copy cannot be cancelled (the guest runs on the destination), so no
+ * policy acts on it; but a post-copy whose stream is dead must not keep
+ * qmigrate polling for ever.  After the progress timeout (150 s when it
+ * is off) without a byte moved, qmigrate ends, loudly, and leaves QEMU
+ * alone.
+ */
+static bool
+job_postcopy_stalled(struct job *job, const struct policy_sample *s)
+{
+    double limit = job->opts.policy.progress_timeout_s > 0
+                       ? job->opts.policy.progress_timeout_s
+                       : 150.0;
+    double idle = s->t - job->pstate.track.t_moved;
+
+    if (!migration_status_is_postcopy(s->status) || idle <= limit) {
+        return false;
+    }
+    job_finish(job, QM_EXIT_FAILED, "failed",
+               "post-copy stalled: no bytes moved for %.0f s (status %s). "
+               "The guest is split: it runs on the destination, which cannot "
+               "fetch its remaining pages from the source. Do not resume "
+               "the source; repair the link and use QEMU's post-copy "
+               "recovery (migrate-recover on the destination, migrate with "
+               "resume=true on the source)",
+               idle, migration_status_name(s->status));
+    return true;
+}
+
 /* One sample through the policy, into the record and out to people. */
 void
 job_take_sample(struct job *job, const struct policy_sample *s,
@@ -794,6 +823,9 @@ poll_reply(struct job *job, json_t *ret, const struct qmp_error *err)
     job_take_sample(job, &s, &out);
     if (migration_status_is_final(s.status)) {
         job_after_final(job, &s, ret);
+        return;
+    }
+    if (job->postcopy_started && job_postcopy_stalled(job, &s)) {
         return;
     }
     if (s.status == MIGRATION_STATUS_PRE_SWITCHOVER &&

@@ -45,10 +45,22 @@ job_begin_cancel(struct job *job, enum qm_exit code, const char *fmt, ...)
         return;
     }
     if (job->postcopy_started || job->postcopy_requested) {
+        if (++job->postcopy_refusals >= 2 && code == QM_EXIT_ABORTED &&
+            job->phase == PHASE_MONITOR) {
+            /* asked again: go, but leave QEMU to it */
+            job_finish(job, QM_EXIT_MONITOR, "error",
+                       "left during post-copy (asked twice): the migration "
+                       "goes on without qmigrate and the guest already "
+                       "runs on the destination; follow it with 'qmigrate "
+                       "watch --source %s'",
+                       job->opts.source);
+            return;
+        }
         output_error(job->out,
                      "not cancelling: post-copy has started and the guest "
                      "already runs on the destination; a cancel now would "
-                     "lose it. Waiting for the migration to finish.");
+                     "lose it. Waiting for the migration to finish (ask "
+                     "again to leave it running without qmigrate).");
         return;
     }
     job->cancel_code = code;

@@ -70,6 +70,7 @@ struct job {
     bool paused_by_us; /* we sent 'stop' (force-complete) */
     bool postcopy_requested;
     bool postcopy_started; /* QEMU reported a post-copy status */
+    int postcopy_refusals; /* cancels refused during post-copy */
     bool cancel_requested; /* before migrate: do not start */
     bool cancelling;       /* migrate_cancel sent */
     enum qm_exit cancel_code;

@@ -21,6 +21,7 @@
 #define EVIDENCE_NEEDED 2 /* pass starts that show a hopeless stall */
 #define THROTTLE_MAX 99   /* QEMU's max-cpu-throttle */
 #define THROTTLE_IDLE_MAX 3
+#define THROTTLE_IDLE_S 3.0 /* > two of QEMU's 1 s dirty-rate periods */
 #define POSTCOPY_WAIT_MAX 2
 #define ALIVE_S 2.0 /* bytes moved this recently: the link works */
 
@@ -206,12 +207,18 @@ throttle_exhausted(struct policy_adaptive_state *ad,
 {
     if (s->throttle_percent > ad->throttle_last) {
         ad->throttle_idle = 0;
+        ad->t_throttle = s->t;
     } else {
         ad->throttle_idle++;
     }
     ad->throttle_last = s->throttle_percent;
+    /*
+     * QEMU raises the throttle at most every second dirty-rate period,
+     * each at least 1 s long: with short passes, count seconds too.
+     */
     return s->throttle_percent >= THROTTLE_MAX ||
-           ad->throttle_idle >= THROTTLE_IDLE_MAX;
+           (ad->throttle_idle >= THROTTLE_IDLE_MAX &&
+            s->t - ad->t_throttle >= THROTTLE_IDLE_S);
 }
 
 /*
@@ -254,6 +261,7 @@ escalate(const struct policy_config *cfg, struct policy_state *st,
             ad->throttle_released = true;
             ad->throttle_last = s->throttle_percent;
             ad->throttle_idle = 0;
+            ad->t_throttle = s->t;
         }
         return;
     }
@@ -378,7 +386,7 @@ backstops(const struct policy_config *cfg, struct policy_state *st,
     cap = cfg->completion_timeout_s * policy_internal_data_gb(cfg, s);
     if (cap > 0 && elapsed > cap) {
         snprintf(why, sizeof(why),
-                 "elapsed %.0f s > completion cap %.0f s (%.0f s/GiB x "
+                 "elapsed %.0f s > completion cap %.0f s (%g s/GiB x "
                  "data %.1f GiB)",
                  elapsed, cap, cfg->completion_timeout_s,
                  policy_internal_data_gb(cfg, s));

@@ -94,7 +94,7 @@ nova_timeouts(const struct policy_config *cfg, struct policy_state *st,
     } else if (elapsed > (double)completion) {
         snprintf(why, sizeof(why),
                  "elapsed %.1f s > completion timeout %lld s "
-                 "(%.0f s/GiB x data %.1f GiB)",
+                 "(%g s/GiB x data %.1f GiB)",
                  elapsed, (long long)completion, cfg->completion_timeout_s,
                  ns->data_gb);
     } else {

@@ -293,6 +293,7 @@ struct policy_adaptive_state {
     bool throttle_released; /* we emitted auto-converge */
     int throttle_last;      /* throttle at the last pass start */
     unsigned throttle_idle; /* pass starts since it last rose */
+    double t_throttle;      /* when it last rose (or was released) */
     unsigned postcopy_wait; /* pass starts since start-postcopy */
     bool postcopy_failed;   /* still pre-copy after that: it failed */
 };
