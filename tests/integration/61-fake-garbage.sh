@@ -8,7 +8,8 @@
 # monitor and what it sent (invalid JSON / invalid UTF-8, where, which
 # byte), in bounded time; the migration goes on in QEMU without it, as
 # the message says.  Garbage once is survived: the migration completes.
-# Garbage before the migration: exit 4, nothing started.
+# Garbage before 'migrate': exit 4, nothing started.  Garbage for
+# migrate's reply (QEMU ran it) is a loss mid-migration.
 . "$(dirname "$0")/lib.sh"
 
 # start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
@@ -123,22 +124,36 @@ for kind in garbage-json bad-utf8; do
         fail "$kind set-up: $(end_reason "${name}_caps")"
     fake_is "${name}_caps" running none
 
-    # --- as migrate's reply: QEMU did start the migration -----------------
-    start_fake "${name}_mig" $GUEST --fault "on=migrate $kind"
+    # --- as migrate's reply: QEMU did start the migration ----------------
+    # qmigrate reconnects as it would mid-migration and follows it: a
+    # guest that converges completes
+    start_fake "${name}_mig" $EASY --fault "on=migrate $kind"
     qm "${name}_mig" 30
-    expect_code 4 "$RC" "$kind for migrate"
-    within 2 "$kind for migrate"
-    end_reason "${name}_mig" | grep -q "monitor $T/${name}_mig.qmp $what" ||
-        fail "$kind migrate: $(end_reason "${name}_mig")"
-    # BUG: the migration QEMU started runs on without qmigrate (the fake
-    # shows it active), and the end reason says only that the monitor sent
-    # something that is not QMP: nothing about a migration that may have
-    # started, nor how to find it.  What should hold (like a loss
-    # mid-migration): the migration is picked up or cancelled, or the
-    # reason says it may run and names 'qmigrate watch --source'.
-    # end_reason "${name}_mig" | grep -q "qmigrate watch --source" ||
-    #     fake_is "${name}_mig" running cancelled
-    fake_is "${name}_mig" running "*"
+    expect_code 0 "$RC" "$kind for migrate"
+    within 5 "$kind for migrate"
+    expect_grep "$what.*); reconnecting once" "$T/${name}_mig.err"
+    expect_grep '"event":"end".*"result":"completed"' "$T/${name}_mig.json"
+    fake_is "${name}_mig" postmigrate completed
+    # ... and when the reconnect is garbled too: exit 4, and the message
+    # says the migration may go on and how to find it (it does go on)
+    start_fake "${name}_mig2" $GUEST --fault "on=migrate $kind" \
+        --fault "on=connect:2 $kind"
+    qm "${name}_mig2" 30
+    expect_code 4 "$RC" "$kind for migrate and the reconnect"
+    within 3 "$kind for migrate and the reconnect"
+    r=$(end_reason "${name}_mig2")
+    echo "$r" | grep -q "monitor $T/${name}_mig2.qmp $what.*then the reconnect attempt: monitor $T/${name}_mig2.qmp $what" ||
+        fail "$kind migrate twice: $r"
+    echo "$r" | grep -q "the migration may go on without qmigrate" ||
+        fail "$kind migrate twice: no word of the migration: $r"
+    # BUG: the end reason is cut at 511 bytes (struct qm_result's
+    # reason[512], cli/cli.h): with this 45-byte monitor path named three
+    # times it loses its end, "(qmigrate watch --source PATH)", the one
+    # thing the operator needs.  The JSON 'end' line and the error line
+    # should carry the whole reason:
+    # echo "$r" | grep -q "qmigrate watch --source $T/${name}_mig2.qmp)$" ||
+    #     fail "$kind migrate twice: reason cut short: $r"
+    fake_is "${name}_mig2" running active
 done
 
 echo "PASS"
