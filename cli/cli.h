@@ -180,7 +180,7 @@ struct job;
 struct job_result {
     enum qm_exit code;
     const char *result; /* completed, failed, aborted, cancelled, error */
-    char reason[512];
+    char reason[1536];
     int64_t downtime_ms; /* -1 unknown */
     double total_time_s;
     uint64_t transferred;

@@ -82,7 +82,7 @@ struct job {
     bool dst_lost;          /* the destination monitor went away */
     enum qm_exit end_code;  /* decided at the final status */
     const char *end_result;
-    char end_reason[768];
+    char end_reason[1536];
     char src_status[32];          /* run state at the end */
     struct policy_output initial; /* what the policy set before migrate */
     struct policy_sample last_sample;
