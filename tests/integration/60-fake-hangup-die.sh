@@ -18,12 +18,12 @@
 
 # start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
 start_fake() {
-    local name=$1 i
+    local name=$1
     shift
     "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
     PIDS="$PIDS $!"
     eval "FAKE_$name=$!"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         grep -qs '^ready' "$T/$name-fake.log" && return
         sleep 0.05
     done
@@ -73,11 +73,11 @@ end_reason() {
 
 # A 4 GiB guest with a 1 GiB working set on 1 Gbit/s: pass 1 alone takes
 # 30 s, so the migration is still active whenever a fault strikes.
-GUEST="--ram 4G --working-set 1G --dirty-rate 300000 --link 1gbit"
+GUEST=(--ram 4G --working-set 1G --dirty-rate 300000 --link 1gbit)
 
 # --- hang-up mid-migration, and again on the reconnect: exit 4 ---------
 for kind in hangup hangup-mid-message; do
-    start_fake "${kind//-/_}" $GUEST --fault "on=status:active after=1s $kind" \
+    start_fake "${kind//-/_}" "${GUEST[@]}" --fault "on=status:active after=1s $kind" \
         --fault "on=connect:2 $kind"
     kind=${kind//-/_}
     qm "$kind" 30
@@ -123,7 +123,7 @@ fake_is once postmigrate completed
 
 # --- hang-ups before the migration: exit 4, nothing started -------------
 # before the greeting (the first client is hung up on)
-start_fake greet $GUEST --fault "on=connect hangup"
+start_fake greet "${GUEST[@]}" --fault "on=connect hangup"
 qm greet 30
 expect_code 4 "$RC" "hang-up instead of the greeting"
 within 2 "hang-up instead of the greeting"
@@ -131,7 +131,7 @@ end_reason greet | grep -q "monitor $T/greet.qmp closed the connection before it
     fail "greeting hang-up: $(end_reason greet)"
 fake_is greet running none
 # instead of query-status's reply (the command does not run)
-start_fake qs $GUEST --fault "on=query-status hangup"
+start_fake qs "${GUEST[@]}" --fault "on=query-status hangup"
 qm qs 30
 expect_code 4 "$RC" "hang-up on query-status"
 within 2 "hang-up on query-status"
@@ -142,7 +142,7 @@ fake_is qs running none
 # instead of migrate's reply (the command does not run either): qmigrate
 # cannot know whether QEMU took 'migrate', so it reconnects as it would
 # mid-migration, finds no migration and says none was started: exit 1
-start_fake mig $GUEST --fault "on=migrate hangup"
+start_fake mig "${GUEST[@]}" --fault "on=migrate hangup"
 qm mig 30
 expect_code 1 "$RC" "hang-up on migrate"
 within 5 "hang-up on migrate"
@@ -152,7 +152,7 @@ end_reason mig | grep -q "the reply to 'migrate' was lost and QEMU reports no mi
 fake_is mig running none
 
 # --- QEMU dies mid-migration: exit 4, the reconnect is refused ---------
-start_fake die $GUEST --fault "on=status:active after=1s die"
+start_fake die "${GUEST[@]}" --fault "on=status:active after=1s die"
 qm die 30
 expect_code 4 "$RC" "QEMU died"
 within 4 "QEMU died"

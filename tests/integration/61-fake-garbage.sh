@@ -14,12 +14,12 @@
 
 # start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
 start_fake() {
-    local name=$1 i
+    local name=$1
     shift
     "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
     PIDS="$PIDS $!"
     eval "FAKE_$name=$!"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         grep -qs '^ready' "$T/$name-fake.log" && return
         sleep 0.05
     done
@@ -69,9 +69,9 @@ end_reason() {
 
 # A 4 GiB guest with a 1 GiB working set on 1 Gbit/s: pass 1 alone takes
 # 30 s, so the migration is still active whenever a fault strikes.
-GUEST="--ram 4G --working-set 1G --dirty-rate 300000 --link 1gbit"
+GUEST=(--ram 4G --working-set 1G --dirty-rate 300000 --link 1gbit)
 # One that converges by itself in about 2 s.
-EASY="--ram 4G --working-set 32M --link 10gbit"
+EASY=(--ram 4G --working-set 32M --link 10gbit)
 
 for kind in garbage-json bad-utf8; do
     name=${kind//-/_}
@@ -81,7 +81,7 @@ for kind in garbage-json bad-utf8; do
     esac
 
     # --- mid-migration, and again instead of the reconnect's greeting ----
-    start_fake "$name" $GUEST --fault "on=status:active after=1s $kind" \
+    start_fake "$name" "${GUEST[@]}" --fault "on=status:active after=1s $kind" \
         --fault "on=connect:2 $kind"
     qm "$name" 30
     expect_code 4 "$RC" "$kind twice"
@@ -97,7 +97,7 @@ for kind in garbage-json bad-utf8; do
     fake_is "$name" running active
 
     # --- once mid-migration: the reconnect picks the migration up --------
-    start_fake "${name}_once" $EASY --fault "on=status:active after=0.5s $kind"
+    start_fake "${name}_once" "${EASY[@]}" --fault "on=status:active after=0.5s $kind"
     qm "${name}_once" 30
     expect_code 0 "$RC" "$kind once"
     within 5 "$kind once"
@@ -107,7 +107,7 @@ for kind in garbage-json bad-utf8; do
     fake_is "${name}_once" postmigrate completed
 
     # --- instead of the greeting: exit 4, nothing started ----------------
-    start_fake "${name}_greet" $GUEST --fault "on=connect $kind"
+    start_fake "${name}_greet" "${GUEST[@]}" --fault "on=connect $kind"
     qm "${name}_greet" 30
     expect_code 4 "$RC" "$kind for a greeting"
     within 2 "$kind for a greeting"
@@ -116,7 +116,7 @@ for kind in garbage-json bad-utf8; do
     fake_is "${name}_greet" running none
 
     # --- as the reply to a set-up command: exit 4, nothing started -------
-    start_fake "${name}_caps" $GUEST --fault "on=migrate-set-capabilities $kind"
+    start_fake "${name}_caps" "${GUEST[@]}" --fault "on=migrate-set-capabilities $kind"
     qm "${name}_caps" 30
     expect_code 4 "$RC" "$kind for migrate-set-capabilities"
     within 2 "$kind for migrate-set-capabilities"
@@ -127,7 +127,7 @@ for kind in garbage-json bad-utf8; do
     # --- as migrate's reply: QEMU did start the migration ----------------
     # qmigrate reconnects as it would mid-migration and follows it: a
     # guest that converges completes
-    start_fake "${name}_mig" $EASY --fault "on=migrate $kind"
+    start_fake "${name}_mig" "${EASY[@]}" --fault "on=migrate $kind"
     qm "${name}_mig" 30
     expect_code 0 "$RC" "$kind for migrate"
     within 5 "$kind for migrate"
@@ -136,7 +136,7 @@ for kind in garbage-json bad-utf8; do
     fake_is "${name}_mig" postmigrate completed
     # ... and when the reconnect is garbled too: exit 4, and the message
     # says the migration may go on and how to find it (it does go on)
-    start_fake "${name}_mig2" $GUEST --fault "on=migrate $kind" \
+    start_fake "${name}_mig2" "${GUEST[@]}" --fault "on=migrate $kind" \
         --fault "on=connect:2 $kind"
     qm "${name}_mig2" 30
     expect_code 4 "$RC" "$kind for migrate and the reconnect"

@@ -22,12 +22,12 @@
 
 # start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
 start_fake() {
-    local name=$1 i
+    local name=$1
     shift
     "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
     PIDS="$PIDS $!"
     eval "FAKE_$name=$!"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         grep -qs '^ready' "$T/$name-fake.log" && return
         sleep 0.05
     done
@@ -77,13 +77,13 @@ end_reason() {
 
 # A 4 GiB guest with a 1 GiB working set on 1 Gbit/s: pass 1 alone takes
 # 30 s, so the migration is still active whenever a fault strikes.
-GUEST="--ram 4G --working-set 1G --dirty-rate 300000 --link 1gbit"
+GUEST=(--ram 4G --working-set 1G --dirty-rate 300000 --link 1gbit)
 # One that converges by itself in about 2 s.
-EASY="--ram 4G --working-set 32M --link 10gbit"
+EASY=(--ram 4G --working-set 32M --link 10gbit)
 
 # --- late, but within --command-timeout (default 30 s): completes -------
 # a set-up command 1 s late, then a poll 2 s late mid-migration
-start_fake ok $EASY --fault "on=migrate-set-capabilities late:1s" \
+start_fake ok "${EASY[@]}" --fault "on=migrate-set-capabilities late:1s" \
     --fault "on=status:active after=0.5s late:2s"
 qm ok 30
 expect_code 0 "$RC" "late replies within the timeout"
@@ -94,7 +94,7 @@ expect_grep '"event":"end".*"result":"completed"' "$T/ok.json"
 fake_is ok postmigrate completed
 
 # --- a poll 5 s late mid-migration, --command-timeout 1: exit 4 ---------
-start_fake poll $GUEST --fault "on=status:active after=1s late:5s"
+start_fake poll "${GUEST[@]}" --fault "on=status:active after=1s late:5s"
 qm poll 30 --command-timeout 1
 expect_code 4 "$RC" "a poll later than --command-timeout"
 within 4 "a poll later than --command-timeout"
@@ -108,7 +108,7 @@ grep -q "reconnecting" "$T/poll.err" && fail "reconnected to a monitor that did 
 fake_is poll running active
 
 # --- the greeting 5 s late, --greeting-timeout 1: "busy", exit 4 ----------
-start_fake greet $GUEST --fault "on=connect late:5s"
+start_fake greet "${GUEST[@]}" --fault "on=connect late:5s"
 qm greet 30 --greeting-timeout 1
 expect_code 4 "$RC" "a late greeting"
 within 3 "a late greeting"
@@ -117,7 +117,7 @@ end_reason greet | grep -q "monitor $T/greet.qmp is busy: it accepted the connec
 fake_is greet running none
 
 # --- qmp_capabilities 5 s late, --command-timeout 1: exit 4 -------------
-start_fake neg $GUEST --fault "on=qmp_capabilities late:5s"
+start_fake neg "${GUEST[@]}" --fault "on=qmp_capabilities late:5s"
 qm neg 30 --command-timeout 1
 expect_code 4 "$RC" "a late qmp_capabilities"
 within 3 "a late qmp_capabilities"
@@ -127,7 +127,7 @@ fake_is neg running none
 
 # --- set-up commands 5 s late, --command-timeout 1: exit 4, nothing started
 for cmd in migrate-set-parameters migrate; do
-    start_fake "${cmd//-/_}" $GUEST --fault "on=$cmd late:5s"
+    start_fake "${cmd//-/_}" "${GUEST[@]}" --fault "on=$cmd late:5s"
     qm "${cmd//-/_}" 30 --command-timeout 1
     expect_code 4 "$RC" "a late $cmd"
     within 3 "a late $cmd"

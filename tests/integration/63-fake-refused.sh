@@ -18,12 +18,12 @@
 
 # start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
 start_fake() {
-    local name=$1 i
+    local name=$1
     shift
     "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
     PIDS="$PIDS $!"
     eval "FAKE_$name=$!"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         grep -qs '^ready' "$T/$name-fake.log" && return
         sleep 0.05
     done
@@ -73,10 +73,10 @@ end_reason() {
 
 # A 4 GiB guest with a 1 GiB working set on 1 Gbit/s: it does not
 # converge, it only matters that it runs.
-GUEST="--ram 4G --working-set 1G --dirty-rate 300000 --link 1gbit"
+GUEST=(--ram 4G --working-set 1G --dirty-rate 300000 --link 1gbit)
 
 # --- qmp_capabilities refused: the monitor is not usable, exit 4 --------
-start_fake neg $GUEST --fault "on=connect error"
+start_fake neg "${GUEST[@]}" --fault "on=connect error"
 qm neg 30
 expect_code 4 "$RC" "refused qmp_capabilities"
 within 2 "refused qmp_capabilities"
@@ -87,7 +87,7 @@ fake_is neg running none
 # --- set-up commands refused: exit 2, nothing started --------------------
 for cmd in query-status migrate-set-capabilities migrate-set-parameters; do
     name=${cmd//-/_}
-    start_fake "$name" $GUEST \
+    start_fake "$name" "${GUEST[@]}" \
         --fault "on=$cmd error GenericError:no $cmd for you (test $name)"
     qm "$name" 30
     expect_code 2 "$RC" "refused $cmd"
@@ -100,7 +100,7 @@ for cmd in query-status migrate-set-capabilities migrate-set-parameters; do
 done
 
 # --- migrate refused, as QEMU refuses a target it cannot reach: exit 1 ---
-start_fake mig $GUEST \
+start_fake mig "${GUEST[@]}" \
     --fault "on=migrate error GenericError:Failed to connect to 'tcp:127.0.0.1:4444': Connection refused"
 qm mig 30
 expect_code 1 "$RC" "refused migrate"
@@ -146,7 +146,7 @@ expect_grep '"event":"end".*"result":"completed"' "$T/poll.json"
 fake_is poll postmigrate completed
 # three times in a row: qmigrate cannot follow the migration, so it
 # cancels it (the monitor still works) and says why: exit 1
-start_fake poll3 $GUEST \
+start_fake poll3 "${GUEST[@]}" \
     --fault "on=query-migrate:4 error GenericError:no (test)" \
     --fault "on=query-migrate:5 error GenericError:no (test)" \
     --fault "on=query-migrate:6 error GenericError:no (test)" \

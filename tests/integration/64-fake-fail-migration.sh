@@ -10,12 +10,12 @@
 
 # start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
 start_fake() {
-    local name=$1 i
+    local name=$1
     shift
     "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
     PIDS="$PIDS $!"
     eval "FAKE_$name=$!"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         grep -qs '^ready' "$T/$name-fake.log" && return
         sleep 0.05
     done
@@ -65,11 +65,11 @@ end_reason() {
 
 # A 4 GiB guest, 1 GiB working set, 10 Gbit/s: pass 1 takes about 2 s and
 # it never converges at 500 ms.
-GUEST="--ram 4G --working-set 1G --dirty-rate 1000000 --link 10gbit"
+GUEST=(--ram 4G --working-set 1G --dirty-rate 1000000 --link 10gbit)
 
 # --- right after 'migrate' (QEMU returns {}, then MIGRATION failed) ------
 DESC="Failed to connect to 'tcp:127.0.0.1:4444': Connection refused"
-start_fake early $GUEST --fault "on=migrate fail-migration:$DESC"
+start_fake early "${GUEST[@]}" --fault "on=migrate fail-migration:$DESC"
 qm early 30
 expect_code 1 "$RC" "failed at migrate"
 within 2 "failed at migrate"
@@ -82,7 +82,7 @@ fake_is early running failed
 
 # --- mid-migration, as pass 2 begins ---------------------------------------
 DESC="Unable to write to socket: Connection reset by peer"
-start_fake mid $GUEST --fault "on=pass:2 fail-migration:$DESC"
+start_fake mid "${GUEST[@]}" --fault "on=pass:2 fail-migration:$DESC"
 qm mid 30
 expect_code 1 "$RC" "failed at pass 2"
 within 5 "failed at pass 2"

@@ -16,12 +16,12 @@
 
 # start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
 start_fake() {
-    local name=$1 i
+    local name=$1
     shift
     "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
     PIDS="$PIDS $!"
     eval "FAKE_$name=$!"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         grep -qs '^ready' "$T/$name-fake.log" && return
         sleep 0.05
     done
@@ -105,8 +105,8 @@ fake_is blip postmigrate completed
 # --progress-timeout without a byte moved qmigrate gives up following it,
 # without a cancel: exit 1, naming the stall, the split guest and QEMU's
 # post-copy recovery.
-PC="--ram 64G --zero-share 0.95 --zero-scan-rate 100G --working-set 1G --dirty-rate 1000000 --link 10gbit"
-start_fake post $PC --fault "on=status:postcopy-active after=0.05s stall-bandwidth"
+PC=(--ram 64G --zero-share 0.95 --zero-scan-rate 100G --working-set 1G --dirty-rate 1000000 --link 10gbit)
+start_fake post "${PC[@]}" --fault "on=status:postcopy-active after=0.05s stall-bandwidth"
 qm post 60 --postcopy --progress-timeout 2
 expect_code 1 "$RC" "stalled post-copy"
 within 10 "stalled post-copy"
@@ -123,7 +123,7 @@ fake_is post finish-migrate postcopy-active
 
 # --- ... and signals then: the first is refused, the second leaves ----------
 # (--progress-timeout 60: only the signals can end it)
-start_fake sig $PC --fault "on=status:postcopy-active after=0.05s stall-bandwidth"
+start_fake sig "${PC[@]}" --fault "on=status:postcopy-active after=0.05s stall-bandwidth"
 "$QMIGRATE" migrate --source "$T/sig.qmp" --to tcp:127.0.0.1:4444 --json \
     --postcopy --progress-timeout 60 >"$T/sig.json" 2>"$T/sig.err" &
 qmpid=$!

@@ -22,12 +22,12 @@
 
 # start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
 start_fake() {
-    local name=$1 i
+    local name=$1
     shift
     "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
     PIDS="$PIDS $!"
     eval "FAKE_$name=$!"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         grep -qs '^ready' "$T/$name-fake.log" && return
         sleep 0.05
     done
@@ -75,10 +75,10 @@ end_reason() {
     sed -n 's/.*"event":"end".*"reason":"\(\([^"\\]\|\\.\)*\)".*/\1/p' "$T/$1.json"
 }
 
-GUEST="--ram 16G --zero-share 0.8 --working-set 768M --dirty-rate 1000000 --link 10gbit"
+GUEST=(--ram 16G --zero-share 0.8 --working-set 768M --dirty-rate 1000000 --link 10gbit)
 
 # --- adaptive: one set-downtime, completed ---------------------------------
-start_fake ad $GUEST
+start_fake ad "${GUEST[@]}"
 qm ad 60 --downtime 1000
 expect_code 0 "$RC" "adaptive, a stall that fits"
 within 10 "adaptive, a stall that fits"
@@ -102,7 +102,7 @@ fake_is ad postmigrate completed
     fail "the fake's downtime-limit is not $v"
 
 # --- nova, defaults but a 4 s completion cap: still at 100 ms, aborted -------
-start_fake nova $GUEST
+start_fake nova "${GUEST[@]}"
 qm nova 60 --downtime 1000 --policy nova --completion-timeout 0.25
 expect_code 3 "$RC" "nova, the same guest"
 within 8 "nova, the same guest"
@@ -125,7 +125,7 @@ echo "$c" | grep -q '(0.25 s/GiB x data 16.0 GiB)' || fail "completion timeout m
 # measured 44 MB/s and "needs 17.9 s"; at 60 it fell back on QEMU's mbps
 # and got it right.  qmigrate should take the sample's time from QEMU's
 # own clock (query-migrate's total-time), as it takes QEMU's rates:
-# start_fake ad5 $GUEST --time-scale 5
+# start_fake ad5 "${GUEST[@]}" --time-scale 5
 # qm ad5 30 --downtime 1000 --progress-timeout 10
 # expect_code 0 "$RC" "adaptive at --time-scale 5"
 # grep '"action":"set-downtime","value":[0-9]*,"reason":"pass' "$T/ad5.json" |

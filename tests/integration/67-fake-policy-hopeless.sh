@@ -15,12 +15,12 @@
 
 # start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
 start_fake() {
-    local name=$1 i
+    local name=$1
     shift
     "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
     PIDS="$PIDS $!"
     eval "FAKE_$name=$!"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         grep -qs '^ready' "$T/$name-fake.log" && return
         sleep 0.05
     done
@@ -68,10 +68,10 @@ end_reason() {
     sed -n 's/.*"event":"end".*"reason":"\(\([^"\\]\|\\.\)*\)".*/\1/p' "$T/$1.json"
 }
 
-GUEST="--ram 64G --zero-share 0.95 --zero-scan-rate 100G --working-set 1G --dirty-rate 1000000 --link 10gbit"
+GUEST=(--ram 64G --zero-share 0.95 --zero-scan-rate 100G --working-set 1G --dirty-rate 1000000 --link 10gbit)
 
 # --- adaptive: aborted within 3 passes --------------------------------------
-start_fake hope $GUEST
+start_fake hope "${GUEST[@]}"
 qm hope 60
 expect_code 3 "$RC" "hopeless guest"
 within 10 "hopeless guest"
@@ -91,7 +91,7 @@ end_reason hope | grep -q "allowed 0\.50* s: abort; the guest runs on the source
 fake_is hope running cancelled
 
 # --- adaptive --postcopy: post-copy, completed ------------------------------
-start_fake post $GUEST
+start_fake post "${GUEST[@]}"
 qm post 60 --postcopy
 expect_code 0 "$RC" "hopeless guest with --postcopy"
 within 12 "hopeless guest with --postcopy"

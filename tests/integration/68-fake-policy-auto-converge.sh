@@ -14,12 +14,12 @@
 
 # start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
 start_fake() {
-    local name=$1 i
+    local name=$1
     shift
     "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
     PIDS="$PIDS $!"
     eval "FAKE_$name=$!"
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         grep -qs '^ready' "$T/$name-fake.log" && return
         sleep 0.05
     done
@@ -67,10 +67,10 @@ end_reason() {
     sed -n 's/.*"event":"end".*"reason":"\(\([^"\\]\|\\.\)*\)".*/\1/p' "$T/$1.json"
 }
 
-GUEST="--ram 8G --zero-share 0.75 --working-set 2G --dirty-rate 350000 --link 10gbit"
+GUEST=(--ram 8G --zero-share 0.75 --working-set 2G --dirty-rate 350000 --link 10gbit)
 
 # --- without --auto-converge: aborted -----------------------------------------
-start_fake plain $GUEST
+start_fake plain "${GUEST[@]}"
 qm plain 60
 expect_code 3 "$RC" "no auto-converge"
 within 10 "no auto-converge"
@@ -79,7 +79,7 @@ expect_grep '"action":"cancel".*allowed 0\.50* s' "$T/plain.json"
 fake_is plain running cancelled
 
 # --- with it: throttled, completed ------------------------------------------
-start_fake ac $GUEST
+start_fake ac "${GUEST[@]}"
 qm ac 60 --auto-converge
 expect_code 0 "$RC" "--auto-converge"
 within 15 "--auto-converge"
