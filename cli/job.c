@@ -897,6 +897,13 @@ poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* --- the end ------------------------------------------------------------- */
 
+/* What a cancel of ours ends as: aborted (exit 3), or failed (exit 1). */
+static const char *
+cancel_result(const struct job *job)
+{
+    return job->cancel_code == QM_EXIT_ABORTED ? "aborted" : "failed";
+}
+
 static void
 job_after_final(struct job *job, const struct policy_sample *s, json_t *reply)
 {
@@ -918,13 +925,13 @@ job_after_final(struct job *job, const struct policy_sample *s, json_t *reply)
     case MIGRATION_STATUS_FAILED:
         job_end_on_source(
             job, job->cancelling ? job->cancel_code : QM_EXIT_FAILED,
-            job->cancelling ? "aborted" : "failed",
+            job->cancelling ? cancel_result(job) : "failed",
             job->cancelling ? job->cancel_reason : NULL, sum.error_desc);
         break;
     default: /* cancelled */
         job_end_on_source(job,
                           job->cancelling ? job->cancel_code : QM_EXIT_ABORTED,
-                          job->cancelling ? "aborted" : "cancelled",
+                          job->cancelling ? cancel_result(job) : "cancelled",
                           job->cancelling ? job->cancel_reason
                                           : "the migration was cancelled by "
                                             "another monitor client",

@@ -394,7 +394,7 @@ negotiated_cb(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     if (err != NULL) {
         if (err->kind == QMP_ERROR_COMMAND) {
             qmp_error_set(&perr, QMP_ERROR_PROTOCOL, 0,
-                          "%s refused qmp_capabilities: %s", c->address,
+                          "%s refused %s", c->address,
                           err->message);
             client_fail(c, &perr, true);
         }
