@@ -10,14 +10,10 @@ qemu-img create -q -f qcow2 "$T/src.qcow2" 256M
 qemu-io -f qcow2 -c "write -P 0x5a 0 24M" -c "write -P 0xa5 100M 8M" \
     -c "write -P 0x3c 250M 1M" "$T/src.qcow2" >/dev/null
 qemu-img create -q -f qcow2 "$T/dst.qcow2" 256M
-disk() {
-    echo "-drive file=$1,format=qcow2,if=none,id=disk0,node-name=node0" \
-        "-device virtio-blk-pci,drive=disk0"
-}
 # shellcheck disable=SC2046
-start_qemu src 256 16 $(disk "$T/src.qcow2")
+start_qemu src 256 16 $(disk_args "$T/src.qcow2")
 # shellcheck disable=SC2046
-start_qemu dst 256 16 $(disk "$T/dst.qcow2") -incoming defer -S
+start_qemu dst 256 16 $(disk_args "$T/dst.qcow2") -incoming defer -S
 wait_guest src
 
 timeout 120 "$QMIGRATE" migrate --source "$T/src.qmp" --dest "$T/dst.qmp" \

@@ -9,14 +9,10 @@ qemu-img create -q -f qcow2 "$T/src.qcow2" 128M
 qemu-io -f qcow2 -c "write -P 0x5a 0 16M" -c "write -P 0xa5 64M 8M" \
     "$T/src.qcow2" >/dev/null
 qemu-img create -q -f qcow2 "$T/dst.qcow2" 128M
-disk() {
-    echo "-drive file=$1,format=qcow2,if=none,id=disk0,node-name=node0" \
-        "-device virtio-blk-pci,drive=disk0"
-}
 # shellcheck disable=SC2046
-start_qemu src 256 16 $(disk "$T/src.qcow2")
+start_qemu src 256 16 $(disk_args "$T/src.qcow2")
 # shellcheck disable=SC2046
-start_qemu dst 256 16 $(disk "$T/dst.qcow2") -incoming "unix:$T/mig.sock"
+start_qemu dst 256 16 $(disk_args "$T/dst.qcow2") -incoming "unix:$T/mig.sock"
 wait_guest src
 
 timeout 120 "$QMIGRATE" migrate --source "$T/src.qmp" --dest "$T/dst.qmp" \

@@ -16,61 +16,6 @@
 # three times in a row, qmigrate cancels the migration (exit 1).
 . "$(dirname "$0")/lib.sh"
 
-# start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
-start_fake() {
-    local name=$1
-    shift
-    "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
-    PIDS="$PIDS $!"
-    eval "FAKE_$name=$!"
-    for _ in $(seq 100); do
-        grep -qs '^ready' "$T/$name-fake.log" && return
-        sleep 0.05
-    done
-    fail "fake-qemu $name did not start"
-}
-
-# qm NAME LIMIT [options...]: migrate from fake NAME under a wall-clock
-# limit; sets RC and SECS (elapsed, to 0.01 s), output in $T/NAME.json/.err
-qm() {
-    local name=$1 limit=$2 t0
-    shift 2
-    t0=$(date +%s%N)
-    timeout -k 5 "$limit" "$QMIGRATE" migrate --source "$T/$name.qmp" \
-        --to tcp:127.0.0.1:4444 --json "$@" >"$T/$name.json" 2>"$T/$name.err"
-    RC=$?
-    SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
-    echo "$name: exit $RC after $SECS s"
-}
-
-# within SECONDS WHAT: the last qm run took less than SECONDS (+ slack
-# for valgrind, which starts qmigrate slowly and runs it ~20x slower)
-within() {
-    local max=$1
-    [ "${VALGRIND:-0}" = 1 ] && max=$(awk -v m="$max" 'BEGIN { print m + 5 }')
-    awk -v s="$SECS" -v m="$max" 'BEGIN { exit !(s < m) }' ||
-        fail "$2 took $SECS s, more than $max s"
-}
-
-# fake_is NAME RUNSTATE MIGRATION-STATUS ('none': no migration yet; '*':
-# any), from query-status and query-migrate on the fake
-fake_is() {
-    local st mig
-    st=$("$QMP_CMD" --timeout 5 "$T/$1.qmp" query-status |
-        sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p')
-    mig=$("$QMP_CMD" --timeout 5 "$T/$1.qmp" query-migrate |
-        sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p')
-    mig=${mig:-none}
-    [ "$3" = "*" ] && mig="*"
-    [ "$st $mig" = "$2 $3" ] ||
-        fail "fake $1: run state '$st', migration '${mig:-none}'; expected $2, $3"
-}
-
-# end_reason NAME: the reason of the 'end' JSON line
-end_reason() {
-    sed -n 's/.*"event":"end".*"reason":"\(\([^"\\]\|\\.\)*\)".*/\1/p' "$T/$1.json"
-}
-
 # A 4 GiB guest with a 1 GiB working set on 1 Gbit/s: it does not
 # converge, it only matters that it runs.
 GUEST=(--ram 4G --working-set 1G --dirty-rate 300000 --link 1gbit)

@@ -5,14 +5,9 @@
 # monitor does not come back (QEMU died), exit 4 names both failures.
 . "$(dirname "$0")/lib.sh"
 
-start_fake() { # NAME FAULT
-    "$FAKE_QEMU" --qmp "unix:$T/$1.qmp" --ram 4G --working-set 32M \
-        --link 10gbit --fault "$2" >"$T/$1.log" 2>&1 &
-    PIDS="$PIDS $!"
-    for _ in $(seq 50); do [ -S "$T/$1.qmp" ] && break; sleep 0.1; done
-}
+EASY=(--ram 4G --working-set 32M --link 10gbit)
 
-start_fake hup 'at=1s hangup'
+start_fake hup "${EASY[@]}" --fault 'at=1s hangup'
 timeout 60 "$QMIGRATE" migrate --source "$T/hup.qmp" --to tcp:127.0.0.1:4444 \
     --json >"$T/hup.json" 2>"$T/hup.err"
 expect_code 0 $? "hangup, then reconnect"
@@ -22,7 +17,7 @@ expect_grep '"result":"completed"' "$T/hup.json"
 "$QMP_CMD" "$T/hup.qmp" query-status | grep -q '"status":"postmigrate"' ||
     fail "the fake source is not postmigrate"
 
-start_fake die 'at=1s die'
+start_fake die "${EASY[@]}" --fault 'at=1s die'
 timeout 60 "$QMIGRATE" migrate --source "$T/die.qmp" --to tcp:127.0.0.1:4444 \
     --json >"$T/die.json" 2>"$T/die.err"
 expect_code 4 $? "QEMU died"

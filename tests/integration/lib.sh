@@ -137,6 +137,12 @@ expect_grep() {
     grep -q -- "$1" "$2" || fail "'$1' not in $2: $(head -c 2000 "$2")"
 }
 
+# disk_args IMAGE: QEMU options for a qcow2 disk 'disk0' (node 'node0')
+disk_args() {
+    echo "-drive file=$1,format=qcow2,if=none,id=disk0,node-name=node0" \
+        "-device virtio-blk-pci,drive=disk0"
+}
+
 # verify_guest_memory NAME WORKING_SET_MIB: nothing lost, nothing doubled.
 # Stops the guest, saves its working set with pmemsave and checks the
 # pattern the test guest writes (see tests/tools/guestmem.c).
@@ -148,4 +154,61 @@ verify_guest_memory() {
     "$GUESTMEM" "$T/$name.mem" >"$T/$name.mem.log" 2>&1 ||
         fail "guest memory on $name: $(cat "$T/$name.mem.log")"
     rm -f "$T/$name.mem"
+}
+
+# --- the scripted QEMU (tests/fake-qemu) -------------------------------
+
+# start_fake NAME [fake-qemu options...]: its monitor is $T/NAME.qmp
+start_fake() {
+    local name=$1
+    shift
+    "$FAKE_QEMU" --qmp "unix:$T/$name.qmp" "$@" >"$T/$name-fake.log" 2>&1 &
+    PIDS="$PIDS $!"
+    eval "FAKE_$name=$!"
+    for _ in $(seq 100); do
+        grep -qs '^ready' "$T/$name-fake.log" && return
+        sleep 0.05
+    done
+    fail "fake-qemu $name did not start"
+}
+
+# qm NAME LIMIT [options...]: migrate from fake NAME under a wall-clock
+# limit; sets RC and SECS (elapsed, to 0.01 s), output in $T/NAME.json/.err
+qm() {
+    local name=$1 limit=$2 t0
+    shift 2
+    t0=$(date +%s%N)
+    timeout -k 5 "$limit" "$QMIGRATE" migrate --source "$T/$name.qmp" \
+        --to tcp:127.0.0.1:4444 --json "$@" >"$T/$name.json" 2>"$T/$name.err"
+    RC=$?
+    SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+    echo "$name: exit $RC after $SECS s"
+}
+
+# within SECONDS WHAT: the last qm run took less than SECONDS (+ slack
+# for valgrind, which starts qmigrate slowly and runs it ~20x slower)
+within() {
+    local max=$1
+    [ "${VALGRIND:-0}" = 1 ] && max=$(awk -v m="$max" 'BEGIN { print m + 5 }')
+    awk -v s="$SECS" -v m="$max" 'BEGIN { exit !(s < m) }' ||
+        fail "$2 took $SECS s, more than $max s"
+}
+
+# fake_is NAME RUNSTATE MIGRATION-STATUS ('none': no migration yet; '*':
+# any), from query-status and query-migrate on the fake
+fake_is() {
+    local st mig
+    st=$("$QMP_CMD" --timeout 5 "$T/$1.qmp" query-status |
+        sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p')
+    mig=$("$QMP_CMD" --timeout 5 "$T/$1.qmp" query-migrate |
+        sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p')
+    mig=${mig:-none}
+    [ "$3" = "*" ] && mig="*"
+    [ "$st $mig" = "$2 $3" ] ||
+        fail "fake $1: run state '$st', migration '${mig:-none}'; expected $2, $3"
+}
+
+# end_reason NAME: the reason of the 'end' JSON line
+end_reason() {
+    sed -n 's/.*"event":"end".*"reason":"\(\([^"\\]\|\\.\)*\)".*/\1/p' "$T/$1.json"
 }
