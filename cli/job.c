@@ -500,20 +500,32 @@ memory_reply(struct job *job, json_t *ret, const struct qmp_error *err)
     }
 }
 
+/* A query-migrate reply before anything runs: -1 when the job ended. */
+static int
+setup_sample(struct job *job, json_t *ret, const struct qmp_error *err,
+             struct policy_sample *s)
+{
+    char why[256];
+
+    if (err != NULL) {
+        job_setup_failed(job, err);
+        return -1;
+    }
+    if (sample_from_query_migrate(ret, s, why, sizeof(why)) < 0) {
+        job_finish(job, QM_EXIT_MONITOR, "error", "monitor %s: %s",
+                   job->opts.source, why);
+        return -1;
+    }
+    return 0;
+}
+
 static void
 src_query_migrate_reply(struct job *job, json_t *ret,
                         const struct qmp_error *err)
 {
     struct policy_sample s;
-    char why[256];
 
-    if (err != NULL) {
-        job_setup_failed(job, err);
-        return;
-    }
-    if (sample_from_query_migrate(ret, &s, why, sizeof(why)) < 0) {
-        job_finish(job, QM_EXIT_MONITOR, "error", "monitor %s: %s",
-                   job->opts.source, why);
+    if (setup_sample(job, ret, err, &s) < 0) {
         return;
     }
     if (s.status != MIGRATION_STATUS_NONE &&
@@ -615,15 +627,8 @@ static void
 attach_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
     struct policy_sample s;
-    char why[256];
 
-    if (err != NULL) {
-        job_setup_failed(job, err);
-        return;
-    }
-    if (sample_from_query_migrate(ret, &s, why, sizeof(why)) < 0) {
-        job_finish(job, QM_EXIT_MONITOR, "error", "monitor %s: %s",
-                   job->opts.source, why);
+    if (setup_sample(job, ret, err, &s) < 0) {
         return;
     }
     if (s.status == MIGRATION_STATUS_NONE ||
