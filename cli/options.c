@@ -3,6 +3,7 @@
  * config file. */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,29 +141,123 @@ set_schedule(struct qm_options *o, const char *value, char *err, size_t errlen)
     return rc;
 }
 
+/*
+ * The options that are only a value in a field: a text, a whole number, a
+ * number or a flag, within bounds.  The rest (names to enums, files,
+ * units, ids) have code of their own in options_set().
+ */
+enum field_kind {
+    FIELD_TEXT,
+    FIELD_U64,      /* uint64_t */
+    FIELD_UNSIGNED, /* unsigned */
+    FIELD_INT,      /* int */
+    FIELD_DOUBLE,
+    FIELD_BOOL,
+};
+
+struct field_spec {
+    const char *name;
+    enum field_kind kind;
+    size_t offset; /* in struct qm_options */
+    size_t size;   /* FIELD_TEXT: the buffer's */
+    double min, max;
+};
+
+#define FIELD(name, kind, member, min, max)                                    \
+    {                                                                          \
+        name, kind, offsetof(struct qm_options, member),                       \
+            sizeof(((struct qm_options *)0)->member), min, max                 \
+    }
+
+static const struct field_spec field_specs[] = {
+    FIELD("source", FIELD_TEXT, source, 0, 0),
+    FIELD("dest", FIELD_TEXT, dest, 0, 0),
+    FIELD("to", FIELD_TEXT, uri, 0, 0),
+    FIELD("trace", FIELD_TEXT, trace, 0, 0),
+    FIELD("metrics", FIELD_TEXT, metrics, 0, 0),
+    FIELD("plan", FIELD_TEXT, plan, 0, 0),
+    FIELD("output", FIELD_TEXT, output, 0, 0),
+    FIELD("disk-include", FIELD_TEXT, disk_include, 0, 0),
+    FIELD("nbd", FIELD_TEXT, nbd, 0, 0),
+    FIELD("tls-hostname", FIELD_TEXT, tls_hostname, 0, 0),
+    FIELD("downtime", FIELD_U64, policy.downtime_ms, 1, 2000000),
+    FIELD("downtime-initial", FIELD_U64, policy.downtime_initial_ms, 1,
+          2000000),
+    FIELD("downtime-steps", FIELD_UNSIGNED, policy.downtime_steps, 1, 1000),
+    FIELD("interval", FIELD_UNSIGNED, interval_ms, 10, 600000),
+    FIELD("max-parallel", FIELD_UNSIGNED, max_parallel, 1, 10000),
+    FIELD("verbose", FIELD_INT, verbose, 0, 3),
+    FIELD("downtime-delay", FIELD_DOUBLE, policy.downtime_delay_s, 0, 1e6),
+    FIELD("completion-timeout", FIELD_DOUBLE, policy.completion_timeout_s, 0,
+          1e7),
+    FIELD("greeting-timeout", FIELD_DOUBLE, greeting_timeout_s, 0.1, 3600),
+    FIELD("command-timeout", FIELD_DOUBLE, command_timeout_s, 0.1, 86400),
+    FIELD("cancel-timeout", FIELD_DOUBLE, cancel_timeout_s, 0.1, 86400),
+    FIELD("json", FIELD_BOOL, json, 0, 0),
+    FIELD("quiet", FIELD_BOOL, quiet, 0, 0),
+    FIELD("resume", FIELD_BOOL, resume, 0, 0),
+    FIELD("auto-converge", FIELD_BOOL, policy.auto_converge_permitted, 0, 0),
+    FIELD("postcopy", FIELD_BOOL, policy.postcopy_permitted, 0, 0),
+};
+
+/* Sets a plain field: 0, -1 with err, or 1 when key is not one. */
+static int
+set_field(struct qm_options *o, const char *key, const char *value, char *err,
+          size_t errlen)
+{
+    const struct field_spec *f = NULL;
+    char *at;
+    uint64_t u;
+    size_t i;
+
+    for (i = 0; i < sizeof(field_specs) / sizeof(field_specs[0]); i++) {
+        if (strcmp(field_specs[i].name, key) == 0) {
+            f = &field_specs[i];
+        }
+    }
+    if (f == NULL) {
+        return 1;
+    }
+    at = (char *)o + f->offset;
+    switch (f->kind) {
+    case FIELD_TEXT:
+        return set_text(at, f->size, key, value, err, errlen);
+    case FIELD_DOUBLE:
+        return util_parse_double(key, value, f->min, f->max, (double *)at, err,
+                                 errlen);
+    case FIELD_BOOL:
+        return util_parse_bool(key, value, (bool *)at, err, errlen);
+    default:
+        break;
+    }
+    if (util_parse_u64(key, value, (uint64_t)f->min, (uint64_t)f->max, &u, err,
+                       errlen) < 0) {
+        return -1;
+    }
+    if (f->kind == FIELD_U64) {
+        *(uint64_t *)at = u;
+    } else if (f->kind == FIELD_UNSIGNED) {
+        *(unsigned *)at = (unsigned)u;
+    } else {
+        *(int *)at = (int)u;
+    }
+    return 0;
+}
+
 int
 options_set(struct qm_options *o, const char *key, const char *value, char *err,
             size_t errlen)
 {
     struct policy_config *p = &o->policy;
-    uint64_t u;
     double d;
-    bool b;
+    int rc;
 
     if (value == NULL) {
         value = "";
     }
-    if (strcmp(key, "source") == 0) {
-        return set_text(o->source, sizeof(o->source), key, value, err, errlen);
-    }
-    if (strcmp(key, "dest") == 0) {
-        return set_text(o->dest, sizeof(o->dest), key, value, err, errlen);
-    }
-    if (strcmp(key, "to") == 0) {
-        return set_text(o->uri, sizeof(o->uri), key, value, err, errlen);
-    }
-    if (strcmp(key, "trace") == 0) {
-        return set_text(o->trace, sizeof(o->trace), key, value, err, errlen);
+    rc = set_field(o, key, value, err, errlen);
+    if (rc <= 0) {
+        return rc;
     }
     if (strcmp(key, "policy") == 0) {
         if (policy_kind_from_name(value, &p->kind) < 0) {
@@ -172,41 +267,6 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
                      value);
             return -1;
         }
-        return 0;
-    }
-    if (strcmp(key, "downtime") == 0) {
-        if (util_parse_u64(key, value, 1, 2000000, &u, err, errlen) < 0) {
-            return -1;
-        }
-        p->downtime_ms = u;
-        return 0;
-    }
-    if (strcmp(key, "downtime-initial") == 0) {
-        if (util_parse_u64(key, value, 1, 2000000, &u, err, errlen) < 0) {
-            return -1;
-        }
-        p->downtime_initial_ms = u;
-        return 0;
-    }
-    if (strcmp(key, "downtime-steps") == 0) {
-        if (util_parse_u64(key, value, 1, 1000, &u, err, errlen) < 0) {
-            return -1;
-        }
-        p->downtime_steps = (unsigned)u;
-        return 0;
-    }
-    if (strcmp(key, "downtime-delay") == 0) {
-        if (util_parse_double(key, value, 0, 1e6, &d, err, errlen) < 0) {
-            return -1;
-        }
-        p->downtime_delay_s = d;
-        return 0;
-    }
-    if (strcmp(key, "completion-timeout") == 0) {
-        if (util_parse_double(key, value, 0, 1e7, &d, err, errlen) < 0) {
-            return -1;
-        }
-        p->completion_timeout_s = d;
         return 0;
     }
     if (strcmp(key, "progress-timeout") == 0) {
@@ -241,20 +301,6 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
     if (strcmp(key, "schedule") == 0) {
         return set_schedule(o, value, err, errlen);
     }
-    if (strcmp(key, "auto-converge") == 0) {
-        if (util_parse_bool(key, value, &b, err, errlen) < 0) {
-            return -1;
-        }
-        p->auto_converge_permitted = b;
-        return 0;
-    }
-    if (strcmp(key, "postcopy") == 0) {
-        if (util_parse_bool(key, value, &b, err, errlen) < 0) {
-            return -1;
-        }
-        p->postcopy_permitted = b;
-        return 0;
-    }
     if (strcmp(key, "disk") == 0) {
         if (strcmp(value, "none") == 0) {
             o->disk = DISK_NONE;
@@ -268,59 +314,6 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
             return -1;
         }
         return 0;
-    }
-    if (strcmp(key, "interval") == 0) {
-        if (util_parse_u64(key, value, 10, 600000, &u, err, errlen) < 0) {
-            return -1;
-        }
-        o->interval_ms = (unsigned)u;
-        return 0;
-    }
-    if (strcmp(key, "json") == 0) {
-        return util_parse_bool(key, value, &o->json, err, errlen);
-    }
-    if (strcmp(key, "quiet") == 0) {
-        return util_parse_bool(key, value, &o->quiet, err, errlen);
-    }
-    if (strcmp(key, "verbose") == 0) {
-        if (util_parse_u64(key, value, 0, 3, &u, err, errlen) < 0) {
-            return -1;
-        }
-        o->verbose = (int)u;
-        return 0;
-    }
-    if (strcmp(key, "greeting-timeout") == 0) {
-        return util_parse_double(key, value, 0.1, 3600, &o->greeting_timeout_s,
-                                 err, errlen);
-    }
-    if (strcmp(key, "command-timeout") == 0) {
-        return util_parse_double(key, value, 0.1, 86400, &o->command_timeout_s,
-                                 err, errlen);
-    }
-    if (strcmp(key, "cancel-timeout") == 0) {
-        return util_parse_double(key, value, 0.1, 86400, &o->cancel_timeout_s,
-                                 err, errlen);
-    }
-    if (strcmp(key, "metrics") == 0) {
-        return set_text(o->metrics, sizeof(o->metrics), key, value, err,
-                        errlen);
-    }
-    if (strcmp(key, "plan") == 0) {
-        return set_text(o->plan, sizeof(o->plan), key, value, err, errlen);
-    }
-    if (strcmp(key, "max-parallel") == 0) {
-        if (util_parse_u64(key, value, 1, 10000, &u, err, errlen) < 0) {
-            return -1;
-        }
-        o->max_parallel = (unsigned)u;
-        return 0;
-    }
-    if (strcmp(key, "disk-include") == 0) {
-        return set_text(o->disk_include, sizeof(o->disk_include), key, value,
-                        err, errlen);
-    }
-    if (strcmp(key, "nbd") == 0) {
-        return set_text(o->nbd, sizeof(o->nbd), key, value, err, errlen);
     }
     if (strcmp(key, "tls-creds") == 0) {
         if (strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -346,16 +339,6 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
         }
         return set_text(o->tls_dir, sizeof(o->tls_dir), key, value, err,
                         errlen);
-    }
-    if (strcmp(key, "tls-hostname") == 0) {
-        return set_text(o->tls_hostname, sizeof(o->tls_hostname), key, value,
-                        err, errlen);
-    }
-    if (strcmp(key, "resume") == 0) {
-        return util_parse_bool(key, value, &o->resume, err, errlen);
-    }
-    if (strcmp(key, "output") == 0) {
-        return set_text(o->output, sizeof(o->output), key, value, err, errlen);
     }
     snprintf(err, errlen, "unknown option '%s'", key);
     return -1;

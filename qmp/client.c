@@ -393,9 +393,8 @@ negotiated_cb(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     (void)opaque;
     if (err != NULL) {
         if (err->kind == QMP_ERROR_COMMAND) {
-            qmp_error_set(&perr, QMP_ERROR_PROTOCOL, 0,
-                          "%s refused %s", c->address,
-                          err->message);
+            qmp_error_set(&perr, QMP_ERROR_PROTOCOL, 0, "%s refused %s",
+                          c->address, err->message);
             client_fail(c, &perr, true);
         }
         return;
