@@ -1041,7 +1041,9 @@ job_new(struct ev_loop *loop, const struct qm_options *o, const char *name,
         struct qm_output *out, job_done_fn *done, void *opaque)
 {
     struct job *job = calloc(1, sizeof(*job));
+    const char *ssh_options[QM_SSH_OPTIONS_MAX];
     struct qmp_options qo;
+    unsigned i;
     struct qmp_handlers h = {
         .ready = client_ready,
         .event = client_event,
@@ -1063,6 +1065,11 @@ job_new(struct ev_loop *loop, const struct qm_options *o, const char *name,
     qmp_options_init(&qo);
     qo.greeting_timeout = o->greeting_timeout_s;
     qo.command_timeout = o->command_timeout_s;
+    for (i = 0; i < o->n_ssh_options && i < QM_SSH_OPTIONS_MAX; i++) {
+        ssh_options[i] = o->ssh_options[i]; /* copied by qmp_client_new */
+    }
+    qo.ssh_options = ssh_options;
+    qo.n_ssh_options = i;
     job->src = qmp_client_new(loop, &qo, &h);
     if (job->src == NULL) {
         free(job);

@@ -68,7 +68,9 @@ print_usage(FILE *f, const struct command_spec *only)
             fprintf(f, "  %-34s %s\n", left, s->help);
         }
     }
-    fprintf(f, "\nQMP is a monitor address: PATH, unix:PATH or tcp:HOST:PORT.\n"
+    fprintf(f, "\nQMP is a monitor address: PATH, unix:PATH, tcp:HOST:PORT or\n"
+               "ssh://[USER@]HOST[:PORT]/PATH (a UNIX socket on HOST, through "
+               "ssh).\n"
                "Exit status: 0 completed, 1 failed, 2 usage, 3 aborted or "
                "cancelled,\n4 a monitor unreachable or not speaking QMP.  See "
                "qmigrate(1).\n");
@@ -259,6 +261,7 @@ main(int argc, char **argv)
         fprintf(stderr, "qmigrate: error: replay: %s\n", err);
         return QM_EXIT_USAGE;
     }
+    options_new_layer(&o); /* the command line over the config */
     for (i = 0; i < pa.n; i++) {
         if (strcmp(pa.spec[i]->name, "verbose") == 0) {
             o.verbose++;

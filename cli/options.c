@@ -22,6 +22,10 @@ const struct option_spec option_specs[] = {
      "the destination's monitor"},
     {"plan", 0, true, CMD_EVACUATE, "FILE", "the evacuation plan (INI)"},
     {"max-parallel", 0, true, CMD_EVACUATE, "N", "migrations at once (4)"},
+    {"max-parallel-per-dest", 0, true, CMD_EVACUATE, "N",
+     "migrations at once to one destination host (0: no limit)"},
+    {"ssh-option", 0, true, CMD_LIVE, "OPT",
+     "for ssh:// monitors: pass -o OPT to ssh (repeatable)"},
     {"policy", 0, true, CMD_POLICY, "NAME",
      "adaptive (default), nova, vdsm, proxmox, pray"},
     {"downtime", 0, true, CMD_POLICY, "MS", "final downtime limit (500)"},
@@ -118,6 +122,44 @@ set_text(char *dst, size_t size, const char *key, const char *value, char *err,
     return 0;
 }
 
+void
+options_new_layer(struct qm_options *o)
+{
+    o->ssh_insert_at = 0;
+    o->layer++;
+}
+
+/* Inserts at the current layer's place: see struct qm_options. */
+static int
+add_ssh_option(struct qm_options *o, const char *value, char *err,
+               size_t errlen)
+{
+    struct qmp_error qerr;
+    unsigned at = o->ssh_insert_at;
+
+    if (qmp_ssh_option_check(value, &qerr) < 0) {
+        snprintf(err, errlen, "--ssh-option: %s", qerr.message);
+        return -1;
+    }
+    if (strlen(value) >= QM_SSH_OPTION_LEN) {
+        snprintf(err, errlen,
+                 "--ssh-option: '%.40s...' is longer than %d bytes", value,
+                 QM_SSH_OPTION_LEN - 1);
+        return -1;
+    }
+    if (o->n_ssh_options >= QM_SSH_OPTIONS_MAX) {
+        snprintf(err, errlen, "--ssh-option: more than %d options",
+                 QM_SSH_OPTIONS_MAX);
+        return -1;
+    }
+    memmove(o->ssh_options[at + 1], o->ssh_options[at],
+            (o->n_ssh_options - at) * sizeof(o->ssh_options[0]));
+    memcpy(o->ssh_options[at], value, strlen(value) + 1);
+    o->n_ssh_options++;
+    o->ssh_insert_at++;
+    return 0;
+}
+
 static int
 set_schedule(struct qm_options *o, const char *value, char *err, size_t errlen)
 {
@@ -186,6 +228,8 @@ static const struct field_spec field_specs[] = {
     FIELD("downtime-steps", FIELD_UNSIGNED, policy.downtime_steps, 1, 1000),
     FIELD("interval", FIELD_UNSIGNED, interval_ms, 10, 600000),
     FIELD("max-parallel", FIELD_UNSIGNED, max_parallel, 1, 10000),
+    FIELD("max-parallel-per-dest", FIELD_UNSIGNED, max_parallel_per_dest, 0,
+          10000),
     FIELD("verbose", FIELD_INT, verbose, 0, 3),
     FIELD("downtime-delay", FIELD_DOUBLE, policy.downtime_delay_s, 0, 1e6),
     FIELD("completion-timeout", FIELD_DOUBLE, policy.completion_timeout_s, 0,
@@ -256,6 +300,11 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
         value = "";
     }
     rc = set_field(o, key, value, err, errlen);
+    if (rc == 0 && strcmp(key, "max-parallel") == 0) {
+        o->max_parallel_layer = o->layer;
+    } else if (rc == 0 && strcmp(key, "max-parallel-per-dest") == 0) {
+        o->per_dest_layer = o->layer;
+    }
     if (rc <= 0) {
         return rc;
     }
@@ -301,6 +350,9 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
     if (strcmp(key, "schedule") == 0) {
         return set_schedule(o, value, err, errlen);
     }
+    if (strcmp(key, "ssh-option") == 0) {
+        return add_ssh_option(o, value, err, errlen);
+    }
     if (strcmp(key, "disk") == 0) {
         if (strcmp(value, "none") == 0) {
             o->disk = DISK_NONE;
@@ -344,6 +396,19 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
     return -1;
 }
 
+/* The form of a monitor address (nothing is resolved or touched). */
+static int
+check_monitor(const char *key, const char *address, char *err, size_t errlen)
+{
+    struct qmp_error qerr;
+
+    if (address[0] == '\0' || qmp_address_check(address, &qerr) == 0) {
+        return 0;
+    }
+    snprintf(err, errlen, "--%s: %s", key, qerr.message);
+    return -1;
+}
+
 int
 options_validate(struct qm_options *o, char *err, size_t errlen)
 {
@@ -371,6 +436,10 @@ options_validate(struct qm_options *o, char *err, size_t errlen)
         return -1;
     }
     if (o->uri[0] != '\0' && util_check_uri(o->uri, err, errlen) < 0) {
+        return -1;
+    }
+    if (check_monitor("source", o->source, err, errlen) < 0 ||
+        check_monitor("dest", o->dest, err, errlen) < 0) {
         return -1;
     }
     if (o->tls_creds[0] != '\0' && o->tls_dir[0] != '\0') {
