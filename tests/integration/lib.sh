@@ -11,6 +11,8 @@ GUESTMEM=$TOP/$BUILD/tools/guestmem
 GUEST=$TOP/$BUILD/guest/dirty.elf
 FAKE_QEMU=$TOP/$BUILD/fake-qemu
 QEMU=${QEMU:-qemu-system-x86_64}
+TWO_HOSTS=$TOP/scripts/two-hosts
+PAIR="" # the two hosts' pair ID, once two_hosts_up made them
 
 T=$(mktemp -d /tmp/qmigrate-it.XXXXXX)
 PIDS=""
@@ -33,6 +35,7 @@ cleanup() {
     for pid in $PIDS; do
         wait "$pid" 2>/dev/null
     done
+    [ -n "$PAIR" ] && "$TWO_HOSTS" down "$PAIR"
     if [ "${KEEP:-0}" = 1 ]; then
         echo "kept $T" >&2
     else
@@ -72,8 +75,11 @@ accel_args() {
 # start_qemu NAME MEM_MIB WORKING_SET_MIB [extra qemu args...]
 # Starts the test guest with its monitor at $T/NAME.qmp.
 start_qemu() {
-    local name=$1 mem=$2 ws=$3 pid i=0 incoming="" prev=""
+    local name=$1 mem=$2 ws=$3 pid i=0 incoming="" prev="" wrap=()
     shift 3
+    # in host ON_HOST (a or b) when there are two hosts; the wrapper execs,
+    # so $! is QEMU's pid
+    [ -n "$PAIR" ] && wrap=("$TWO_HOSTS" exec "$PAIR" "${ON_HOST:-a}")
     # an '-incoming unix:PATH' socket appears after the monitor's: wait for it
     for a in "$@"; do
         if [ "$prev" = "-incoming" ]; then
@@ -82,7 +88,7 @@ start_qemu() {
         prev=$a
     done
     # shellcheck disable=SC2046
-    "$QEMU" $(accel_args) -m "$mem" -display none -nodefaults \
+    "${wrap[@]}" "$QEMU" $(accel_args) -m "$mem" -display none -nodefaults \
         -no-user-config -serial "file:$T/$name.serial" \
         -kernel "$GUEST" -append "$ws" \
         -qmp "unix:$T/$name.qmp,server=on,wait=off" \
@@ -96,6 +102,100 @@ start_qemu() {
         kill -0 "$pid" 2>/dev/null || fail "QEMU $name exited at start"
         sleep 0.1
     done
+}
+
+# --- two hosts (scripts/two-hosts) -------------------------------------
+
+# two_hosts_up [RATE]: hosts a (10.213.0.1) and b (10.213.0.2) on a veth
+# link (shaped to RATE), torn down at exit; skips (77) when network
+# namespaces cannot be made here.  Sets HOST_A and HOST_B.
+two_hosts_up() {
+    "$TWO_HOSTS" check 2>"$T/two-hosts.why" ||
+        skip "two hosts need network namespaces: $(cat "$T/two-hosts.why")"
+    PAIR=q$$
+    "$TWO_HOSTS" up "$PAIR" "$@" 2>"$T/two-hosts.log" ||
+        fail "two-hosts up: $(cat "$T/two-hosts.log")"
+    HOST_A=$("$TWO_HOSTS" addr a)
+    HOST_B=$("$TWO_HOSTS" addr b)
+}
+
+# on HOST CMD...: CMD inside host a or b (here, when there are no hosts);
+# start_qemu honours ON_HOST=a|b.  Not for '&': a function in the
+# background is a subshell whose pid is not the command's.
+on() {
+    local host=$1
+    shift
+    if [ -n "$PAIR" ]; then
+        "$TWO_HOSTS" exec "$PAIR" "$host" "$@"
+    else
+        "$@"
+    fi
+}
+
+# link_down / link_up: the link between the hosts
+link_down() { "$TWO_HOSTS" link "$PAIR" down || fail "link down"; }
+link_up() { "$TWO_HOSTS" link "$PAIR" up || fail "link up"; }
+
+# start_sshd HOST ADDR PORT: OpenSSH's sshd on ADDR:PORT inside HOST, with
+# a host key and a user key made here, its own config, root's login by
+# key only; SSH_OPTS are the --ssh-option arguments that trust it (the
+# known host key SSH_KNOWN, and the user key SSH_KEY).  In $T/ssh,
+# other_key is a key sshd does not know and changed_hosts says host b has
+# another key.
+start_sshd() {
+    local host=$1 addr=$2 port=$3 d=$T/ssh i=0
+    [ -x /usr/sbin/sshd ] || skip "sshd is not installed (openssh-server)"
+    mkdir -p "$d" && chmod 700 "$d"
+    for k in host_key user_key other_key; do
+        ssh-keygen -q -t ed25519 -N '' -C "qmigrate test $k" -f "$d/$k" ||
+            fail "ssh-keygen $k"
+    done
+    cp "$d/user_key.pub" "$d/authorized_keys"
+    echo "[$addr]:$port $(cut -d' ' -f1,2 "$d/host_key.pub")" >"$d/known_hosts"
+    echo "[$addr]:$port $(cut -d' ' -f1,2 "$d/other_key.pub")" >"$d/changed_hosts"
+    cat >"$d/sshd_config" <<SSHD
+ListenAddress $addr
+Port $port
+HostKey $d/host_key
+AuthorizedKeysFile $d/authorized_keys
+AuthenticationMethods publickey
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowStreamLocalForwarding yes
+StrictModes no
+UsePAM no
+PidFile none
+LogLevel INFO
+SSHD
+    # sshd insists on its privilege separation directory
+    [ "$(id -u)" -eq 0 ] && mkdir -p /run/sshd
+    if [ -n "$PAIR" ]; then
+        "$TWO_HOSTS" exec "$PAIR" "$host" /usr/sbin/sshd -D -e \
+            -f "$d/sshd_config" >"$T/sshd.log" 2>&1 &
+    else
+        /usr/sbin/sshd -D -e -f "$d/sshd_config" >"$T/sshd.log" 2>&1 &
+    fi
+    PIDS="$PIDS $!"
+    while ! grep -q "Server listening" "$T/sshd.log"; do
+        i=$((i + 1))
+        [ $i -gt 100 ] && fail "sshd did not start: $(cat "$T/sshd.log")"
+        sleep 0.1
+    done
+    SSH_KNOWN="--ssh-option UserKnownHostsFile=$d/known_hosts"
+    SSH_KEY="--ssh-option IdentityFile=$d/user_key --ssh-option IdentitiesOnly=yes"
+    SSH_OPTS="$SSH_KNOWN $SSH_KEY"
+}
+
+# stop_qemu NAME...: ends QEMUs a test no longer needs (their CPU is
+# for the next ones)
+stop_qemu() {
+    local pid
+    for name in "$@"; do
+        eval "pid=\${PID_$name:-}"
+        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    done
+    return 0
 }
 
 # qmp NAME COMMAND [JSON-ARGS]: prints the return value
