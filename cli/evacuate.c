@@ -81,6 +81,8 @@ plan_load(struct evacuation *ev, const char *path)
                  plan.vms[i].name);
         ev->vms[i].opts = plan.vms[i].opts;
         ev->vms[i].ev = ev;
+        util_warn_exposed_monitor(plan.vms[i].name, plan.vms[i].opts.source);
+        util_warn_exposed_monitor(plan.vms[i].name, plan.vms[i].opts.dest);
     }
     ev->n = plan.n;
     plan_free(&plan);

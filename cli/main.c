@@ -285,5 +285,7 @@ main(int argc, char **argv)
     if (options_validate(&o, err, sizeof(err)) < 0) {
         return usage_error(cmd, err, NULL);
     }
+    util_warn_exposed_monitor("", o.source);
+    util_warn_exposed_monitor("", o.dest);
     return cmd->run(&o);
 }

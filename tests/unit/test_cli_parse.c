@@ -406,6 +406,24 @@ test_plan_limits(void **state)
     assert_int_equal(o.per_dest_layer, 1);
 }
 
+/* A monitor over plain TCP off this machine gets the loud warning. */
+static void
+test_monitor_exposed(void **state)
+{
+    (void)state;
+    assert_true(util_monitor_exposed("tcp:10.213.0.2:4444"));
+    assert_true(util_monitor_exposed("tcp:host.example:4444"));
+    assert_true(util_monitor_exposed("tcp:[fd00::2]:4444"));
+    assert_true(util_monitor_exposed("tcp:0.0.0.0:4444"));
+    assert_false(util_monitor_exposed("tcp:127.0.0.1:4444"));
+    assert_false(util_monitor_exposed("tcp:127.1.2.3:4444"));
+    assert_false(util_monitor_exposed("tcp:localhost:4444"));
+    assert_false(util_monitor_exposed("tcp:[::1]:4444"));
+    assert_false(util_monitor_exposed("/run/vm.qmp"));
+    assert_false(util_monitor_exposed("unix:/run/vm.qmp"));
+    assert_false(util_monitor_exposed("ssh://h/run/vm.qmp"));
+}
+
 static void
 test_uris(void **state)
 {
@@ -478,6 +496,7 @@ main(void)
         cmocka_unit_test(test_ssh_options_layers),
         cmocka_unit_test(test_monitor_addresses),
         cmocka_unit_test(test_plan_limits),
+        cmocka_unit_test(test_monitor_exposed),
         cmocka_unit_test(test_settings_round_trip),
     };
 
