@@ -104,6 +104,30 @@ start_qemu() {
     done
 }
 
+# make_pki DIR [SAN]: a CA and a server and client certificate in DIR,
+# as QEMU's tls-creds-x509 reads them (ca-cert.pem, server-cert.pem, ...);
+# the server's names are SAN (IP:127.0.0.1,DNS:localhost).
+make_pki() {
+    local d=$1 san=${2:-IP:127.0.0.1,DNS:localhost} name ext
+    command -v openssl >/dev/null || skip "openssl is not installed"
+    mkdir -p "$d"
+    printf '[server]\nsubjectAltName = %s\nextendedKeyUsage = serverAuth\n[client]\nextendedKeyUsage = clientAuth\n' \
+        "$san" >"$d/ext.cnf"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca-key.pem" \
+        -subj "/CN=qmigrate test CA" -days 2 -out "$d/ca-cert.pem" \
+        2>/dev/null || fail "CA in $d"
+    for name in server client; do
+        ext=$name
+        openssl req -new -newkey rsa:2048 -nodes -keyout "$d/$name-key.pem" \
+            -subj "/CN=$name" -out "$d/$name.csr" 2>/dev/null &&
+            openssl x509 -req -in "$d/$name.csr" -CA "$d/ca-cert.pem" \
+                -CAkey "$d/ca-key.pem" -CAcreateserial -days 2 \
+                -extfile "$d/ext.cnf" -extensions "$ext" \
+                -out "$d/$name-cert.pem" 2>/dev/null ||
+            fail "$name certificate in $d"
+    done
+}
+
 # --- two hosts (scripts/two-hosts) -------------------------------------
 
 # two_hosts_up [RATE]: hosts a (10.213.0.1) and b (10.213.0.2) on a veth
