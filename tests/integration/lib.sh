@@ -160,6 +160,52 @@ on() {
 link_down() { "$TWO_HOSTS" link "$PAIR" down || fail "link down"; }
 link_up() { "$TWO_HOSTS" link "$PAIR" up || fail "link up"; }
 
+# state_of NAME: the guest's run state, or "gone" when its QEMU is not
+# there to answer
+state_of() {
+    local st
+    st=$("$QMP_CMD" --timeout 5 "$T/$1.qmp" query-status 2>/dev/null |
+        sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p')
+    echo "${st:-gone}"
+}
+
+# runs_only_on NAME OTHER: the guest runs on NAME and not on OTHER
+runs_only_on() {
+    local here there
+    here=$(state_of "$1")
+    there=$(state_of "$2")
+    [ "$here" = running ] && [ "$there" != running ] ||
+        fail "the guest should run on $1 only: $1 is $here, $2 is $there"
+    echo "the guest runs on $1 ($2 is $there)"
+}
+
+# migrate_bg NAME ARGS...: qmigrate migrate --json in the background,
+# output in $T/NAME.json and $T/NAME.err, its pid in QM_PID
+migrate_bg() {
+    local name=$1
+    shift
+    timeout -k 5 240 "$QMIGRATE" migrate --json "$@" >"$T/$name.json" \
+        2>"$T/$name.err" &
+    QM_PID=$!
+}
+
+# wait_active NAME [PASS_PERCENT]: until the migration of migrate_bg NAME
+# is active and has sent PASS_PERCENT (0) of its RAM
+wait_active() {
+    local i=0
+    while ! awk -v p="${2:-0}" '/"event":"progress"/ && /"status":"active"/ {
+            if (match($0, /"memory":\{[^}]*"percent":[0-9.]+/)) {
+                s = substr($0, RSTART, RLENGTH); sub(/.*"percent":/, "", s)
+                if (s + 0 >= p) { found = 1 } } }
+            END { exit !found }' "$T/$1.json" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt 600 ] && fail "the migration $1 did not become active: $(tail -c 600 "$T/$1.err")"
+        kill -0 "$QM_PID" 2>/dev/null ||
+            fail "qmigrate ended before the migration was active: $(tail -c 600 "$T/$1.err")"
+        sleep 0.1
+    done
+}
+
 # start_sshd HOST ADDR PORT: OpenSSH's sshd on ADDR:PORT inside HOST, with
 # a host key and a user key made here, its own config, root's login by
 # key only; SSH_OPTS are the --ssh-option arguments that trust it (the
@@ -217,7 +263,8 @@ stop_qemu() {
     local pid
     for name in "$@"; do
         eval "pid=\${PID_$name:-}"
-        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null &&
+            wait "$pid" 2>/dev/null
     done
     return 0
 }
