@@ -130,9 +130,10 @@ make_pki() {
 
 # --- two hosts (scripts/two-hosts) -------------------------------------
 
-# two_hosts_up [RATE]: hosts a (10.213.0.1) and b (10.213.0.2) on a veth
-# link (shaped to RATE), torn down at exit; skips (77) when network
-# namespaces cannot be made here.  Sets HOST_A and HOST_B.
+# two_hosts_up [RATE|-] [c]: hosts a (10.213.0.1) and b (10.213.0.2) on a
+# veth link (shaped to RATE), and host c (10.213.1.3, linked to a) when
+# asked; torn down at exit; skips (77) when network namespaces cannot be
+# made here.  Sets HOST_A, HOST_B and HOST_C.
 two_hosts_up() {
     "$TWO_HOSTS" check 2>"$T/two-hosts.why" ||
         skip "two hosts need network namespaces: $(cat "$T/two-hosts.why")"
@@ -141,6 +142,7 @@ two_hosts_up() {
         fail "two-hosts up: $(cat "$T/two-hosts.log")"
     HOST_A=$("$TWO_HOSTS" addr a)
     HOST_B=$("$TWO_HOSTS" addr b)
+    HOST_C=$("$TWO_HOSTS" addr c) # there when 'c' was asked for
 }
 
 # on HOST CMD...: CMD inside host a or b (here, when there are no hosts);
