@@ -151,6 +151,32 @@ util_check_uri(const char *uri, char *err, size_t errlen)
     return -1;
 }
 
+const char *
+util_uri_host(const char *uri, char *buf, size_t size)
+{
+    const char *host = NULL, *end;
+
+    if (strncmp(uri, "tcp:", 4) == 0) {
+        host = uri + 4;
+    } else if (strncmp(uri, "rdma:", 5) == 0) {
+        host = uri + 5;
+    }
+    if (host == NULL) {
+        snprintf(buf, size, "local");
+        return buf;
+    }
+    end = strrchr(host, ':');
+    if (end == NULL) {
+        end = host + strlen(host);
+    }
+    if (host[0] == '[' && end > host + 1 && end[-1] == ']') {
+        host++;
+        end--;
+    }
+    snprintf(buf, size, "%.*s", (int)(end - host), host);
+    return buf;
+}
+
 bool
 util_monitor_exposed(const char *address)
 {

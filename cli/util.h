@@ -29,6 +29,12 @@ int util_check_uri(const char *uri, char *err, size_t errlen);
 bool util_monitor_exposed(const char *address);
 /* Says so on stderr, loudly, when it is; what names the VM ("" for none). */
 void util_warn_exposed_monitor(const char *what, const char *address);
+/*
+ * The destination host a migration URI names, as written: HOST of
+ * tcp:HOST:PORT or rdma:HOST:PORT (without []), "local" for unix: and
+ * file: (this machine).  Into buf; no name is resolved.
+ */
+const char *util_uri_host(const char *uri, char *buf, size_t size);
 /* The whole file, NUL-terminated, at most max bytes; NULL with err. */
 char *util_read_file(const char *path, size_t max, char *err, size_t errlen);
 /* "12.3 MiB" into buf. */
