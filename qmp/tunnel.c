@@ -394,7 +394,7 @@ qmp_tunnel_pid(const struct qmp_tunnel *t)
 static void
 tunnel_kill(struct qmp_tunnel *t)
 {
-    struct timespec step = {0, 5 * 1000 * 1000};
+    struct timespec step = {0, 5000000L}; /* 5 ms */
     int waited = 0;
 
     if (t->pid <= 0 || tunnel_reap(t)) {
