@@ -242,6 +242,19 @@ dst_cont_reply(struct job *job, json_t *ret, const struct qmp_error *err)
     job_send(job, job->dst, "query-status", NULL, dst_verify_reply);
 }
 
+static void dst_status_end_reply(struct job *job, json_t *ret,
+                                 const struct qmp_error *err);
+
+static void
+dst_wait_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct job *job = w->data;
+
+    (void)loop;
+    (void)revents;
+    job_send(job, job->dst, "query-status", NULL, dst_status_end_reply);
+}
+
 static void
 dst_status_end_reply(struct job *job, json_t *ret, const struct qmp_error *err)
 {
@@ -263,8 +276,23 @@ dst_status_end_reply(struct job *job, json_t *ret, const struct qmp_error *err)
                (job->source_was_running || job->paused_by_us)) {
         /* Started with -S: it waits for us, and the guest was running. */
         job_send(job, job->dst, "cont", NULL, dst_cont_reply);
+    } else if (strcmp(status, "inmigrate") == 0 &&
+               (job->dst_wait_until == 0 ||
+                ev_now(job->loop) < job->dst_wait_until)) {
+        /* Across a slow link the source completes with the last bytes
+         * still on their way: wait for the destination to load them. */
+        if (job->dst_wait_until == 0) {
+            job->dst_wait_until =
+                ev_now(job->loop) + job->opts.command_timeout_s;
+        }
+        ev_init(&job->disk_timer, dst_wait_cb); /* the disks are done */
+        job->disk_timer.data = job;
+        ev_timer_set(&job->disk_timer, 0.1, 0.0);
+        ev_timer_start(job->loop, &job->disk_timer);
     } else {
-        append_reason(job, "; the destination is '%s'", status);
+        append_reason(job, "; %sthe destination is '%s'",
+                      strcmp(status, "inmigrate") == 0 ? "WARNING: " : "",
+                      status);
         end_finish(job);
     }
 }

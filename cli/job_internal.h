@@ -101,6 +101,7 @@ struct job {
     int disk_pending; /* disk commands awaiting replies */
     ev_timer disk_timer;
     double cleanup_deadline;
+    double dst_wait_until; /* how long 'inmigrate' may last after completed */
     void (*disk_then)(struct job *job);
 };
 
