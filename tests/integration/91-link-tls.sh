@@ -44,7 +44,7 @@ stop_qemu src dst
 start_qemu src2 256 8
 ON_HOST=b start_qemu dst2 256 8 -incoming "tcp:$HOST_B:$((port + 1))"
 wait_guest src2
-timeout 120 "$QMIGRATE" migrate --source "$T/src2.qmp" \
+timeout 120 "$QMIGRATE" migrate --source "$T/src2.qmp" --dest "$T/dst2.qmp" \
     --to "tcp:$HOST_B:$((port + 1))" --downtime 3000 --json >"$T/clear.json" 2>"$T/clear.err"
 expect_code 0 $? "clear-text migration across the link"
 expect_grep "warning: the migration stream to tcp:$HOST_B:$((port + 1)) is not encrypted" \
