@@ -7,7 +7,9 @@
 # ends quickly with exit 4 and ssh's cause in words; the source monitor's
 # tunnel, killed mid-migration, is set up again by the one reconnect; a
 # SIGINT cancels through the tunnel.  No tunnel directory or ssh process
-# is left behind.  Without network namespaces, sshd listens on 127.0.0.1.
+# is left behind; when qmigrate is killed with SIGKILL, its ssh still
+# ends (PR_SET_PDEATHSIG), though its empty directory stays, as
+# documented.  Without network namespaces, sshd listens on 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
 command -v ssh >/dev/null || skip "ssh is not installed (openssh-client)"
 
@@ -151,4 +153,23 @@ expect_code 3 $? "SIGINT through the tunnel"
 expect_grep "the guest runs on the source" "$T/int.out"
 expect_status s4 running
 no_tunnel_left
+
+# --- qmigrate killed with SIGKILL: its ssh does not outlive it -------------
+ON_HOST=b start_qemu d5 256 24 -incoming "tcp:$HOST_B:$((port + 5))"
+# shellcheck disable=SC2086
+"${in_a[@]}" "$QMIGRATE" migrate $SSH_OPTS --source "$(far "$T/s4.qmp")" \
+    --to "tcp:$HOST_B:$((port + 5))" --bandwidth 2 >"$T/kill.out" 2>&1 &
+qpid=$!
+for _ in $(seq 100); do
+    grep -q "migrating" "$T/kill.out" && break
+    sleep 0.1
+done
+sshpid=$(pgrep -f -- "-L $T/tmp/.*:$T/s4.qmp") || fail "no tunnel for s4"
+kill -9 $qpid
+wait $qpid 2>/dev/null
+for _ in $(seq 50); do
+    kill -0 "$sshpid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -0 "$sshpid" 2>/dev/null && fail "ssh $sshpid outlived the qmigrate that started it"
 echo "PASS"
