@@ -19,8 +19,8 @@
  * cancelled), 2 (refused before starting), 0.
  *
  * A destination is the host of a VM's `to` as written (tcp:HOST:PORT,
- * rdma:HOST:PORT), or "local" for unix: and file:: where the stream
- * goes, whose link and CPU the limit protects.  VMs start in plan order,
+ * rdma:HOST:PORT; "local" for unix: and file:), because that is where
+ * the stream goes: the link and CPU the limit protects.  VMs start in plan order,
  * except that one whose destination is full waits while later ones to
  * other destinations start (docs/config.md).
  */

@@ -291,6 +291,8 @@ test_explain(void **state)
  * deny: says what OpenSSH says when the key is refused, and exits 255.
  * hang: writes its pid and sleeps (never forwards).
  * forward: binds the -L socket and serves a QMP greeting and replies.
+ * noopen: binds it, and on a connection says what OpenSSH says when sshd
+ * cannot open the far socket, and closes it.
  */
 static const char fake_ssh[] =
     "#!/bin/sh\n"
@@ -298,6 +300,7 @@ static const char fake_ssh[] =
     "case $FAKE_SSH_MODE in\n"
     "deny) echo 'root@h: Permission denied (publickey).' >&2; exit 255 ;;\n"
     "hang) echo $$ > \"$FAKE_SSH_DIR/pid\"; exec sleep 30 ;;\n"
+    "noopen) exec python3 -c \"$FAKE_SSH_NOOPEN\" \"$@\" ;;\n"
     "forward) echo $$ > \"$FAKE_SSH_DIR/pid\"\n"
     "  exec python3 -c \"$FAKE_SSH_PY\" \"$@\" ;;\n"
     "esac\n"
@@ -316,6 +319,19 @@ static const char fake_py[] =
     "    m = json.loads(line)\n"
     "    r = json.dumps({'return': {}, 'id': m['id']}) + '\\r\\n'\n"
     "    c.sendall(r.encode())\n";
+
+static const char fake_noopen[] =
+    "import socket, sys, time\n"
+    "loc = sys.argv[sys.argv.index('-L') + 1].split(':')[0]\n"
+    "s = socket.socket(socket.AF_UNIX)\n"
+    "s.bind(loc)\n"
+    "s.listen(1)\n"
+    "c, _ = s.accept()\n"
+    "sys.stderr.write('channel 2: open failed: connect failed: open "
+    "failed\\n')\n"
+    "sys.stderr.flush()\n"
+    "c.close()\n"
+    "time.sleep(30)\n";
 
 struct tunnel_fx {
     struct ev_loop *loop;
@@ -352,6 +368,7 @@ tunnel_setup(void **state)
     setenv("TMPDIR", fx->tmp, 1);
     setenv("FAKE_SSH_DIR", fx->dir, 1);
     setenv("FAKE_SSH_PY", fake_py, 1);
+    setenv("FAKE_SSH_NOOPEN", fake_noopen, 1);
     fx->loop = ev_loop_new(EVFLAG_AUTO);
     *state = fx;
     return 0;
@@ -561,6 +578,30 @@ test_tunnel_forward(void **state)
     assert_no_tunnel_dir(fx);
 }
 
+/* The forward is up but sshd cannot open the far socket: "no such
+ * socket", a connect error (exit 4 in qmigrate), ssh ended. */
+static void
+test_tunnel_no_such_socket(void **state)
+{
+    struct tunnel_fx *fx = *state;
+    struct qmp_client *c;
+
+    if (system("command -v python3 >/dev/null") != 0) {
+        skip();
+    }
+    c = start_client(fx, "noopen");
+    run_loop(fx);
+    assert_true(fx->closed);
+    assert_false(fx->ready);
+    assert_int_equal(fx->why.kind, QMP_ERROR_CONNECT);
+    assert_non_null(strstr(fx->why.message,
+                           "cannot connect to monitor ssh://root@h:2/run/"
+                           "m.qmp: no such socket (ssh said: channel 2: open "
+                           "failed: connect failed: open failed)"));
+    assert_no_tunnel_dir(fx);
+    qmp_client_free(c);
+}
+
 int
 main(void)
 {
@@ -579,6 +620,8 @@ main(void)
                                         tunnel_setup, tunnel_teardown),
         cmocka_unit_test_setup_teardown(test_tunnel_forward, tunnel_setup,
                                         tunnel_teardown),
+        cmocka_unit_test_setup_teardown(test_tunnel_no_such_socket,
+                                        tunnel_setup, tunnel_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
