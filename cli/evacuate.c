@@ -20,8 +20,8 @@
  *
  * A destination is the host of a VM's `to` as written (tcp:HOST:PORT,
  * rdma:HOST:PORT; "local" for unix: and file:), because that is where
- * the stream goes: the link and CPU the limit protects.  VMs start in plan order,
- * except that one whose destination is full waits while later ones to
+ * the stream goes: the link and CPU the limit protects.  VMs start in plan
+ * order, except that one whose destination is full waits while later ones to
  * other destinations start (docs/config.md).
  */
 
