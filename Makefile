@@ -45,6 +45,7 @@ LIBS := $(JANSSON_LIBS) $(EV_LIBS) -lm
 
 QMP_SRC := $(sort $(wildcard qmp/*.c))
 POLICY_SRC := $(sort $(wildcard policy/*.c))
+MIGRATE_SRC := $(sort $(wildcard migrate/*.c))
 CLI_SRC := $(filter-out cli/main.c,$(sort $(wildcard cli/*.c)))
 FAKE_LIB_SRC := $(filter-out tests/fake-qemu/main.c,$(sort $(wildcard tests/fake-qemu/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -56,6 +57,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIBQMP := $(BUILD)/libqmp.a
 LIBPOLICY := $(BUILD)/libpolicy.a
+LIBMIGRATE := $(BUILD)/libmigrate.a
 LIBCLI := $(BUILD)/libcli.a
 LIBFAKE := $(BUILD)/libfakeqemu.a
 QMIGRATE := $(BUILD)/qmigrate
@@ -66,7 +68,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 GUEST := $(BUILD)/guest/dirty.elf
-ALL_LIBS := $(LIBCLI) $(LIBPOLICY) $(LIBQMP)
+ALL_LIBS := $(LIBCLI) $(LIBMIGRATE) $(LIBPOLICY) $(LIBQMP)
 
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -110,6 +112,9 @@ $(LIBQMP): $(call obj,$(QMP_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
 $(LIBPOLICY): $(call obj,$(POLICY_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(LIBMIGRATE): $(call obj,$(MIGRATE_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
 $(LIBCLI): $(call obj,$(CLI_SRC))
@@ -194,16 +199,16 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/qmigrate $(DESTDIR)$(MANDIR)/man1/qmigrate.1 \
 	      $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate
 
-LINT_SRC = $(QMP_SRC) $(POLICY_SRC) $(CLI_SRC) cli/main.c \
+LINT_SRC = $(QMP_SRC) $(POLICY_SRC) $(MIGRATE_SRC) $(CLI_SRC) cli/main.c \
            $(wildcard tests/fake-qemu/*.c)
 lint:
 	clang-format --dry-run --Werror $(LINT_SRC) \
-	    $(wildcard qmp/*.h policy/*.h cli/*.h tests/fake-qemu/*.h)
+	    $(wildcard qmp/*.h policy/*.h migrate/*.h cli/*.h tests/fake-qemu/*.h)
 	clang-tidy --quiet $(LINT_SRC) -- $(QM_CFLAGS)
 
 format:
 	clang-format -i $(LINT_SRC) \
-	    $(wildcard qmp/*.h policy/*.h cli/*.h tests/fake-qemu/*.h)
+	    $(wildcard qmp/*.h policy/*.h migrate/*.h cli/*.h tests/fake-qemu/*.h)
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -383,3 +383,31 @@ options_validate(struct qm_options *o, char *err, size_t errlen)
     }
     return policy_config_validate(&o->policy, err, errlen);
 }
+
+void
+options_engine_config(const struct qm_options *o, const char *name,
+                      struct engine_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->mode = o->command == CMD_WATCH    ? ENGINE_WATCH
+                : o->command == CMD_CANCEL ? ENGINE_CANCEL
+                                           : ENGINE_MIGRATE;
+    cfg->name = name;
+    cfg->source = o->source;
+    cfg->dest = o->dest;
+    cfg->uri = o->uri;
+    cfg->policy = o->policy;
+    cfg->interval_ms = o->interval_ms;
+    cfg->disk = o->disk == DISK_BLK      ? ENGINE_DISK_BLK
+                : o->disk == DISK_MIRROR ? ENGINE_DISK_MIRROR
+                                         : ENGINE_DISK_NONE;
+    cfg->disk_include = o->disk_include;
+    cfg->nbd = o->nbd;
+    cfg->tls_creds = o->tls_creds;
+    cfg->tls_dir = o->tls_dir;
+    cfg->tls_hostname = o->tls_hostname;
+    cfg->greeting_timeout_s = o->greeting_timeout_s;
+    cfg->command_timeout_s = o->command_timeout_s;
+    cfg->cancel_timeout_s = o->cancel_timeout_s;
+    cfg->resume = o->resume;
+}
