@@ -33,18 +33,44 @@ enum qm_command {
     CMD_PLOT = 1 << 5,
 };
 
+/* How an option's text becomes its value. */
+enum option_kind {
+    OPTION_TEXT,     /* a string field */
+    OPTION_U64,      /* uint64_t, within min..max */
+    OPTION_UNSIGNED, /* unsigned, within min..max */
+    OPTION_INT,      /* int, within min..max */
+    OPTION_DOUBLE,   /* within min..max */
+    OPTION_BOOL,     /* true/false, yes/no, on/off, 1/0 */
+    OPTION_SPECIAL,  /* read by its own set() */
+    OPTION_CONFIG,   /* --config: read by main.c before anything else */
+};
+
+/* Where beside the command line an option may be set. */
+#define OPTION_IN_CONFIG (1u << 0) /* the config file */
+#define OPTION_IN_PLAN (1u << 1)   /* a VM's section of an evacuate plan */
+
+struct qm_options;
+
 struct option_spec {
-    const char *name; /* the long option, and the config file's key */
-    char short_name;  /* 0 when none */
-    bool has_arg;
+    const char *name;  /* the long option, and the config/plan key */
+    char short_name;   /* 0 when none */
+    const char *arg;   /* the value's name in usage; NULL: a flag */
     unsigned commands; /* enum qm_command bits */
-    const char *arg;   /* the value's name in usage */
+    unsigned where;    /* OPTION_IN_* */
     const char *help;
+    enum option_kind kind;
+    size_t offset, size; /* the field in struct qm_options */
+    double min, max;     /* numbers */
+    int (*set)(struct qm_options *o, const char *value, char *err,
+               size_t errlen); /* OPTION_SPECIAL */
 };
 
 /* Every option, ended by a NULL name. */
 extern const struct option_spec option_specs[];
 const struct option_spec *option_find(const char *name);
+/* The default value as the help shows it ("" when there is none to show). */
+void option_default_text(const struct option_spec *spec, char *buf,
+                         size_t size);
 
 struct qm_options {
     enum qm_command command;
