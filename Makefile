@@ -49,6 +49,7 @@ MIGRATE_SRC := $(sort $(wildcard migrate/*.c))
 CLI_SRC := $(filter-out cli/main.c,$(sort $(wildcard cli/*.c)))
 FAKE_LIB_SRC := $(filter-out tests/fake-qemu/main.c,$(sort $(wildcard tests/fake-qemu/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_LIB_SRC := $(sort $(wildcard tests/unit/lib/*.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -60,6 +61,7 @@ LIBPOLICY := $(BUILD)/libpolicy.a
 LIBMIGRATE := $(BUILD)/libmigrate.a
 LIBCLI := $(BUILD)/libcli.a
 LIBFAKE := $(BUILD)/libfakeqemu.a
+LIBUNIT := $(BUILD)/libunit.a
 QMIGRATE := $(BUILD)/qmigrate
 FAKE_QEMU := $(BUILD)/fake-qemu
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -120,6 +122,9 @@ $(LIBMIGRATE): $(call obj,$(MIGRATE_SRC))
 $(LIBCLI): $(call obj,$(CLI_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
+$(LIBUNIT): $(call obj,$(UNIT_LIB_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
 $(LIBFAKE): $(call obj,$(FAKE_LIB_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -130,7 +135,7 @@ $(QMIGRATE): $(call obj,cli/main.c) $(ALL_LIBS)
 $(FAKE_QEMU): $(call obj,tests/fake-qemu/main.c) $(LIBFAKE) $(LIBQMP)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBFAKE) $(ALL_LIBS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBUNIT) $(LIBFAKE) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
 
