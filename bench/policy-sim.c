@@ -339,13 +339,6 @@ sim_cancel(void *opaque, const char *reason)
     fq_model_cancel(j->m);
 }
 
-static void
-sim_skipped(void *opaque, const char *why)
-{
-    (void)opaque;
-    (void)why;
-}
-
 static const struct levers_ops sim_levers = {
     .set_downtime = sim_downtime,
     .set_bandwidth = sim_bandwidth,
@@ -353,7 +346,6 @@ static const struct levers_ops sim_levers = {
     .start_postcopy = sim_postcopy,
     .pause = sim_pause,
     .cancel = sim_cancel,
-    .skipped = sim_skipped,
 };
 
 static void

@@ -444,21 +444,29 @@ switchover_jobs_reply(struct engine *e, json_t *ret,
 }
 
 static void
-switchover_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+jobs_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct engine *e = w->data;
 
     (void)loop;
     (void)revents;
-    engine_send(e, e->src, qemu_query_block_jobs(), switchover_jobs_reply);
+    engine_send(e, e->src, qemu_query_block_jobs(), e->jobs_reply);
+}
+
+/* query-block-jobs again after delay seconds, its answer to reply. */
+static void
+jobs_later(struct engine *e, double delay, engine_reply_fn *reply)
+{
+    e->jobs_reply = reply;
+    ev_set_cb(&e->disk_timer, jobs_timer_cb);
+    ev_timer_set(&e->disk_timer, delay, 0.0);
+    ev_timer_start(e->loop, &e->disk_timer);
 }
 
 static void
 switchover_check(struct engine *e)
 {
-    ev_set_cb(&e->disk_timer, switchover_timer_cb);
-    ev_timer_set(&e->disk_timer, 0.02, 0.0);
-    ev_timer_start(e->loop, &e->disk_timer);
+    jobs_later(e, 0.02, switchover_jobs_reply);
 }
 
 static void
@@ -598,21 +606,9 @@ cleanup_jobs_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
 }
 
 static void
-cleanup_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    struct engine *e = w->data;
-
-    (void)loop;
-    (void)revents;
-    engine_send(e, e->src, qemu_query_block_jobs(), cleanup_jobs_reply);
-}
-
-static void
 cleanup_wait(struct engine *e)
 {
-    ev_set_cb(&e->disk_timer, cleanup_timer_cb);
-    ev_timer_set(&e->disk_timer, 0.05, 0.0);
-    ev_timer_start(e->loop, &e->disk_timer);
+    jobs_later(e, 0.05, cleanup_jobs_reply);
 }
 
 static void

@@ -15,15 +15,24 @@
  * destination might be running it.
  */
 
+/* The name of the run state a query-status reply gives, for the reason. */
 static const char *
-status_of(json_t *ret)
+state_name(json_t *ret)
 {
-    const char *s = json_string_value(json_object_get(ret, "status"));
+    const char *name;
 
-    return s ? s : "unknown";
+    qemu_runstate_of(ret, &name);
+    return name;
 }
 
-/* --- completed: the guest must run on the destination ------------------- */
+/* The reply says the guest runs. */
+static bool
+runs(json_t *ret)
+{
+    const char *name;
+
+    return qemu_runstate_of(ret, &name) == QEMU_RUN_RUNNING;
+}
 
 static void
 end_finish(struct engine *e)
@@ -54,11 +63,11 @@ dst_verify_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
     if (err != NULL) {
         append_reason(e, "; could not confirm the destination: %s",
                       err->message);
-    } else if (strcmp(status_of(ret), "running") == 0) {
+    } else if (runs(ret)) {
         append_reason(e, "; the guest runs on the destination");
     } else {
         append_reason(e, "; WARNING: the destination is '%s', not running",
-                      status_of(ret));
+                      state_name(ret));
     }
     end_finish(e);
 }
@@ -79,6 +88,7 @@ dst_cont_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
 static void
 dst_status_end_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
 {
+    enum qemu_runstate state;
     const char *status;
 
     if (err != NULL) {
@@ -86,12 +96,11 @@ dst_status_end_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
         end_finish(e);
         return;
     }
-    status = status_of(ret);
-    if (strcmp(status, "running") == 0) {
+    state = qemu_runstate_of(ret, &status);
+    if (state == QEMU_RUN_RUNNING) {
         append_reason(e, "; the guest runs on the destination");
         end_finish(e);
-    } else if ((strcmp(status, "paused") == 0 ||
-                strcmp(status, "prelaunch") == 0) &&
+    } else if ((state == QEMU_RUN_PAUSED || state == QEMU_RUN_PRELAUNCH) &&
                e->cfg.mode == ENGINE_MIGRATE &&
                (e->source_was_running || e->levers.paused)) {
         /* Started with -S: it waits for us, and the guest was running. */
@@ -106,7 +115,7 @@ static void
 src_status_completed_reply(struct engine *e, json_t *ret,
                            const struct qmp_error *err)
 {
-    if (err == NULL && strcmp(status_of(ret), "running") == 0) {
+    if (err == NULL && runs(ret)) {
         append_reason(e, "; WARNING: the source is running, not postmigrate: "
                          "someone resumed it; both sides may be running");
     }
@@ -147,13 +156,13 @@ src_verify_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
 {
     if (err != NULL) {
         append_reason(e, "; could not confirm the source: %s", err->message);
-    } else if (strcmp(status_of(ret), "running") == 0) {
+    } else if (runs(ret)) {
         append_reason(e, "; the guest was resumed and runs on the source");
     } else {
         append_reason(e,
                       "; WARNING: the source is '%s' after 'cont', not "
                       "running",
-                      status_of(ret));
+                      state_name(ret));
     }
     end_finish(e);
 }
@@ -185,7 +194,7 @@ static void
 dst_status_failed_reply(struct engine *e, json_t *ret,
                         const struct qmp_error *err)
 {
-    if (err == NULL && strcmp(status_of(ret), "running") == 0) {
+    if (err == NULL && runs(ret)) {
         append_reason(e,
                       "; WARNING: the destination runs the guest although "
                       "the source reports the migration %s; the source "
@@ -250,6 +259,7 @@ static void
 src_status_failed_reply(struct engine *e, json_t *ret,
                         const struct qmp_error *err)
 {
+    enum qemu_runstate state;
     const char *status;
 
     if (err != NULL) {
@@ -257,8 +267,8 @@ src_status_failed_reply(struct engine *e, json_t *ret,
         end_finish(e);
         return;
     }
-    status = status_of(ret);
-    if (strcmp(status, "running") == 0) {
+    state = qemu_runstate_of(ret, &status);
+    if (state == QEMU_RUN_RUNNING) {
         append_reason(e, "; the guest runs on the source");
         end_finish(e);
         return;
@@ -268,7 +278,7 @@ src_status_failed_reply(struct engine *e, json_t *ret,
         end_finish(e);
         return;
     }
-    if (strcmp(status, "postmigrate") == 0) {
+    if (state == QEMU_RUN_POSTMIGRATE) {
         /* QEMU finished sending: resume only if the destination does not run */
         if (e->dst != NULL && !e->dst_lost) {
             engine_send(e, e->dst, qemu_query_status(),

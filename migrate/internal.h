@@ -175,6 +175,8 @@ struct engine {
     int disk_pending; /* disk commands awaiting replies */
     double cleanup_deadline;
     engine_step_fn *disk_then;
+    void (*jobs_reply)(struct engine *e, json_t *ret,
+                       const struct qmp_error *err); /* after disk_timer */
 };
 
 /* engine.c */

@@ -14,6 +14,14 @@ levers_init(struct levers *l, uint64_t downtime_ms, uint64_t bandwidth,
     l->auto_converge_permitted = auto_converge_permitted;
 }
 
+/* Pulls a lever that is there. */
+#define PULL(ops, lever, ...)                                                  \
+    do {                                                                       \
+        if ((ops)->lever != NULL) {                                            \
+            (ops)->lever(__VA_ARGS__);                                         \
+        }                                                                      \
+    } while (0)
+
 void
 levers_apply(struct levers *l, const struct levers_ops *ops, void *opaque,
              const struct policy_action *a)
@@ -22,33 +30,34 @@ levers_apply(struct levers *l, const struct levers_ops *ops, void *opaque,
     case POLICY_ACTION_SET_DOWNTIME:
         l->downtime_before = l->downtime_ms;
         l->downtime_ms = a->value;
-        ops->set_downtime(opaque, a->value);
+        PULL(ops, set_downtime, opaque, a->value);
         break;
     case POLICY_ACTION_SET_BANDWIDTH:
         l->bandwidth_before = l->bandwidth;
         l->bandwidth = a->value;
-        ops->set_bandwidth(opaque, a->value);
+        PULL(ops, set_bandwidth, opaque, a->value);
         break;
     case POLICY_ACTION_AUTO_CONVERGE:
         if (!l->auto_converge_permitted) {
-            ops->skipped(opaque, "the policy asked for auto-converge, which "
-                                 "--auto-converge did not permit");
+            PULL(ops, skipped, opaque,
+                 "the policy asked for auto-converge, which --auto-converge "
+                 "did not permit");
             break;
         }
-        ops->auto_converge(opaque);
+        PULL(ops, auto_converge, opaque);
         break;
     case POLICY_ACTION_START_POSTCOPY:
         l->postcopy_requested = true;
-        ops->start_postcopy(opaque);
+        PULL(ops, start_postcopy, opaque);
         break;
     case POLICY_ACTION_PAUSE:
         if (!l->paused) {
             l->paused = true;
-            ops->pause(opaque);
+            PULL(ops, pause, opaque);
         }
         break;
     case POLICY_ACTION_CANCEL:
-        ops->cancel(opaque, a->reason);
+        PULL(ops, cancel, opaque, a->reason);
         break;
     }
 }

@@ -12,7 +12,7 @@
 /*
  * What pulling each lever does, supplied by whoever carries actions out:
  * the engine sends QMP commands, bench/policy-sim changes its model.
- * Every member must be set.
+ * A member left NULL is a lever that does nothing there.
  */
 struct levers_ops {
     void (*set_downtime)(void *opaque, uint64_t ms);

@@ -100,28 +100,10 @@ book_bandwidth(void *opaque, uint64_t bytes_per_s)
     p->max_bandwidth = bytes_per_s;
 }
 
-static void
-book_nothing(void *opaque)
-{
-    (void)opaque;
-}
-
-static void
-book_nothing_why(void *opaque, const char *why)
-{
-    (void)opaque;
-    (void)why;
-}
-
 /* Before migrate, the levers set parameters sent with the rest. */
 static const struct levers_ops setup_levers = {
     .set_downtime = book_downtime,
     .set_bandwidth = book_bandwidth,
-    .auto_converge = book_nothing,
-    .start_postcopy = book_nothing,
-    .pause = book_nothing,
-    .cancel = book_nothing_why,
-    .skipped = book_nothing_why,
 };
 
 /*
