@@ -170,8 +170,8 @@ engine_enter_disks(struct engine *e)
 
 /* Where the destination's NBD server listens: --nbd, or next to --to. */
 static int
-nbd_address(const struct engine *e, json_t **addr, char *target_prefix,
-            size_t size, char *err, size_t errlen)
+nbd_address(const struct engine *e, struct qemu_command *start,
+            char *target_prefix, size_t size, char *err, size_t errlen)
 {
     const char *spec = e->cfg.nbd;
     const char *uri = e->cfg.uri;
@@ -193,8 +193,7 @@ nbd_address(const struct engine *e, json_t **addr, char *target_prefix,
         spec = buf;
     }
     if (strncmp(spec, "unix:", 5) == 0) {
-        *addr = json_pack("{s:s, s:{s:s}}", "type", "unix", "data", "path",
-                          spec + 5);
+        *start = qemu_nbd_server_start(NULL, spec + 5);
         snprintf(target_prefix, size, "nbd:unix:%s", spec + 5);
         return 0;
     }
@@ -207,8 +206,7 @@ nbd_address(const struct engine *e, json_t **addr, char *target_prefix,
             return -1;
         }
         snprintf(host, sizeof(host), "%.*s", (int)(colon - spec - 4), spec + 4);
-        *addr = json_pack("{s:s, s:{s:s, s:s}}", "type", "inet", "data", "host",
-                          host, "port", colon + 1);
+        *start = qemu_nbd_server_start(host, colon + 1);
         snprintf(target_prefix, size, "nbd:%s:%s", host, colon + 1);
         return 0;
     }
@@ -301,16 +299,16 @@ nbd_started_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
 void
 engine_enter_mirror(struct engine *e)
 {
-    json_t *addr = NULL;
+    struct qemu_command start;
     char why[512];
 
-    if (nbd_address(e, &addr, e->nbd_target, sizeof(e->nbd_target), why,
+    if (nbd_address(e, &start, e->nbd_target, sizeof(e->nbd_target), why,
                     sizeof(why)) < 0) {
         engine_finish(e, QM_EXIT_USAGE, "error", "%s", why);
         return;
     }
     engine_emit_start(e);
-    engine_send(e, e->dst, qemu_nbd_server_start(addr), nbd_started_reply);
+    engine_send(e, e->dst, start, nbd_started_reply);
 }
 
 static bool

@@ -224,8 +224,14 @@ qemu_migrate_incoming(const char *uri)
 }
 
 struct qemu_command
-qemu_nbd_server_start(json_t *addr)
+qemu_nbd_server_start(const char *host, const char *port_or_path)
 {
+    json_t *addr = host == NULL
+                       ? json_pack("{s:s, s:{s:s}}", "type", "unix", "data",
+                                   "path", port_or_path)
+                       : json_pack("{s:s, s:{s:s, s:s}}", "type", "inet",
+                                   "data", "host", host, "port", port_or_path);
+
     return command("nbd-server-start", json_pack("{s:o}", "addr", addr));
 }
 

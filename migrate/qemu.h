@@ -99,7 +99,9 @@ struct qemu_command qemu_set_capabilities(unsigned caps);
 /* Only the members marked set, or "" (no members: nothing to send). */
 struct qemu_command qemu_set_parameters(const struct qemu_parameters *p);
 struct qemu_command qemu_migrate_incoming(const char *uri);
-struct qemu_command qemu_nbd_server_start(json_t *addr);
+/* host NULL: a UNIX socket at port_or_path; else host and port. */
+struct qemu_command qemu_nbd_server_start(const char *host,
+                                          const char *port_or_path);
 struct qemu_command qemu_block_export_add(const char *id, const char *node,
                                           const char *name);
 struct qemu_command qemu_drive_mirror(const char *job_id, const char *device,
