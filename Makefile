@@ -8,6 +8,9 @@ DATADIR ?= $(PREFIX)/share
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD ?= build
+# The release's version lives in VERSION alone; `make check-version` checks
+# that debian/changelog and the man page say the same.
+VERSION := $(shell cat VERSION)
 
 # SAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer into
 # its own directory, so sanitizer and plain objects never meet in one link.
@@ -37,6 +40,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla \
         -Wno-missing-field-initializers
 QM_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -I. \
+             -DQMIGRATE_VERSION=\"$(VERSION)\" \
              $(JANSSON_CFLAGS) $(EV_CFLAGS) $(SAN_FLAGS)
 # The user's CFLAGS and LDFLAGS come last, so they win.
 ALL_CFLAGS = $(QM_CFLAGS) $(CFLAGS)
@@ -73,7 +77,7 @@ ALL_LIBS := $(LIBCLI) $(LIBPOLICY) $(LIBQMP)
 
 .PHONY: all check check-unit check-integration check-valgrind asan \
         install uninstall clean demo deps lint format help bench fuzz \
-        fuzz-run
+        fuzz-run check-version dist
 
 all: $(QMIGRATE) $(if $(wildcard tests/fake-qemu/main.c),$(FAKE_QEMU))
 
@@ -85,6 +89,7 @@ help:
 	@echo "make check-valgrind   the unit tests under valgrind memcheck"
 	@echo "make bench      benchmarks (not part of check)"
 	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS ($(FUZZ_SECONDS))"
+	@echo "make dist       qmigrate-$(VERSION).tar.gz, the release tarball"
 	@echo "make install    install into \$$(DESTDIR)\$$(PREFIX) ($(PREFIX))"
 	@echo "make lint       clang-format and clang-tidy checks"
 
@@ -154,8 +159,12 @@ check: deps
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-integration
 
-check-unit: $(TEST_BINS)
+check-unit: $(TEST_BINS) check-version
 	@tests/run-unit $(BUILD) $(UNIT_BINS)
+
+check-version: $(QMIGRATE)
+	@scripts/check-version . $(QMIGRATE)
+	@tests/package/check-version-test
 
 check-integration: $(TEST_BINS)
 	@BUILD=$(BUILD) tests/run-integration
@@ -189,6 +198,17 @@ install: $(QMIGRATE)
 	    install -d $(DESTDIR)$(DATADIR)/bash-completion/completions && \
 	    install -m 644 contrib/qmigrate.bash-completion \
 	        $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate; fi
+
+# The release tarball: HEAD as committed (git archive), so it holds what a
+# clean checkout holds; CI builds and tests it unpacked elsewhere.
+DIST := qmigrate-$(VERSION)
+dist:
+	@git rev-parse --verify -q HEAD >/dev/null || \
+	    { echo "make dist: packs git's HEAD: run it in a clone" >&2; exit 1; }
+	@git diff --quiet HEAD -- || \
+	    echo "make dist: uncommitted changes are left out" >&2
+	git archive --format=tar.gz --prefix=$(DIST)/ -o $(DIST).tar.gz HEAD
+	@echo "wrote $(DIST).tar.gz"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/qmigrate $(DESTDIR)$(MANDIR)/man1/qmigrate.1 \
