@@ -5,10 +5,12 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD ?= build
-# The release's version lives in VERSION alone; `make check-version` checks
+# The release's version lives in VERSION alone; `make check-release` checks
 # that debian/changelog and the man page say the same.
 VERSION := $(shell cat VERSION)
 
@@ -42,8 +44,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 QM_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -I. \
              -DQMIGRATE_VERSION=\"$(VERSION)\" \
              $(JANSSON_CFLAGS) $(EV_CFLAGS) $(SAN_FLAGS)
-# The user's CFLAGS and LDFLAGS come last, so they win.
-ALL_CFLAGS = $(QM_CFLAGS) $(CFLAGS)
+# The user's CPPFLAGS, CFLAGS and LDFLAGS come last, so they win.
+ALL_CFLAGS = $(QM_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 LIBS := $(JANSSON_LIBS) $(EV_LIBS) -lm
 
@@ -77,7 +79,7 @@ ALL_LIBS := $(LIBCLI) $(LIBPOLICY) $(LIBQMP)
 
 .PHONY: all check check-unit check-integration check-valgrind asan \
         install uninstall clean demo deps lint format help bench fuzz \
-        fuzz-run check-version dist
+        fuzz-run check-release dist
 
 all: $(QMIGRATE) $(if $(wildcard tests/fake-qemu/main.c),$(FAKE_QEMU))
 
@@ -159,12 +161,16 @@ check: deps
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-integration
 
-check-unit: $(TEST_BINS) check-version
+check-unit: $(filter-out $(GUEST),$(TEST_BINS)) check-release
 	@tests/run-unit $(BUILD) $(UNIT_BINS)
 
-check-version: $(QMIGRATE)
+# What a release ships agrees: VERSION, debian/changelog, the man page and
+# --version; the example config's keys and defaults; the bash completion.
+check-release: $(QMIGRATE) $(FAKE_QEMU)
 	@scripts/check-version . $(QMIGRATE)
 	@tests/package/check-version-test
+	@BUILD=$(BUILD) tests/package/conf-test
+	@BUILD=$(BUILD) tests/package/completion-test
 
 check-integration: $(TEST_BINS)
 	@BUILD=$(BUILD) tests/run-integration
@@ -190,14 +196,28 @@ demo: deps
 	@$(MAKE) --no-print-directory $(QMIGRATE) $(GUEST)
 	@scripts/demo $(BUILD)
 
-install: $(QMIGRATE)
+# The example config: every key commented out with its default, made
+# from the options' help, so a new option appears in it by itself.
+$(BUILD)/qmigrate.conf: $(QMIGRATE) scripts/gen-conf
+	scripts/gen-conf $(QMIGRATE) >$@
+
+UNITS := $(wildcard contrib/systemd/*.service)
+# The config is installed only where there is none: never over a host's.
+install: $(QMIGRATE) $(BUILD)/qmigrate.conf
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(QMIGRATE) $(DESTDIR)$(BINDIR)/qmigrate
 	install -m 644 docs/qmigrate.1 $(DESTDIR)$(MANDIR)/man1/qmigrate.1
-	@if [ -f contrib/qmigrate.bash-completion ]; then \
-	    install -d $(DESTDIR)$(DATADIR)/bash-completion/completions && \
-	    install -m 644 contrib/qmigrate.bash-completion \
-	        $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate; fi
+	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions
+	install -m 644 contrib/qmigrate.bash-completion \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate
+	$(if $(UNITS),install -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
+	    install -m 644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/)
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/qmigrate.conf ]; then \
+	    echo "kept $(DESTDIR)$(SYSCONFDIR)/qmigrate.conf"; else \
+	    echo "install -D -m 644 $(BUILD)/qmigrate.conf" \
+	        "$(DESTDIR)$(SYSCONFDIR)/qmigrate.conf"; \
+	    install -D -m 644 $(BUILD)/qmigrate.conf \
+	        $(DESTDIR)$(SYSCONFDIR)/qmigrate.conf; fi
 
 # The release tarball: HEAD as committed (git archive), so it holds what a
 # clean checkout holds; CI builds and tests it unpacked elsewhere.
@@ -210,9 +230,11 @@ dist:
 	git archive --format=tar.gz --prefix=$(DIST)/ -o $(DIST).tar.gz HEAD
 	@echo "wrote $(DIST).tar.gz"
 
+# The config stays: it may hold the host's settings.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/qmigrate $(DESTDIR)$(MANDIR)/man1/qmigrate.1 \
-	      $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate
+	      $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate \
+	      $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)))
 
 LINT_SRC = $(QMP_SRC) $(POLICY_SRC) $(CLI_SRC) cli/main.c \
            $(wildcard tests/fake-qemu/*.c)
