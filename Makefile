@@ -79,7 +79,7 @@ ALL_LIBS := $(LIBCLI) $(LIBPOLICY) $(LIBQMP)
 
 .PHONY: all check check-unit check-integration check-valgrind asan \
         install uninstall clean demo deps lint format help bench fuzz \
-        fuzz-run check-release dist
+        fuzz-run check-release dist bench-programs
 
 all: $(QMIGRATE) $(if $(wildcard tests/fake-qemu/main.c),$(FAKE_QEMU))
 
@@ -89,7 +89,7 @@ help:
 	@echo "make check      install deps, run unit and integration tests"
 	@echo "make asan       the unit and integration tests under ASan + UBSan"
 	@echo "make check-valgrind   the unit tests under valgrind memcheck"
-	@echo "make bench      benchmarks (not part of check)"
+	@echo "make bench      benchmarks, not part of check (BENCH_PARTS=\"sim qmp\" BENCH_MODE=quick)"
 	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS ($(FUZZ_SECONDS))"
 	@echo "make dist       qmigrate-$(VERSION).tar.gz, the release tarball"
 	@echo "make install    install into \$$(DESTDIR)\$$(PREFIX) ($(PREFIX))"
@@ -191,8 +191,12 @@ fuzz: deps
 fuzz-run: $(FUZZ_BINS)
 	@tests/run-fuzz $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bench: deps $(QMIGRATE) $(BENCH_BINS)
-	@bench/run $(BUILD)
+# BENCH_PARTS (sim real ctrl qmp) and BENCH_MODE (full or quick) choose.
+BENCH_MODE ?= full
+bench-programs: $(QMIGRATE) $(FAKE_QEMU) $(GUEST) $(BENCH_BINS)
+
+bench: deps bench-programs
+	@bench/run $(BUILD) $(BENCH_MODE)
 
 demo: deps
 	@$(MAKE) --no-print-directory $(QMIGRATE) $(GUEST)
