@@ -306,14 +306,26 @@ layout(struct plot_data *d, double xmax)
                               MAX_ROWS);
 }
 
+/* Each action: a mark and its text on its row, a dotted line down to the
+ * axis.  Texts without room (more at once than MAX_ROWS) keep the line,
+ * and a note says how many were left out. */
 static void
-write_labels(FILE *f, const struct plot_data *d)
+write_labels(FILE *f, const struct plot_data *d, int rows)
 {
-    size_t i;
+    size_t i, left_out = 0;
 
     for (i = 0; i < d->n_actions; i++) {
         const struct plot_label *l = &d->labels[i];
         double y = 1.0 - ROW_HEIGHT * (0.7 + l->level);
+
+        if (l->level < 0) {
+            fprintf(f,
+                    "set arrow %zu from first %.6f, graph 0 to first %.6f, "
+                    "graph %.4f nohead dt 3 lc rgb '#d62728' back\n",
+                    i + 1, l->t, l->t, 1.0 - ROW_HEIGHT * (0.7 + rows - 1));
+            left_out++;
+            continue;
+        }
 
         fprintf(f, "set label %zu ", i + 1);
         put_quoted(f, d->texts[i]);
@@ -328,6 +340,13 @@ write_labels(FILE *f, const struct plot_data *d)
                 "graph %.4f nohead dt 3 lc rgb '#d62728' back\n",
                 i + 1, l->t, l->t, y);
     }
+    if (left_out > 0) {
+        fprintf(f,
+                "set label %zu '%zu more actions at once than rows here: "
+                "qmigrate replay lists them all' at graph 0.99, graph %.4f "
+                "right tc rgb '#d62728' front\n",
+                d->n_actions + 1, left_out, 1.0 - ROW_HEIGHT * (0.7 + rows));
+    }
 }
 
 static int
@@ -336,10 +355,19 @@ write_script(const struct plot_files *pf, const char *output,
 {
     FILE *f = fopen(pf->script, "w");
     double xmax = d->t_end > 0 ? d->t_end * 1.02 : 1.0;
-    int rows = layout(d, xmax);
+    int rows = layout(d, xmax), note = 0;
+    double room, ymax, dtmax;
+    size_t i;
+
+    for (i = 0; i < d->n_actions; i++) {
+        if (d->labels[i].level < 0) {
+            note = 1; /* a row for the note on the texts left out */
+        }
+    }
     /* the rows of labels take the top of the plot; the curves the rest */
-    double room = 1.0 - (rows > 0 ? ROW_HEIGHT * (rows + 0.4) : 0.0);
-    double ymax = d->ymax * 1.05 / room, dtmax = d->dt_max * 1.05 / room;
+    room = 1.0 - (rows > 0 ? ROW_HEIGHT * (rows + note + 0.4) : 0.0);
+    ymax = d->ymax * 1.05 / room;
+    dtmax = d->dt_max * 1.05 / room;
 
     if (f == NULL) {
         snprintf(err, errlen, "cannot write %s: %s", pf->script,
@@ -368,7 +396,7 @@ write_script(const struct plot_files *pf, const char *output,
             "samplen 3 spacing 1 width 2\n"
             "set datafile missing 'NaN'\n",
             PLOT_LEFT, PLOT_RIGHT, xmax, ymax, dtmax);
-    write_labels(f, d);
+    write_labels(f, d, rows);
     fprintf(f, "plot ");
     put_quoted(f, pf->samples);
     fprintf(f, " using 1:2 with lines lw 2 lc rgb '#1f77b4' "

@@ -10,7 +10,7 @@
 struct plot_label {
     double t;     /* when the action happened: the label's mark */
     double width; /* the text's width */
-    int level;    /* out: its row, 0 at the top of the plot */
+    int level;    /* out: its row, 0 at the top of the plot; -1: none */
     bool right;   /* out: the text ends at the mark instead of starting */
 };
 
@@ -20,7 +20,8 @@ struct plot_label {
  * the plot at xmax ends at its mark.  Labels at the same moment (a
  * set-bandwidth and a set-downtime at t = 0) so land on rows of their
  * own, one under the other.  When max_levels rows are not enough, a label
- * goes on the row that frees soonest.  Returns the number of rows used.
+ * gets level -1: there is no room for its text.  Returns the number of
+ * rows used.
  */
 int plot_layout_labels(struct plot_label *labels, size_t n, double xmax,
                        double gap, int max_levels);

@@ -23,7 +23,6 @@ plot_layout_labels(struct plot_label *labels, size_t n, double xmax, double gap,
     for (i = 0; i < n; i++) {
         struct plot_label *l = &labels[i];
         double start = l->t;
-        int best = 0;
 
         l->right = l->t + l->width > xmax;
         if (l->right) {
@@ -38,15 +37,9 @@ plot_layout_labels(struct plot_label *labels, size_t n, double xmax, double gap,
         if (l->level < 0 && used < max_levels) {
             l->level = used++;
         }
-        if (l->level < 0) {
-            for (k = 1; k < used; k++) {
-                if (row_end[k] < row_end[best]) {
-                    best = k;
-                }
-            }
-            l->level = best;
+        if (l->level >= 0) {
+            row_end[l->level] = start + l->width;
         }
-        row_end[l->level] = start + l->width;
     }
     return used;
 }

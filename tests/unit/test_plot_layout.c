@@ -72,19 +72,23 @@ test_right_edge(void **state)
     assert_int_equal(l[2].level, 1);
 }
 
-/* more at once than rows allowed: the row that frees soonest */
+/* more at once than rows allowed: no room for the last text, until a row
+ * frees */
 static void
 test_too_many(void **state)
 {
-    struct plot_label l[3] = {label(0, 5), label(0, 2), label(0, 1)};
+    struct plot_label l[4] = {label(0, 5), label(0, 2), label(0, 1),
+                              label(2.5, 1)};
 
     (void)state;
-    assert_int_equal(plot_layout_labels(l, 3, 10, 0.1, 2), 2);
+    assert_int_equal(plot_layout_labels(l, 4, 10, 0.1, 2), 2);
     assert_int_equal(l[0].level, 0);
     assert_int_equal(l[1].level, 1);
-    assert_int_equal(l[2].level, 1);
+    assert_int_equal(l[2].level, -1);
+    assert_int_equal(l[3].level, 1); /* row 1 ended at 2 */
     assert_int_equal(plot_layout_labels(l, 3, 10, 0.1, 0), 1);
-    assert_int_equal(l[2].level, 0);
+    assert_int_equal(l[0].level, 0);
+    assert_int_equal(l[1].level, -1);
     assert_int_equal(plot_layout_labels(l, 0, 10, 0.1, 8), 0);
 }
 
