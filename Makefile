@@ -166,12 +166,14 @@ check-unit: $(filter-out $(GUEST),$(TEST_BINS)) check-release
 
 # What a release ships agrees: VERSION, debian/changelog, the man page and
 # --version; the example config's keys and defaults; the bash completion;
-# the systemd units (verified where systemd-analyze is).
+# the man page's entries for every option; the systemd units (verified
+# where systemd-analyze is).
 check-release: $(QMIGRATE) $(FAKE_QEMU)
 	@scripts/check-version . $(QMIGRATE)
 	@tests/package/check-version-test
 	@BUILD=$(BUILD) tests/package/conf-test
 	@BUILD=$(BUILD) tests/package/completion-test
+	@BUILD=$(BUILD) tests/package/man-test
 	@BUILD=$(BUILD) tests/package/units-test || [ $$? -eq 77 ]
 
 check-integration: $(TEST_BINS)
