@@ -12,7 +12,9 @@
 #include "cli/cli.h"
 #include "cli/util.h"
 
-#define QMIGRATE_VERSION "0.1.0"
+#ifndef QMIGRATE_VERSION /* the file VERSION, given by the Makefile */
+#error "QMIGRATE_VERSION is not defined: build with make"
+#endif
 #define DEFAULT_CONFIG "/etc/qmigrate.conf"
 #define MAX_ARGS 256
 
