@@ -68,8 +68,8 @@ print_usage(FILE *f, const struct command_spec *only)
                          s->arg ? " " : "", s->arg ? s->arg : "");
             }
             option_default_text(s, dflt, sizeof(dflt));
-            fprintf(f, "  %-34s %s%s%s%s\n", left, s->help, dflt[0] ? " (" : "",
-                    dflt, dflt[0] ? ")" : "");
+            fprintf(f, "  %-34s %s%s%s%s\n", left, s->help,
+                    dflt[0] ? " (default: " : "", dflt, dflt[0] ? ")" : "");
         }
     }
     fprintf(f, "\nQMP is a monitor address: PATH, unix:PATH or tcp:HOST:PORT.\n"

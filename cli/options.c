@@ -76,7 +76,7 @@ const struct option_spec option_specs[] = {
      "seconds per GiB before the timeout action, 0 off",
      FIELD(OPTION_DOUBLE, policy.completion_timeout_s, 0, 1e7)},
     {"progress-timeout", 0, "S", CMD_POLICY, IN_BOTH,
-     "seconds without progress before it, 0 off",
+     "seconds without progress before it, 0 off; nova: off unless given",
      SPECIAL(policy.progress_timeout_s, set_progress_timeout)},
     {"timeout-action", 0, "ACTION", CMD_POLICY, IN_BOTH,
      "abort or force-complete",
