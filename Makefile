@@ -5,9 +5,14 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD ?= build
+# The release's version lives in VERSION alone; `make check-release` checks
+# that debian/changelog and the man page say the same.
+VERSION := $(shell cat VERSION)
 
 # SAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer into
 # its own directory, so sanitizer and plain objects never meet in one link.
@@ -37,17 +42,20 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla \
         -Wno-missing-field-initializers
 QM_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -I. \
+             -DQMIGRATE_VERSION=\"$(VERSION)\" \
              $(JANSSON_CFLAGS) $(EV_CFLAGS) $(SAN_FLAGS)
-# The user's CFLAGS and LDFLAGS come last, so they win.
-ALL_CFLAGS = $(QM_CFLAGS) $(CFLAGS)
+# The user's CPPFLAGS, CFLAGS and LDFLAGS come last, so they win.
+ALL_CFLAGS = $(QM_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 LIBS := $(JANSSON_LIBS) $(EV_LIBS) -lm
 
 QMP_SRC := $(sort $(wildcard qmp/*.c))
 POLICY_SRC := $(sort $(wildcard policy/*.c))
+MIGRATE_SRC := $(sort $(wildcard migrate/*.c))
 CLI_SRC := $(filter-out cli/main.c,$(sort $(wildcard cli/*.c)))
 FAKE_LIB_SRC := $(filter-out tests/fake-qemu/main.c,$(sort $(wildcard tests/fake-qemu/*.c)))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_LIB_SRC := $(sort $(wildcard tests/unit/lib/*.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -56,8 +64,10 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIBQMP := $(BUILD)/libqmp.a
 LIBPOLICY := $(BUILD)/libpolicy.a
+LIBMIGRATE := $(BUILD)/libmigrate.a
 LIBCLI := $(BUILD)/libcli.a
 LIBFAKE := $(BUILD)/libfakeqemu.a
+LIBUNIT := $(BUILD)/libunit.a
 QMIGRATE := $(BUILD)/qmigrate
 FAKE_QEMU := $(BUILD)/fake-qemu
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -66,14 +76,14 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 GUEST := $(BUILD)/guest/dirty.elf
-ALL_LIBS := $(LIBCLI) $(LIBPOLICY) $(LIBQMP)
+ALL_LIBS := $(LIBCLI) $(LIBMIGRATE) $(LIBPOLICY) $(LIBQMP)
 
 .SECONDARY:
 .DELETE_ON_ERROR:
 
 .PHONY: all check check-unit check-integration check-valgrind asan \
         install uninstall clean demo deps lint format help bench fuzz \
-        fuzz-run
+        fuzz-run check-release dist bench-programs
 
 all: $(QMIGRATE) $(if $(wildcard tests/fake-qemu/main.c),$(FAKE_QEMU))
 
@@ -83,8 +93,9 @@ help:
 	@echo "make check      install deps, run unit and integration tests"
 	@echo "make asan       the unit and integration tests under ASan + UBSan"
 	@echo "make check-valgrind   the unit tests under valgrind memcheck"
-	@echo "make bench      benchmarks (not part of check)"
+	@echo "make bench      benchmarks, not part of check (BENCH_PARTS=\"sim qmp\" BENCH_MODE=quick)"
 	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS ($(FUZZ_SECONDS))"
+	@echo "make dist       qmigrate-$(VERSION).tar.gz, the release tarball"
 	@echo "make install    install into \$$(DESTDIR)\$$(PREFIX) ($(PREFIX))"
 	@echo "make lint       clang-format and clang-tidy checks"
 
@@ -112,7 +123,13 @@ $(LIBQMP): $(call obj,$(QMP_SRC))
 $(LIBPOLICY): $(call obj,$(POLICY_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
+$(LIBMIGRATE): $(call obj,$(MIGRATE_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
 $(LIBCLI): $(call obj,$(CLI_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(LIBUNIT): $(call obj,$(UNIT_LIB_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
 $(LIBFAKE): $(call obj,$(FAKE_LIB_SRC))
@@ -125,7 +142,7 @@ $(QMIGRATE): $(call obj,cli/main.c) $(ALL_LIBS)
 $(FAKE_QEMU): $(call obj,tests/fake-qemu/main.c) $(LIBFAKE) $(LIBQMP)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBFAKE) $(ALL_LIBS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIBUNIT) $(LIBFAKE) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
 
@@ -154,8 +171,20 @@ check: deps
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-integration
 
-check-unit: $(TEST_BINS)
+check-unit: $(filter-out $(GUEST),$(TEST_BINS)) check-release
 	@tests/run-unit $(BUILD) $(UNIT_BINS)
+
+# What a release ships agrees: VERSION, debian/changelog, the man page and
+# --version; the example config's keys and defaults; the bash completion;
+# the man page's entries for every option; the systemd units (verified
+# where systemd-analyze is).
+check-release: $(QMIGRATE) $(FAKE_QEMU)
+	@scripts/check-version . $(QMIGRATE)
+	@tests/package/check-version-test
+	@BUILD=$(BUILD) tests/package/conf-test
+	@BUILD=$(BUILD) tests/package/completion-test
+	@BUILD=$(BUILD) tests/package/man-test
+	@BUILD=$(BUILD) tests/package/units-test || [ $$? -eq 77 ]
 
 check-integration: $(TEST_BINS)
 	@BUILD=$(BUILD) tests/run-integration
@@ -174,36 +203,67 @@ fuzz: deps
 fuzz-run: $(FUZZ_BINS)
 	@tests/run-fuzz $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bench: deps $(QMIGRATE) $(BENCH_BINS)
-	@bench/run $(BUILD)
+# BENCH_PARTS (sim real ctrl qmp) and BENCH_MODE (full or quick) choose.
+BENCH_MODE ?= full
+bench-programs: $(QMIGRATE) $(FAKE_QEMU) $(GUEST) $(BENCH_BINS)
+
+bench: deps bench-programs
+	@bench/run $(BUILD) $(BENCH_MODE)
 
 demo: deps
 	@$(MAKE) --no-print-directory $(QMIGRATE) $(GUEST)
 	@scripts/demo $(BUILD)
 
-install: $(QMIGRATE)
+# The example config: every key commented out with its default, made
+# from the options' help, so a new option appears in it by itself.
+$(BUILD)/qmigrate.conf: $(QMIGRATE) scripts/gen-conf
+	scripts/gen-conf $(QMIGRATE) >$@
+
+UNITS := $(wildcard contrib/systemd/*.service)
+# The config is installed only where there is none: never over a host's.
+install: $(QMIGRATE) $(BUILD)/qmigrate.conf
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(QMIGRATE) $(DESTDIR)$(BINDIR)/qmigrate
 	install -m 644 docs/qmigrate.1 $(DESTDIR)$(MANDIR)/man1/qmigrate.1
-	@if [ -f contrib/qmigrate.bash-completion ]; then \
-	    install -d $(DESTDIR)$(DATADIR)/bash-completion/completions && \
-	    install -m 644 contrib/qmigrate.bash-completion \
-	        $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate; fi
+	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions
+	install -m 644 contrib/qmigrate.bash-completion \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate
+	$(if $(UNITS),install -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
+	    install -m 644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/)
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/qmigrate.conf ]; then \
+	    echo "kept $(DESTDIR)$(SYSCONFDIR)/qmigrate.conf"; else \
+	    echo "install -D -m 644 $(BUILD)/qmigrate.conf" \
+	        "$(DESTDIR)$(SYSCONFDIR)/qmigrate.conf"; \
+	    install -D -m 644 $(BUILD)/qmigrate.conf \
+	        $(DESTDIR)$(SYSCONFDIR)/qmigrate.conf; fi
 
+# The release tarball: HEAD as committed (git archive), so it holds what a
+# clean checkout holds; CI builds and tests it unpacked elsewhere.
+DIST := qmigrate-$(VERSION)
+dist:
+	@git rev-parse --verify -q HEAD >/dev/null || \
+	    { echo "make dist: packs git's HEAD: run it in a clone" >&2; exit 1; }
+	@git diff --quiet HEAD -- || \
+	    echo "make dist: uncommitted changes are left out" >&2
+	git archive --format=tar.gz --prefix=$(DIST)/ -o $(DIST).tar.gz HEAD
+	@echo "wrote $(DIST).tar.gz"
+
+# The config stays: it may hold the host's settings.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/qmigrate $(DESTDIR)$(MANDIR)/man1/qmigrate.1 \
-	      $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate
+	      $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate \
+	      $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)))
 
-LINT_SRC = $(QMP_SRC) $(POLICY_SRC) $(CLI_SRC) cli/main.c \
+LINT_SRC = $(QMP_SRC) $(POLICY_SRC) $(MIGRATE_SRC) $(CLI_SRC) cli/main.c \
            $(wildcard tests/fake-qemu/*.c)
 lint:
 	clang-format --dry-run --Werror $(LINT_SRC) \
-	    $(wildcard qmp/*.h policy/*.h cli/*.h tests/fake-qemu/*.h)
+	    $(wildcard qmp/*.h policy/*.h migrate/*.h cli/*.h tests/fake-qemu/*.h)
 	clang-tidy --quiet $(LINT_SRC) -- $(QM_CFLAGS)
 
 format:
 	clang-format -i $(LINT_SRC) \
-	    $(wildcard qmp/*.h policy/*.h cli/*.h tests/fake-qemu/*.h)
+	    $(wildcard qmp/*.h policy/*.h migrate/*.h cli/*.h tests/fake-qemu/*.h)
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "migrate/levers.h"
+#include "migrate/qemu.h"
 #include "policy/policy.h"
 #include "tests/fake-qemu/model.h"
 
@@ -19,7 +21,8 @@
  * with no sockets: the model is stepped here, sampled as the job samples
  * QEMU (every 0.5 s of model time and at once on a MIGRATION or
  * MIGRATION_PASS event), and the policy's actions are applied to the
- * model as the job applies them to QEMU.  The model is deterministic, so
+ * model through the engine's own levers (migrate/levers.h), as the engine
+ * applies them to QEMU.  The model is deterministic, so
  * one run per scenario and policy says all there is to say.
  *
  * Writes DIR/policy-sim.csv (one row per run), DIR/policy-sim.md (the
@@ -30,12 +33,12 @@
 #define GIB 1073741824.0
 #define GBIT 125e6
 
-#define POLL_S 0.5       /* the job's --interval default */
-#define REACT_S 0.001    /* finest step: how soon a sample follows an event */
-#define STEP_MAX_S 0.1   /* coarsest step */
-#define ALLOWED_MS 500   /* the operator's downtime limit, for everyone */
-#define QEMU_DOWNTIME_MS 300
-#define QEMU_BANDWIDTH 134217728ull
+#define POLL_S 0.5     /* the job's --interval default */
+#define REACT_S 0.001  /* finest step: how soon a sample follows an event */
+#define STEP_MAX_S 0.1 /* coarsest step */
+#define ALLOWED_MS 500 /* the operator's downtime limit, for everyone */
+#define QEMU_DOWNTIME_MS QEMU_DEFAULT_DOWNTIME_LIMIT_MS
+#define QEMU_BANDWIDTH 134217728ull /* QEMU's max-bandwidth default */
 #define ORACLE_GRID_MS 10
 #define PROBE_MAX_PASSES 3000
 #define MAX_SCENARIOS 1024
@@ -66,7 +69,10 @@ enum sim_result {
 };
 
 static const char *const result_names[] = {
-    "completed", "aborted", "capped", "failed",
+    "completed",
+    "aborted",
+    "capped",
+    "failed",
 };
 
 /* What the physics allow, from the oracle's search. */
@@ -176,8 +182,8 @@ scenario_label(const struct scenario *s, char *buf, size_t len)
     if (s->ws_mib == 0) {
         snprintf(ws, sizeof(ws), "idle");
     } else if (s->ws_mib >= 1024) {
-        snprintf(ws, sizeof(ws), "WS %.0f GiB @ %.0f MiB/s",
-                 s->ws_mib / 1024, s->dirty_mibs);
+        snprintf(ws, sizeof(ws), "WS %.0f GiB @ %.0f MiB/s", s->ws_mib / 1024,
+                 s->dirty_mibs);
     } else {
         snprintf(ws, sizeof(ws), "WS %.0f MiB @ %.0f MiB/s", s->ws_mib,
                  s->dirty_mibs);
@@ -238,9 +244,8 @@ sample_from_info(const struct fq_migration_info *in, double t,
     memset(s, 0, sizeof(*s));
     s->t = t;
     s->status = status_of(in->status);
-    s->expected_downtime_ms = in->has_expected_downtime
-                                  ? in->expected_downtime
-                                  : -1;
+    s->expected_downtime_ms =
+        in->has_expected_downtime ? in->expected_downtime : -1;
     s->ram_page_size = 4096;
     if (in->has_ram) {
         s->ram_total = in->ram.total;
@@ -272,47 +277,86 @@ struct job {
     struct policy_config cfg;
     struct policy_state st;
     bool has_policy;
-    uint64_t limit_ms;  /* what the job believes is in force */
-    uint64_t bandwidth; /* likewise */
+    struct levers levers; /* what the job believes is in force */
     struct outcome *o;
+    double t;      /* of the action being applied */
+    uint64_t sync; /* likewise */
+};
+
+/* --- the levers, on the model ----------------------------------------------
+ */
+
+static void
+sim_downtime(void *opaque, uint64_t ms)
+{
+    struct job *j = opaque;
+
+    j->p.downtime_limit = ms;
+}
+
+static void
+sim_bandwidth(void *opaque, uint64_t bytes_per_s)
+{
+    struct job *j = opaque;
+
+    j->p.max_bandwidth = bytes_per_s;
+}
+
+static void
+sim_auto_converge(void *opaque)
+{
+    struct job *j = opaque;
+
+    j->p.throttle_trigger_threshold = 1;
+}
+
+static void
+sim_postcopy(void *opaque)
+{
+    struct job *j = opaque;
+    struct fq_error err;
+
+    (void)fq_model_start_postcopy(j->m, &err);
+}
+
+static void
+sim_pause(void *opaque)
+{
+    struct job *j = opaque;
+
+    fq_model_stop(j->m);
+}
+
+static void
+sim_cancel(void *opaque, const char *reason)
+{
+    struct job *j = opaque;
+
+    (void)reason;
+    if (j->o->giveup_s < 0) {
+        j->o->giveup_s = j->t;
+        j->o->giveup_pass = j->sync;
+    }
+    fq_model_cancel(j->m);
+}
+
+static const struct levers_ops sim_levers = {
+    .set_downtime = sim_downtime,
+    .set_bandwidth = sim_bandwidth,
+    .auto_converge = sim_auto_converge,
+    .start_postcopy = sim_postcopy,
+    .pause = sim_pause,
+    .cancel = sim_cancel,
 };
 
 static void
-job_apply(struct job *j, const struct policy_action *a, double t,
-          uint64_t sync)
+job_apply(struct job *j, const struct policy_action *a, double t, uint64_t sync)
 {
-    struct fq_error err;
-
     j->o->n_actions++;
     snprintf(j->o->reason, sizeof(j->o->reason), "%s", a->reason);
-    switch (a->kind) {
-    case POLICY_ACTION_SET_DOWNTIME:
-        j->p.downtime_limit = a->value;
-        j->limit_ms = a->value;
-        break;
-    case POLICY_ACTION_SET_BANDWIDTH:
-        j->p.max_bandwidth = a->value;
-        j->bandwidth = a->value;
-        break;
-    case POLICY_ACTION_AUTO_CONVERGE:
-        if (j->cfg.auto_converge_permitted) {
-            j->p.throttle_trigger_threshold = 1;
-        }
-        break;
-    case POLICY_ACTION_START_POSTCOPY:
-        (void)fq_model_start_postcopy(j->m, &err);
-        break;
-    case POLICY_ACTION_PAUSE:
-        fq_model_stop(j->m);
-        break;
-    case POLICY_ACTION_CANCEL:
-        if (j->o->giveup_s < 0) {
-            j->o->giveup_s = t;
-            j->o->giveup_pass = sync;
-        }
-        fq_model_cancel(j->m);
-        break;
-    }
+    j->t = t;
+    j->sync = sync;
+    levers_apply(&j->levers, &sim_levers, j, a);
     fq_model_set_params(j->m, &j->p);
     if (j->p.downtime_limit > j->o->max_limit_ms) {
         j->o->max_limit_ms = j->p.downtime_limit;
@@ -421,11 +465,11 @@ run_one(const struct scenario *sc, enum sim_policy kind,
         return -1;
     }
     fq_params_init(&j.p);
-    j.limit_ms = QEMU_DOWNTIME_MS;
-    j.bandwidth = QEMU_BANDWIDTH;
     j.has_policy = fixed == NULL;
     if (j.has_policy) {
         policy_for(kind, sc, &j.cfg);
+        levers_init(&j.levers, QEMU_DOWNTIME_MS, QEMU_BANDWIDTH,
+                    j.cfg.auto_converge_permitted);
         caps.auto_converge = j.cfg.auto_converge_permitted;
         caps.postcopy_ram = j.cfg.postcopy_permitted;
         policy_state_init(&j.st, &j.cfg);
@@ -441,8 +485,8 @@ run_one(const struct scenario *sc, enum sim_policy kind,
         }
     } else {
         j.p = *fixed;
-        j.limit_ms = fixed->downtime_limit;
-        j.bandwidth = fixed->max_bandwidth;
+        levers_init(&j.levers, fixed->downtime_limit, fixed->max_bandwidth,
+                    false);
     }
     o->max_limit_ms = j.p.downtime_limit;
     fq_model_set_params(j.m, &j.p);
@@ -464,8 +508,8 @@ run_one(const struct scenario *sc, enum sim_policy kind,
         }
         o->passes = in.has_ram ? in.ram.dirty_sync_count : o->passes;
         if (j.has_policy && (event_poll || now >= next_poll - 1e-9)) {
-            sample_from_info(&in, now, j.limit_ms, j.bandwidth, pass_event,
-                             &s);
+            sample_from_info(&in, now, j.levers.downtime_ms, j.levers.bandwidth,
+                             pass_event, &s);
             memset(&out, 0, sizeof(out));
             policy_step(&j.cfg, &j.st, &s, &out);
             o->n_samples++;
@@ -525,8 +569,8 @@ run_one(const struct scenario *sc, enum sim_policy kind,
                 event_poll = true;
             } else if (ev.type == FQ_EVENT_MIGRATION) {
                 event_poll = true;
-                final = final ||
-                        migration_status_is_final(status_of(ev.status));
+                final =
+                    final || migration_status_is_final(status_of(ev.status));
             }
         }
         if (!j.has_policy && o->passes > PROBE_MAX_PASSES) {
@@ -620,8 +664,8 @@ oracle(struct scenario *sc, double cap_s, struct outcome *o)
         o->giveup_pass = 0;
         sc->oracle_ms = 0;
         sc->cls = CLASS_HOPELESS;
-        snprintf(o->reason, sizeof(o->reason),
-                 "no limit up to %d ms completes", ALLOWED_MS);
+        snprintf(o->reason, sizeof(o->reason), "no limit up to %d ms completes",
+                 ALLOWED_MS);
         return;
     }
     sc->fast_s = best.time_s;
@@ -792,10 +836,11 @@ table_policies(FILE *f, const struct results *r, double *v, double *w)
     for (i = 0; i < r->n; i++) {
         n_possible += r->sc[i].cls != CLASS_HOPELESS;
     }
-    fprintf(f, "| policy | completed ≤ %d ms (all %zu) | of the %zu "
-               "possible | median total time | p95 total time | median "
-               "downtime | max downtime | median bytes sent | completed "
-               "over %d ms |\n",
+    fprintf(f,
+            "| policy | completed ≤ %d ms (all %zu) | of the %zu "
+            "possible | median total time | p95 total time | median "
+            "downtime | max downtime | median bytes sent | completed "
+            "over %d ms |\n",
             ALLOWED_MS, n_all, n_possible, ALLOWED_MS);
     fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
                "---: |\n");
@@ -829,14 +874,13 @@ table_policies(FILE *f, const struct results *r, double *v, double *w)
             }
         }
         d50 = percentile(v, n_ok, 50);
-        fprintf(f,
-                "| `%s` | %zu (%.0f %%) | %zu (%.0f %%) | %s | %s | %.0f ms | "
-                "%.0f ms | %s | %zu |\n",
-                sim_names[k], n_ok, 100.0 * (double)n_ok / (double)n_all,
-                n_pos_ok,
-                n_possible ? 100.0 * (double)n_pos_ok / (double)n_possible
-                           : 0.0,
-                t50, t95, isnan(d50) ? 0.0 : d50, dmax, b50, n_over);
+        fprintf(
+            f,
+            "| `%s` | %zu (%.0f %%) | %zu (%.0f %%) | %s | %s | %.0f ms | "
+            "%.0f ms | %s | %zu |\n",
+            sim_names[k], n_ok, 100.0 * (double)n_ok / (double)n_all, n_pos_ok,
+            n_possible ? 100.0 * (double)n_pos_ok / (double)n_possible : 0.0,
+            t50, t95, isnan(d50) ? 0.0 : d50, dmax, b50, n_over);
     }
     fprintf(f, "\n");
 }
@@ -852,9 +896,10 @@ table_classes(FILE *f, const struct results *r, FILE *dat)
     for (i = 0; i < r->n; i++) {
         count[r->sc[i].cls]++;
     }
-    fprintf(f, "| policy | easy (%zu) | fixable (%zu) | hopeless (%zu): "
-               "gave up | hopeless: ran to the cap | hopeless: completed "
-               "over %d ms |\n",
+    fprintf(f,
+            "| policy | easy (%zu) | fixable (%zu) | hopeless (%zu): "
+            "gave up | hopeless: ran to the cap | hopeless: completed "
+            "over %d ms |\n",
             count[CLASS_EASY], count[CLASS_FIXABLE], count[CLASS_HOPELESS],
             ALLOWED_MS);
     fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: |\n");
@@ -915,17 +960,17 @@ table_hopeless(FILE *f, const struct results *r, double *v, double *w,
                 w[n] = o->bytes;
                 n++;
                 if (k != SIM_ORACLE) {
-                    it[np] = o->giveup_pass > 0
-                                 ? (double)(o->giveup_pass - 1)
-                                 : 0;
+                    it[np] =
+                        o->giveup_pass > 0 ? (double)(o->giveup_pass - 1) : 0;
                     itmax = it[np] > itmax ? it[np] : itmax;
                     np++;
                 }
             }
         }
         if (n == 0) {
-            fprintf(f, "| `%s` | 0 of %zu | never (ran to the %.0f h cap or "
-                       "completed over the limit) | | | | | |\n",
+            fprintf(f,
+                    "| `%s` | 0 of %zu | never (ran to the %.0f h cap or "
+                    "completed over the limit) | | | | | |\n",
                     sim_names[k], n_h, cap_pray / 3600);
             continue;
         }
@@ -950,20 +995,20 @@ table_hopeless(FILE *f, const struct results *r, double *v, double *w,
 }
 
 struct goals {
-    size_t peer_only;      /* a peer completes within the limit, adaptive not */
-    size_t over_limit;     /* adaptive completed above the limit */
-    double ratio_median;   /* adaptive / oracle total time, completed */
+    size_t peer_only;    /* a peer completes within the limit, adaptive not */
+    size_t over_limit;   /* adaptive completed above the limit */
+    double ratio_median; /* adaptive / oracle total time, completed */
     double ratio_p95;
     double ratio_max;
     size_t n_ratio;
-    size_t n_ratio_over;   /* scenarios above 1.5 */
-    double fast_median;    /* adaptive / the 500 ms-from-t=0 run */
+    size_t n_ratio_over; /* scenarios above 1.5 */
+    double fast_median;  /* adaptive / the 500 ms-from-t=0 run */
     double fast_p95;
     double fast_max;
-    double iter_max;       /* iterations after the first sync at give-up */
-    size_t iter_over;      /* hopeless scenarios above 3 */
-    size_t hopeless_kept;  /* hopeless scenarios adaptive did not give up */
-    double nova_median;    /* nova's time to give up / adaptive's */
+    double iter_max;      /* iterations after the first sync at give-up */
+    size_t iter_over;     /* hopeless scenarios above 3 */
+    size_t hopeless_kept; /* hopeless scenarios adaptive did not give up */
+    double nova_median;   /* nova's time to give up / adaptive's */
     double nova_min;
     size_t n_nova;
 };
@@ -1001,9 +1046,8 @@ compute_goals(const struct results *r, struct goals *g, double *v, double *w,
             if (a->result != RES_ABORTED) {
                 g->hopeless_kept++;
             } else {
-                double it = a->giveup_pass > 0
-                                ? (double)(a->giveup_pass - 1)
-                                : 0;
+                double it =
+                    a->giveup_pass > 0 ? (double)(a->giveup_pass - 1) : 0;
 
                 g->iter_max = it > g->iter_max ? it : g->iter_max;
                 g->iter_over += it > 3;
@@ -1123,13 +1167,15 @@ list_failures(FILE *f, const struct results *r, size_t max)
             snprintf(what, sizeof(what), "%.2f× the oracle's %.2f s",
                      a->time_s / orc->time_s, orc->time_s);
         } else if (s->cls == CLASS_FIXABLE && !ok(a)) {
-            snprintf(what, sizeof(what), "fixable (the oracle completes "
-                                         "in %.1f s), adaptive did not",
+            snprintf(what, sizeof(what),
+                     "fixable (the oracle completes "
+                     "in %.1f s), adaptive did not",
                      orc->time_s);
         } else if (s->cls == CLASS_HOPELESS &&
                    (a->result != RES_ABORTED || a->giveup_pass > 4)) {
-            snprintf(what, sizeof(what), "hopeless: %s after %llu "
-                                         "iterations",
+            snprintf(what, sizeof(what),
+                     "hopeless: %s after %llu "
+                     "iterations",
                      a->result == RES_ABORTED ? "gave up" : "not given up",
                      (unsigned long long)(a->giveup_pass > 0
                                               ? a->giveup_pass - 1
@@ -1143,10 +1189,9 @@ list_failures(FILE *f, const struct results *r, size_t max)
         } else {
             adt[0] = '\0';
         }
-        fprintf(f, "| %s | %s (%s) | %s | %s %.1f s%s: \"%s\" | %s |\n",
-                label, class_names[s->cls], oms, what,
-                result_names[a->result], a->time_s, adt, a->reason,
-                others[0] ? others : "–");
+        fprintf(f, "| %s | %s (%s) | %s | %s %.1f s%s: \"%s\" | %s |\n", label,
+                class_names[s->cls], oms, what, result_names[a->result],
+                a->time_s, adt, a->reason, others[0] ? others : "–");
         shown++;
     }
     if (shown == 0) {
@@ -1164,8 +1209,9 @@ write_plot_data(const struct results *r, const char *dir)
     size_t i;
     int k;
 
-    fprintf(t, "# scenarios some policy completes within %d ms: oracle time, "
-               "then each policy's time (NaN when it did not)\n# oracle",
+    fprintf(t,
+            "# scenarios some policy completes within %d ms: oracle time, "
+            "then each policy's time (NaN when it did not)\n# oracle",
             ALLOWED_MS);
     for (k = 0; k < SIM_N - 1; k++) {
         fprintf(t, " %s", sim_names[k]);
@@ -1228,17 +1274,18 @@ write_checks(FILE *f, const struct results *r)
             }
         }
     }
-    fprintf(f, "Checks: in %zu scenarios a higher limit failed where a "
-               "lower one completed (the oracle then scanned every 10 ms "
-               "step); %zu scenarios the oracle calls hopeless were "
-               "completed within %d ms by some policy (changing the limit "
-               "during the run).\n\n",
+    fprintf(f,
+            "Checks: in %zu scenarios a higher limit failed where a "
+            "lower one completed (the oracle then scanned every 10 ms "
+            "step); %zu scenarios the oracle calls hopeless were "
+            "completed within %d ms by some policy (changing the limit "
+            "during the run).\n\n",
             nonmono, beaten, ALLOWED_MS);
 }
 
 static void
-write_markdown(const struct results *r, const struct options *opt,
-               double cpu_s, size_t n_runs)
+write_markdown(const struct results *r, const struct options *opt, double cpu_s,
+               size_t n_runs)
 {
     FILE *f = open_out(opt->dir, "policy-sim.md");
     FILE *dat = open_out(opt->dir, "sim-share.dat");
@@ -1251,8 +1298,9 @@ write_markdown(const struct results *r, const struct options *opt,
         fprintf(stderr, "policy-sim: out of memory\n");
         exit(1);
     }
-    fprintf(f, "<!-- policy-sim: %zu scenarios x %d policies, %zu model "
-               "runs in %.1f CPU s -->\n\n",
+    fprintf(f,
+            "<!-- policy-sim: %zu scenarios x %d policies, %zu model "
+            "runs in %.1f CPU s -->\n\n",
             r->n, SIM_N, n_runs, cpu_s);
     compute_goals(r, &g, v, w, u);
     fprintf(f, "#### The goals\n\n");
@@ -1298,7 +1346,9 @@ main(int argc, char **argv)
 {
     static struct scenario sc[MAX_SCENARIOS];
     struct options opt = {
-        .dir = "build/bench", .cap_pray_s = 4 * 3600.0, .cap_s = 24 * 3600.0,
+        .dir = "build/bench",
+        .cap_pray_s = 4 * 3600.0,
+        .cap_s = 24 * 3600.0,
     };
     struct results r;
     double t0 = cpu_now();

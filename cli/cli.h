@@ -11,17 +11,8 @@
 #include <ev.h>
 #include <jansson.h>
 
+#include "migrate/engine.h"
 #include "policy/policy.h"
-#include "qmp/qmp.h"
-
-/* The exit codes of DESIGN.md's contract. */
-enum qm_exit {
-    QM_EXIT_COMPLETED = 0, /* the guest runs on the destination */
-    QM_EXIT_FAILED = 1,    /* QEMU reported a failure; guest on the source */
-    QM_EXIT_USAGE = 2,     /* bad usage or configuration; nothing started */
-    QM_EXIT_ABORTED = 3,   /* aborted by the policy or a cancel */
-    QM_EXIT_MONITOR = 4,   /* a monitor unreachable, or not speaking QMP */
-};
 
 #define QM_PATH_MAX 1024
 #define QM_SSH_OPTIONS_MAX 16 /* --ssh-option, all layers together */
@@ -44,18 +35,44 @@ enum qm_command {
     CMD_PLOT = 1 << 5,
 };
 
+/* How an option's text becomes its value. */
+enum option_kind {
+    OPTION_TEXT,     /* a string field */
+    OPTION_U64,      /* uint64_t, within min..max */
+    OPTION_UNSIGNED, /* unsigned, within min..max */
+    OPTION_INT,      /* int, within min..max */
+    OPTION_DOUBLE,   /* within min..max */
+    OPTION_BOOL,     /* true/false, yes/no, on/off, 1/0 */
+    OPTION_SPECIAL,  /* read by its own set() */
+    OPTION_CONFIG,   /* --config: read by main.c before anything else */
+};
+
+/* Where beside the command line an option may be set. */
+#define OPTION_IN_CONFIG (1u << 0) /* the config file */
+#define OPTION_IN_PLAN (1u << 1)   /* a VM's section of an evacuate plan */
+
+struct qm_options;
+
 struct option_spec {
-    const char *name; /* the long option, and the config file's key */
-    char short_name;  /* 0 when none */
-    bool has_arg;
+    const char *name;  /* the long option, and the config/plan key */
+    char short_name;   /* 0 when none */
+    const char *arg;   /* the value's name in usage; NULL: a flag */
     unsigned commands; /* enum qm_command bits */
-    const char *arg;   /* the value's name in usage */
+    unsigned where;    /* OPTION_IN_* */
     const char *help;
+    enum option_kind kind;
+    size_t offset, size; /* the field in struct qm_options */
+    double min, max;     /* numbers */
+    int (*set)(struct qm_options *o, const char *value, char *err,
+               size_t errlen); /* OPTION_SPECIAL */
 };
 
 /* Every option, ended by a NULL name. */
 extern const struct option_spec option_specs[];
 const struct option_spec *option_find(const char *name);
+/* The default value as the help shows it ("" when there is none to show). */
+void option_default_text(const struct option_spec *spec, char *buf,
+                         size_t size);
 
 struct qm_options {
     enum qm_command command;
@@ -113,9 +130,16 @@ int options_set(struct qm_options *o, const char *key, const char *value,
  * fits together.  Returns 0 or -1 with a message.
  */
 int options_validate(struct qm_options *o, char *err, size_t errlen);
+/*
+ * What the engine needs of o, for one migration; name is the VM's in a
+ * plan, or NULL.  The strings in cfg are borrowed from o.
+ */
+void options_engine_config(const struct qm_options *o, const char *name,
+                           struct engine_config *cfg);
 
 /* settings.c */
 /* The effective policy settings, keyed by option name (a new object). */
+json_t *settings_json(const struct policy_config *p, unsigned interval_ms);
 json_t *options_settings_json(const struct qm_options *o);
 /* Applies such an object (from a trace) through options_set(). */
 int options_apply_settings(struct qm_options *o, json_t *settings, char *err,
@@ -130,34 +154,28 @@ int options_apply_settings(struct qm_options *o, json_t *settings, char *err,
 int config_apply(struct qm_options *o, const char *text, const char *filename,
                  char *err, size_t errlen);
 
-/* sample.c */
+/* trace_format.c */
 /*
- * Reads QEMU's query-migrate reply into a sample.  Unknown keys are
- * ignored, missing ones read as zero; a key of the wrong type is an error
- * naming it.  t, downtime_limit_ms, bandwidth_limit and pass_event are the
- * caller's to fill.  Returns 0 or -1 with a message.
+ * A sample as one flat JSON object (the trace format), and back.  Reading
+ * ignores unknown fields and defaults optional ones, so a trace replays
+ * whatever version of qmigrate wrote it.
  */
-int sample_from_query_migrate(json_t *reply, struct policy_sample *s, char *err,
-                              size_t errlen);
-/* What query-migrate says beside the sample, for the end of a job. */
-struct migrate_summary {
-    int64_t downtime_ms;   /* -1 when absent */
-    int64_t total_time_ms; /* -1 when absent */
-    char error_desc[512];  /* "" when absent */
-};
-void summary_from_query_migrate(json_t *reply, struct migrate_summary *sum);
-/* A sample as one flat JSON object (the trace format), and back. */
 json_t *sample_to_json(const struct policy_sample *s);
 int sample_from_json(json_t *obj, struct policy_sample *s, char *err,
                      size_t errlen);
+
+/* lines.c */
+/* The start line's members: source, uri, policy, totals, settings. */
+json_t *start_json(const struct engine_start *st);
+/* The end line's members: result, reason, exit code, downtime, totals. */
+json_t *end_json(const struct engine_result *res);
 
 /* output.c */
 struct metrics;
 
 struct qm_output {
-    struct metrics *metrics; /* --metrics FILE, or NULL */
-    FILE *json;              /* JSON lines, or NULL */
-    FILE *human;             /* text for people, or NULL when quiet */
+    FILE *json;      /* JSON lines, or NULL */
+    FILE *human;     /* text for people, or NULL when quiet */
     bool human_tty;  /* human is a terminal: the progress line updates */
     bool line_open;  /* an updating line is on the terminal */
     bool summary;    /* many jobs: progress lines only with -v */
@@ -190,34 +208,29 @@ void output_line_end(struct qm_output *out);
 void output_status_line(char *buf, size_t size, const char *vm,
                         const struct policy_sample *s,
                         const struct policy_report *r);
+/* The engine's reports, for people and as JSON lines: opaque qm_output. */
+extern const struct engine_sink output_sink;
 
-/* job.c */
-struct job;
+/* trace_sink.c */
+struct trace_writer;
 
-struct job_result {
-    enum qm_exit code;
-    const char *result; /* completed, failed, aborted, cancelled, error */
-    char reason[1536];
-    int64_t downtime_ms; /* -1 unknown */
-    double total_time_s;
-    uint64_t transferred;
-};
+/* A trace file, written from the start: NULL with err naming the path. */
+struct trace_writer *trace_writer_open(const char *path, char *err,
+                                       size_t errlen);
+void trace_writer_free(struct trace_writer *t);
+/* Every sample and action of one engine: opaque trace_writer. */
+extern const struct engine_sink trace_sink;
 
-typedef void job_done_fn(struct job *job, const struct job_result *res,
-                         void *opaque);
-
-/* o is copied; out is borrowed and must outlive the job. */
-struct job *job_new(struct ev_loop *loop, const struct qm_options *o,
-                    const char *name, struct qm_output *out, job_done_fn *done,
-                    void *opaque);
-void job_start(struct job *job);
-/* The last sample and report, false before the first. */
-bool job_last(const struct job *job, struct policy_sample *s,
-              struct policy_report *r);
-/* Cancels a running migration (SIGINT, SIGTERM): the guest stays on the
- * source. */
-void job_cancel(struct job *job, const char *why);
-void job_free(struct job *job);
+/* launch.c */
+/*
+ * An engine for o with the program's sinks: out (borrowed), metrics and
+ * trace when not NULL (borrowed).  NULL with err when out of memory.
+ */
+struct engine *launch_engine(struct ev_loop *loop, const struct qm_options *o,
+                             const char *name, struct qm_output *out,
+                             struct metrics *metrics,
+                             struct trace_writer *trace, engine_done_fn *done,
+                             void *opaque, char *err, size_t errlen);
 
 /* metrics.c */
 /*
@@ -231,7 +244,9 @@ void metrics_sample(struct metrics *m, const char *vm,
                     const struct policy_sample *s,
                     const struct policy_report *r);
 void metrics_result(struct metrics *m, const char *vm,
-                    const struct job_result *res);
+                    const struct engine_result *res);
+/* The engine's samples and end, into m: opaque struct metrics. */
+extern const struct engine_sink metrics_sink;
 /* Writes now: 0, or -1 (said on stderr, once). */
 int metrics_flush(struct metrics *m);
 void metrics_free(struct metrics *m);

@@ -21,14 +21,14 @@ config_entry(void *opaque, const char *section, const char *key,
         return -1;
     }
     spec = option_find(key);
-    if (spec == NULL || strcmp(key, "config") == 0) {
+    if (spec == NULL || !(spec->where & OPTION_IN_CONFIG)) {
         snprintf(err, errlen, "unknown key '%s'", key);
         return -1;
     }
     if (!(spec->commands & o->command)) {
         return 0; /* another command's setting */
     }
-    if (!spec->has_arg && value[0] == '\0') {
+    if (spec->arg == NULL && value[0] == '\0') {
         value = "true";
     }
     if (options_set(o, key, value, why, sizeof(why)) < 0) {

@@ -35,8 +35,8 @@ struct vm {
     char name[128];
     struct qm_options opts;
     enum vm_state state;
-    struct job *job;
-    struct job_result result;
+    struct engine *engine;
+    struct engine_result result;
     struct evacuation *ev;
     struct dest *dest;
 };
@@ -53,6 +53,7 @@ struct evacuation {
     struct ev_loop *loop;
     const struct qm_options *global;
     struct qm_output out;
+    struct metrics *metrics; /* --metrics FILE, or NULL */
     struct vm *vms;
     size_t n;
     struct dest *dests;
@@ -212,12 +213,12 @@ severity(enum qm_exit code)
 static void evacuation_fill(struct evacuation *ev);
 
 static void
-vm_done(struct job *job, const struct job_result *res, void *opaque)
+vm_done(struct engine *e, const struct engine_result *res, void *opaque)
 {
     struct vm *vm = opaque;
     struct evacuation *ev = vm->ev;
 
-    (void)job;
+    (void)e;
     vm->result = *res;
     vm->state = VM_DONE;
     ev->running--;
@@ -244,18 +245,19 @@ vm_start(struct evacuation *ev, struct vm *vm)
                           vm->dest->host, "running", (json_int_t)ev->running,
                           "running_to_dest", (json_int_t)vm->dest->running,
                           "queued", (json_int_t)ev->queued));
-    vm->job = job_new(ev->loop, &vm->opts, vm->name, &ev->out, vm_done, vm);
-    if (vm->job == NULL) {
+    vm->engine = launch_engine(ev->loop, &vm->opts, vm->name, &ev->out,
+                               ev->metrics, NULL, vm_done, vm,
+                               vm->result.reason, sizeof(vm->result.reason));
+    if (vm->engine == NULL) {
         vm->state = VM_DONE;
         vm->result.code = QM_EXIT_FAILED;
         vm->result.result = "error";
-        snprintf(vm->result.reason, sizeof(vm->result.reason), "out of memory");
         ev->running--;
         vm->dest->running--;
         ev->done++;
         return;
     }
-    job_start(vm->job);
+    engine_start(vm->engine);
 }
 
 /* The first queued VM in plan order whose destination has room. */
@@ -320,7 +322,7 @@ summary_block(struct evacuation *ev)
 
         ok += ev->vms[i].state == VM_DONE && ev->vms[i].result.code == 0;
         if (ev->vms[i].state != VM_RUNNING ||
-            !job_last(ev->vms[i].job, &s, &r)) {
+            !engine_last(ev->vms[i].engine, &s, &r)) {
             continue;
         }
         output_status_line(line, sizeof(line), ev->vms[i].name, &s, &r);
@@ -382,7 +384,7 @@ evacuation_stop(struct evacuation *ev, const char *why)
     ev->queued = 0;
     for (i = 0; i < ev->n; i++) {
         if (ev->vms[i].state == VM_RUNNING) {
-            job_cancel(ev->vms[i].job, why);
+            engine_cancel(ev->vms[i].engine, why);
         }
     }
     evacuation_fill(ev);
@@ -469,8 +471,8 @@ cmd_evacuate(struct qm_options *o)
     }
     ev.loop = ev_default_loop(EVFLAG_AUTO);
     if (o->metrics[0] != '\0') {
-        ev.out.metrics = metrics_new(ev.loop, o->metrics, err, sizeof(err));
-        if (ev.out.metrics == NULL) {
+        ev.metrics = metrics_new(ev.loop, o->metrics, err, sizeof(err));
+        if (ev.metrics == NULL) {
             fprintf(stderr, "qmigrate: error: --metrics: %s\n", err);
             free(ev.vms);
             dests_free(&ev);
@@ -507,9 +509,9 @@ cmd_evacuate(struct qm_options *o)
     ev_signal_stop(ev.loop, &ev.sigterm_w);
     code = print_table(&ev);
     for (i = 0; i < ev.n; i++) {
-        job_free(ev.vms[i].job);
+        engine_free(ev.vms[i].engine);
     }
-    metrics_free(ev.out.metrics);
+    metrics_free(ev.metrics);
     ev_loop_destroy(ev.loop);
     free(ev.vms);
     dests_free(&ev);

@@ -12,7 +12,9 @@
 #include "cli/cli.h"
 #include "cli/util.h"
 
-#define QMIGRATE_VERSION "0.1.0"
+#ifndef QMIGRATE_VERSION /* the file VERSION, given by the Makefile */
+#error "QMIGRATE_VERSION is not defined: build with make"
+#endif
 #define DEFAULT_CONFIG "/etc/qmigrate.conf"
 #define MAX_ARGS 256
 
@@ -53,7 +55,7 @@ print_usage(FILE *f, const struct command_spec *only)
     } else {
         fprintf(f, "\nOptions:\n");
         for (s = option_specs; s->name != NULL; s++) {
-            char left[64];
+            char left[64], dflt[64];
 
             if (!(s->commands & only->bit)) {
                 continue;
@@ -65,7 +67,9 @@ print_usage(FILE *f, const struct command_spec *only)
                 snprintf(left, sizeof(left), "    --%s%s%s", s->name,
                          s->arg ? " " : "", s->arg ? s->arg : "");
             }
-            fprintf(f, "  %-34s %s\n", left, s->help);
+            option_default_text(s, dflt, sizeof(dflt));
+            fprintf(f, "  %-34s %s%s%s%s\n", left, s->help,
+                    dflt[0] ? " (default: " : "", dflt, dflt[0] ? ")" : "");
         }
     }
     fprintf(f, "\nQMP is a monitor address: PATH, unix:PATH, tcp:HOST:PORT or\n"
@@ -100,7 +104,7 @@ static int
 collect_args(int argc, char **argv, const struct command_spec *cmd,
              struct parsed_args *pa)
 {
-    struct option longopts[64];
+    struct option longopts[128];
     char shortopts[64] = ":h";
     size_t n = 0, sl = strlen(shortopts);
     const struct option_spec *s;
@@ -109,13 +113,13 @@ collect_args(int argc, char **argv, const struct command_spec *cmd,
     memset(pa, 0, sizeof(*pa));
     for (s = option_specs; s->name != NULL; s++) {
         longopts[n].name = s->name;
-        longopts[n].has_arg = s->has_arg ? required_argument : no_argument;
+        longopts[n].has_arg = s->arg ? required_argument : no_argument;
         longopts[n].flag = NULL;
         longopts[n].val = 1000 + (int)(s - option_specs);
         n++;
         if (s->short_name) {
             shortopts[sl++] = s->short_name;
-            if (s->has_arg) {
+            if (s->arg) {
                 shortopts[sl++] = ':';
             }
         }
@@ -162,7 +166,7 @@ collect_args(int argc, char **argv, const struct command_spec *cmd,
                      cmd->name);
             return usage_error(cmd, what, spec->name);
         }
-        if (strcmp(spec->name, "config") == 0) {
+        if (spec->kind == OPTION_CONFIG) {
             pa->config = optarg;
             continue;
         }
@@ -170,7 +174,7 @@ collect_args(int argc, char **argv, const struct command_spec *cmd,
             return usage_error(cmd, "too many options", NULL);
         }
         pa->spec[pa->n] = spec;
-        pa->value[pa->n] = spec->has_arg ? optarg : "true";
+        pa->value[pa->n] = spec->arg ? optarg : "true";
         pa->n++;
     }
     while (optind < argc && pa->n_pos < MAX_ARGS) {

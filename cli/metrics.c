@@ -15,7 +15,7 @@ struct metrics_entry {
     struct policy_sample sample;
     struct policy_report report;
     bool done;
-    struct job_result result;
+    struct engine_result result;
 };
 
 struct metrics {
@@ -102,7 +102,8 @@ metrics_sample(struct metrics *m, const char *vm, const struct policy_sample *s,
 }
 
 void
-metrics_result(struct metrics *m, const char *vm, const struct job_result *res)
+metrics_result(struct metrics *m, const char *vm,
+               const struct engine_result *res)
 {
     struct metrics_entry *e;
 
@@ -306,3 +307,24 @@ metrics_free(struct metrics *m)
     free(m->entries);
     free(m);
 }
+
+/* --- the engine's sink ---------------------------------------------------- */
+
+static void
+sink_sample(struct engine *e, void *opaque, double t,
+            const struct policy_sample *s, const struct policy_report *r)
+{
+    (void)t;
+    metrics_sample(opaque, engine_name(e), s, r);
+}
+
+static void
+sink_end(struct engine *e, void *opaque, const struct engine_result *res)
+{
+    metrics_result(opaque, engine_name(e), res);
+}
+
+const struct engine_sink metrics_sink = {
+    .sample = sink_sample,
+    .end = sink_end,
+};

@@ -9,74 +9,142 @@
 
 #include "cli/cli.h"
 #include "cli/util.h"
+#include "qmp/qmp.h"
 
 #define CMD_POLICY (CMD_MIGRATE | CMD_WATCH | CMD_EVACUATE | CMD_REPLAY)
 #define CMD_LIVE (CMD_MIGRATE | CMD_WATCH | CMD_CANCEL | CMD_EVACUATE)
 #define CMD_ALL (CMD_LIVE | CMD_REPLAY | CMD_PLOT)
+/* Where else than on the command line an option may be given. */
+#define IN_CONFIG OPTION_IN_CONFIG
+#define IN_BOTH (OPTION_IN_CONFIG | OPTION_IN_PLAN)
 
+static int set_policy(struct qm_options *o, const char *value, char *err,
+                      size_t errlen);
+static int set_progress_timeout(struct qm_options *o, const char *value,
+                                char *err, size_t errlen);
+static int set_timeout_action(struct qm_options *o, const char *value,
+                              char *err, size_t errlen);
+static int set_bandwidth(struct qm_options *o, const char *value, char *err,
+                         size_t errlen);
+static int set_schedule(struct qm_options *o, const char *value, char *err,
+                        size_t errlen);
+static int set_disk(struct qm_options *o, const char *value, char *err,
+                    size_t errlen);
+static int set_tls_creds(struct qm_options *o, const char *value, char *err,
+                         size_t errlen);
+static int set_tls_dir(struct qm_options *o, const char *value, char *err,
+                       size_t errlen);
+static int set_ssh_option(struct qm_options *o, const char *value, char *err,
+                          size_t errlen);
+
+/* A field of struct qm_options that holds the value as it is given. */
+#define FIELD(kind, member, min, max)                                          \
+    kind, offsetof(struct qm_options, member),                                 \
+        sizeof(((struct qm_options *)0)->member), min, max, NULL
+/* An option whose text needs reading of its own (names, units, files). */
+#define SPECIAL(member, setter)                                                \
+    OPTION_SPECIAL, offsetof(struct qm_options, member),                       \
+        sizeof(((struct qm_options *)0)->member), 0, 0, setter
+
+/*
+ * Every option, in the order of the help text.  The long name is also the
+ * key in the config file and in plans (where: in which of them).  The
+ * defaults are not written here: they are what options_init() and
+ * policy_config_init() set, and the help shows them from there.
+ */
 const struct option_spec option_specs[] = {
-    {"source", 0, true, CMD_MIGRATE | CMD_WATCH | CMD_CANCEL, "QMP",
-     "the source QEMU's monitor"},
-    {"to", 0, true, CMD_MIGRATE, "URI", "where QEMU sends the migration"},
-    {"dest", 0, true, CMD_MIGRATE | CMD_WATCH, "QMP",
-     "the destination's monitor"},
-    {"plan", 0, true, CMD_EVACUATE, "FILE", "the evacuation plan (INI)"},
-    {"max-parallel", 0, true, CMD_EVACUATE, "N", "migrations at once (4)"},
-    {"max-parallel-per-dest", 0, true, CMD_EVACUATE, "N",
-     "migrations at once to one destination host (0: no limit)"},
-    {"ssh-option", 0, true, CMD_LIVE, "OPT",
-     "for ssh:// monitors: pass -o OPT to ssh (repeatable)"},
-    {"policy", 0, true, CMD_POLICY, "NAME",
-     "adaptive (default), nova, vdsm, proxmox, pray"},
-    {"downtime", 0, true, CMD_POLICY, "MS", "final downtime limit (500)"},
-    {"downtime-initial", 0, true, CMD_POLICY, "MS",
-     "adaptive's starting limit (300)"},
-    {"downtime-steps", 0, true, CMD_POLICY, "N", "nova/vdsm steps (10)"},
-    {"downtime-delay", 0, true, CMD_POLICY, "S",
-     "nova/vdsm seconds per GiB between steps (75)"},
-    {"completion-timeout", 0, true, CMD_POLICY, "S",
-     "seconds per GiB before the timeout action (800; 0 off)"},
-    {"progress-timeout", 0, true, CMD_POLICY, "S",
-     "seconds without progress before it (150; 0 off)"},
-    {"timeout-action", 0, true, CMD_POLICY, "ACTION",
-     "abort (default) or force-complete"},
-    {"bandwidth", 0, true, CMD_POLICY, "MIB_PER_S",
-     "max-bandwidth (0: unlimited, the default)"},
-    {"schedule", 0, true, CMD_POLICY, "NAME|FILE", "vdsm convergence schedule"},
-    {"auto-converge", 0, false, CMD_POLICY, NULL,
-     "permit QEMU's CPU throttling"},
-    {"postcopy", 0, false, CMD_POLICY, NULL, "permit post-copy"},
-    {"disk", 0, true, CMD_MIGRATE | CMD_EVACUATE, "none|blk|mirror",
-     "copy local disks too (none)"},
-    {"disk-include", 0, true, CMD_MIGRATE | CMD_EVACUATE, "DEV[,DEV...]",
-     "copy only these disks (default: every writable one)"},
-    {"nbd", 0, true, CMD_MIGRATE | CMD_EVACUATE, "unix:PATH|tcp:HOST:PORT",
-     "where the destination serves NBD (--disk mirror)"},
-    {"tls-creds", 0, true, CMD_MIGRATE | CMD_EVACUATE, "ID",
-     "encrypt with QEMU's tls-creds object ID (on both sides)"},
-    {"tls-dir", 0, true, CMD_MIGRATE | CMD_EVACUATE, "DIR",
-     "encrypt: create tls-creds-x509 objects from DIR"},
-    {"tls-hostname", 0, true, CMD_MIGRATE | CMD_EVACUATE, "NAME",
-     "the name the destination's certificate must carry"},
-    {"interval", 0, true, CMD_LIVE, "MS", "poll period (500)"},
-    {"trace", 0, true, CMD_MIGRATE | CMD_WATCH, "FILE",
-     "record every sample and action"},
-    {"metrics", 0, true, CMD_MIGRATE | CMD_WATCH | CMD_EVACUATE, "FILE",
-     "Prometheus text file of the current figures"},
-    {"resume", 0, false, CMD_CANCEL, NULL,
-     "resume a guest left paused on the source"},
-    {"output", 'o', true, CMD_PLOT, "FILE", "the PNG to write"},
-    {"json", 0, false, CMD_LIVE | CMD_REPLAY, NULL, "JSON lines on stdout"},
-    {"quiet", 'q', false, CMD_ALL, NULL, "no progress for people"},
-    {"verbose", 'v', false, CMD_ALL, NULL, "more detail (repeatable)"},
-    {"greeting-timeout", 0, true, CMD_LIVE, "S",
-     "wait for a monitor's greeting (3)"},
-    {"command-timeout", 0, true, CMD_LIVE, "S", "wait for a QMP reply (30)"},
-    {"cancel-timeout", 0, true, CMD_MIGRATE | CMD_CANCEL | CMD_EVACUATE, "S",
-     "wait for QEMU to finish a cancel (60)"},
-    {"config", 0, true, CMD_ALL, "FILE",
-     "settings (default /etc/qmigrate.conf)"},
-    {NULL, 0, false, 0, NULL, NULL},
+    {"source", 0, "QMP", CMD_MIGRATE | CMD_WATCH | CMD_CANCEL, IN_BOTH,
+     "the source QEMU's monitor", FIELD(OPTION_TEXT, source, 0, 0)},
+    {"to", 0, "URI", CMD_MIGRATE, IN_BOTH, "where QEMU sends the migration",
+     FIELD(OPTION_TEXT, uri, 0, 0)},
+    {"dest", 0, "QMP", CMD_MIGRATE | CMD_WATCH, IN_BOTH,
+     "the destination's monitor", FIELD(OPTION_TEXT, dest, 0, 0)},
+    {"plan", 0, "FILE", CMD_EVACUATE, IN_CONFIG, "the evacuation plan (INI)",
+     FIELD(OPTION_TEXT, plan, 0, 0)},
+    {"max-parallel", 0, "N", CMD_EVACUATE, IN_CONFIG, "migrations at once",
+     FIELD(OPTION_UNSIGNED, max_parallel, 1, 10000)},
+    {"max-parallel-per-dest", 0, "N", CMD_EVACUATE, IN_CONFIG,
+     "migrations at once to one destination host, 0 no limit",
+     FIELD(OPTION_UNSIGNED, max_parallel_per_dest, 0, 10000)},
+    {"ssh-option", 0, "OPT", CMD_LIVE, IN_BOTH,
+     "for ssh:// monitors: pass -o OPT to ssh (repeatable)",
+     SPECIAL(ssh_options, set_ssh_option)},
+    {"policy", 0, "NAME", CMD_POLICY, IN_BOTH,
+     "adaptive, nova, vdsm, proxmox, pray", SPECIAL(policy.kind, set_policy)},
+    {"downtime", 0, "MS", CMD_POLICY, IN_BOTH, "final downtime limit",
+     FIELD(OPTION_U64, policy.downtime_ms, 1, POLICY_DOWNTIME_MAX_MS)},
+    {"downtime-initial", 0, "MS", CMD_POLICY, IN_BOTH,
+     "adaptive's starting limit",
+     FIELD(OPTION_U64, policy.downtime_initial_ms, 1, POLICY_DOWNTIME_MAX_MS)},
+    {"downtime-steps", 0, "N", CMD_POLICY, IN_BOTH, "nova/vdsm steps",
+     FIELD(OPTION_UNSIGNED, policy.downtime_steps, 1, POLICY_STEPS_MAX)},
+    {"downtime-delay", 0, "S", CMD_POLICY, IN_BOTH,
+     "nova/vdsm seconds per GiB between steps",
+     FIELD(OPTION_DOUBLE, policy.downtime_delay_s, 0, 1e6)},
+    {"completion-timeout", 0, "S", CMD_POLICY, IN_BOTH,
+     "seconds per GiB before the timeout action, 0 off",
+     FIELD(OPTION_DOUBLE, policy.completion_timeout_s, 0, 1e7)},
+    {"progress-timeout", 0, "S", CMD_POLICY, IN_BOTH,
+     "seconds without progress before it, 0 off; nova: off unless given",
+     SPECIAL(policy.progress_timeout_s, set_progress_timeout)},
+    {"timeout-action", 0, "ACTION", CMD_POLICY, IN_BOTH,
+     "abort or force-complete",
+     SPECIAL(policy.timeout_action, set_timeout_action)},
+    {"bandwidth", 0, "MIB_PER_S", CMD_POLICY, IN_BOTH,
+     "max-bandwidth, 0 unlimited", SPECIAL(policy.bandwidth, set_bandwidth)},
+    {"schedule", 0, "NAME|FILE", CMD_POLICY, IN_BOTH,
+     "vdsm convergence schedule", SPECIAL(policy.schedule, set_schedule)},
+    {"auto-converge", 0, NULL, CMD_POLICY, IN_BOTH,
+     "permit QEMU's CPU throttling",
+     FIELD(OPTION_BOOL, policy.auto_converge_permitted, 0, 0)},
+    {"postcopy", 0, NULL, CMD_POLICY, IN_BOTH, "permit post-copy",
+     FIELD(OPTION_BOOL, policy.postcopy_permitted, 0, 0)},
+    {"disk", 0, "none|blk|mirror", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
+     "copy local disks too", SPECIAL(disk, set_disk)},
+    {"disk-include", 0, "DEV[,DEV...]", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
+     "copy only these disks (default: every writable one)",
+     FIELD(OPTION_TEXT, disk_include, 0, 0)},
+    {"nbd", 0, "unix:PATH|tcp:HOST:PORT", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
+     "where the destination serves NBD (--disk mirror)",
+     FIELD(OPTION_TEXT, nbd, 0, 0)},
+    {"tls-creds", 0, "ID", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
+     "encrypt with QEMU's tls-creds object ID (on both sides)",
+     SPECIAL(tls_creds, set_tls_creds)},
+    {"tls-dir", 0, "DIR", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
+     "encrypt: create tls-creds-x509 objects from DIR",
+     SPECIAL(tls_dir, set_tls_dir)},
+    {"tls-hostname", 0, "NAME", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
+     "the name the destination's certificate must carry",
+     FIELD(OPTION_TEXT, tls_hostname, 0, 0)},
+    {"interval", 0, "MS", CMD_LIVE, IN_BOTH, "poll period",
+     FIELD(OPTION_UNSIGNED, interval_ms, 10, 600000)},
+    {"trace", 0, "FILE", CMD_MIGRATE | CMD_WATCH, IN_BOTH,
+     "record every sample and action", FIELD(OPTION_TEXT, trace, 0, 0)},
+    {"metrics", 0, "FILE", CMD_MIGRATE | CMD_WATCH | CMD_EVACUATE, IN_CONFIG,
+     "Prometheus text file of the current figures",
+     FIELD(OPTION_TEXT, metrics, 0, 0)},
+    {"resume", 0, NULL, CMD_CANCEL, IN_CONFIG,
+     "resume a guest left paused on the source",
+     FIELD(OPTION_BOOL, resume, 0, 0)},
+    {"output", 'o', "FILE", CMD_PLOT, IN_CONFIG, "the PNG to write",
+     FIELD(OPTION_TEXT, output, 0, 0)},
+    {"json", 0, NULL, CMD_LIVE | CMD_REPLAY, IN_CONFIG, "JSON lines on stdout",
+     FIELD(OPTION_BOOL, json, 0, 0)},
+    {"quiet", 'q', NULL, CMD_ALL, IN_CONFIG, "no progress for people",
+     FIELD(OPTION_BOOL, quiet, 0, 0)},
+    {"verbose", 'v', NULL, CMD_ALL, IN_CONFIG, "more detail (repeatable)",
+     FIELD(OPTION_INT, verbose, 0, 3)},
+    {"greeting-timeout", 0, "S", CMD_LIVE, IN_BOTH,
+     "wait for a monitor's greeting",
+     FIELD(OPTION_DOUBLE, greeting_timeout_s, 0.1, 3600)},
+    {"command-timeout", 0, "S", CMD_LIVE, IN_BOTH, "wait for a QMP reply",
+     FIELD(OPTION_DOUBLE, command_timeout_s, 0.1, 86400)},
+    {"cancel-timeout", 0, "S", CMD_MIGRATE | CMD_CANCEL | CMD_EVACUATE, IN_BOTH,
+     "wait for QEMU to finish a cancel",
+     FIELD(OPTION_DOUBLE, cancel_timeout_s, 0.1, 86400)},
+    {"config", 0, "FILE", CMD_ALL, 0, "settings (default /etc/qmigrate.conf)",
+     OPTION_CONFIG, 0, 0, 0, 0, NULL},
+    {NULL, 0, NULL, 0, 0, NULL, OPTION_TEXT, 0, 0, 0, 0, NULL},
 };
 
 const struct option_spec *
@@ -92,6 +160,7 @@ option_find(const char *name)
     return NULL;
 }
 
+/* The defaults of the program's own settings (the policy's are its own). */
 void
 options_init(struct qm_options *o)
 {
@@ -122,6 +191,139 @@ set_text(char *dst, size_t size, const char *key, const char *value, char *err,
     return 0;
 }
 
+/* --- the options that need reading of their own ----------------------------
+ */
+
+static int
+set_policy(struct qm_options *o, const char *value, char *err, size_t errlen)
+{
+    if (policy_kind_from_name(value, &o->policy.kind) < 0) {
+        snprintf(err, errlen,
+                 "--policy: '%s' is not one of adaptive, nova, vdsm, "
+                 "proxmox, pray",
+                 value);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+set_progress_timeout(struct qm_options *o, const char *value, char *err,
+                     size_t errlen)
+{
+    if (util_parse_double("progress-timeout", value, 0, 1e7,
+                          &o->policy.progress_timeout_s, err, errlen) < 0) {
+        return -1;
+    }
+    o->policy.progress_timeout_given = true;
+    return 0;
+}
+
+static int
+set_timeout_action(struct qm_options *o, const char *value, char *err,
+                   size_t errlen)
+{
+    if (strcmp(value, "abort") == 0) {
+        o->policy.timeout_action = POLICY_TIMEOUT_ABORT;
+    } else if (strcmp(value, "force-complete") == 0) {
+        o->policy.timeout_action = POLICY_TIMEOUT_FORCE_COMPLETE;
+    } else {
+        snprintf(err, errlen,
+                 "--timeout-action: '%s' is not abort or force-complete",
+                 value);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+set_bandwidth(struct qm_options *o, const char *value, char *err, size_t errlen)
+{
+    double d;
+
+    /* MiB/s; 0 means unlimited */
+    if (util_parse_double("bandwidth", value, 0, 1e9, &d, err, errlen) < 0) {
+        return -1;
+    }
+    o->policy.bandwidth = (uint64_t)llround(d * 1048576.0);
+    return 0;
+}
+
+static int
+set_schedule(struct qm_options *o, const char *value, char *err, size_t errlen)
+{
+    char *text;
+    int rc;
+
+    if (policy_schedule_profile(value, &o->policy.schedule) == 0) {
+        return 0;
+    }
+    text = util_read_file(value, 1 << 20, err, errlen);
+    if (text == NULL) {
+        size_t used = strlen(err);
+
+        snprintf(err + used, errlen - used,
+                 " (--schedule takes a profile: minimal-downtime, "
+                 "suspend-workload, post-copy, very-large-vms; or a file)");
+        return -1;
+    }
+    rc = policy_schedule_parse(text, value, &o->policy.schedule, err, errlen);
+    free(text);
+    return rc;
+}
+
+static const char *const disk_names[] = {
+    [DISK_NONE] = "none",
+    [DISK_BLK] = "blk",
+    [DISK_MIRROR] = "mirror",
+};
+
+static int
+set_disk(struct qm_options *o, const char *value, char *err, size_t errlen)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(disk_names) / sizeof(disk_names[0]); i++) {
+        if (strcmp(value, disk_names[i]) == 0) {
+            o->disk = (enum disk_mode)i;
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "--disk: '%s' is not none, blk or mirror", value);
+    return -1;
+}
+
+static int
+set_tls_creds(struct qm_options *o, const char *value, char *err, size_t errlen)
+{
+    if (strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789-_.") != strlen(value) ||
+        !((value[0] >= 'a' && value[0] <= 'z') ||
+          (value[0] >= 'A' && value[0] <= 'Z'))) {
+        snprintf(err, errlen,
+                 "--tls-creds: '%.60s' is not a QEMU object id (a letter, "
+                 "then letters, digits, '-', '_', '.')",
+                 value);
+        return -1;
+    }
+    return set_text(o->tls_creds, sizeof(o->tls_creds), "tls-creds", value, err,
+                    errlen);
+}
+
+static int
+set_tls_dir(struct qm_options *o, const char *value, char *err, size_t errlen)
+{
+    if (value[0] != '/') {
+        snprintf(err, errlen,
+                 "--tls-dir: '%.200s' must be an absolute path (QEMU opens "
+                 "it)",
+                 value);
+        return -1;
+    }
+    return set_text(o->tls_dir, sizeof(o->tls_dir), "tls-dir", value, err,
+                    errlen);
+}
+
 void
 options_new_layer(struct qm_options *o)
 {
@@ -131,7 +333,7 @@ options_new_layer(struct qm_options *o)
 
 /* Inserts at the current layer's place: see struct qm_options. */
 static int
-add_ssh_option(struct qm_options *o, const char *value, char *err,
+set_ssh_option(struct qm_options *o, const char *value, char *err,
                size_t errlen)
 {
     struct qmp_error qerr;
@@ -160,116 +362,41 @@ add_ssh_option(struct qm_options *o, const char *value, char *err,
     return 0;
 }
 
-static int
-set_schedule(struct qm_options *o, const char *value, char *err, size_t errlen)
-{
-    char *text;
-    int rc;
-
-    if (policy_schedule_profile(value, &o->policy.schedule) == 0) {
-        return 0;
-    }
-    text = util_read_file(value, 1 << 20, err, errlen);
-    if (text == NULL) {
-        size_t used = strlen(err);
-
-        snprintf(err + used, errlen - used,
-                 " (--schedule takes a profile: minimal-downtime, "
-                 "suspend-workload, post-copy, very-large-vms; or a file)");
-        return -1;
-    }
-    rc = policy_schedule_parse(text, value, &o->policy.schedule, err, errlen);
-    free(text);
-    return rc;
-}
-
-/*
- * The options that are only a value in a field: a text, a whole number, a
- * number or a flag, within bounds.  The rest (names to enums, files,
- * units, ids) have code of their own in options_set().
+/* --- one way to set any option ---------------------------------------------
  */
-enum field_kind {
-    FIELD_TEXT,
-    FIELD_U64,      /* uint64_t */
-    FIELD_UNSIGNED, /* unsigned */
-    FIELD_INT,      /* int */
-    FIELD_DOUBLE,
-    FIELD_BOOL,
-};
 
-struct field_spec {
-    const char *name;
-    enum field_kind kind;
-    size_t offset; /* in struct qm_options */
-    size_t size;   /* FIELD_TEXT: the buffer's */
-    double min, max;
-};
-
-#define FIELD(name, kind, member, min, max)                                    \
-    {                                                                          \
-        name, kind, offsetof(struct qm_options, member),                       \
-            sizeof(((struct qm_options *)0)->member), min, max                 \
-    }
-
-static const struct field_spec field_specs[] = {
-    FIELD("source", FIELD_TEXT, source, 0, 0),
-    FIELD("dest", FIELD_TEXT, dest, 0, 0),
-    FIELD("to", FIELD_TEXT, uri, 0, 0),
-    FIELD("trace", FIELD_TEXT, trace, 0, 0),
-    FIELD("metrics", FIELD_TEXT, metrics, 0, 0),
-    FIELD("plan", FIELD_TEXT, plan, 0, 0),
-    FIELD("output", FIELD_TEXT, output, 0, 0),
-    FIELD("disk-include", FIELD_TEXT, disk_include, 0, 0),
-    FIELD("nbd", FIELD_TEXT, nbd, 0, 0),
-    FIELD("tls-hostname", FIELD_TEXT, tls_hostname, 0, 0),
-    FIELD("downtime", FIELD_U64, policy.downtime_ms, 1, 2000000),
-    FIELD("downtime-initial", FIELD_U64, policy.downtime_initial_ms, 1,
-          2000000),
-    FIELD("downtime-steps", FIELD_UNSIGNED, policy.downtime_steps, 1, 1000),
-    FIELD("interval", FIELD_UNSIGNED, interval_ms, 10, 600000),
-    FIELD("max-parallel", FIELD_UNSIGNED, max_parallel, 1, 10000),
-    FIELD("max-parallel-per-dest", FIELD_UNSIGNED, max_parallel_per_dest, 0,
-          10000),
-    FIELD("verbose", FIELD_INT, verbose, 0, 3),
-    FIELD("downtime-delay", FIELD_DOUBLE, policy.downtime_delay_s, 0, 1e6),
-    FIELD("completion-timeout", FIELD_DOUBLE, policy.completion_timeout_s, 0,
-          1e7),
-    FIELD("greeting-timeout", FIELD_DOUBLE, greeting_timeout_s, 0.1, 3600),
-    FIELD("command-timeout", FIELD_DOUBLE, command_timeout_s, 0.1, 86400),
-    FIELD("cancel-timeout", FIELD_DOUBLE, cancel_timeout_s, 0.1, 86400),
-    FIELD("json", FIELD_BOOL, json, 0, 0),
-    FIELD("quiet", FIELD_BOOL, quiet, 0, 0),
-    FIELD("resume", FIELD_BOOL, resume, 0, 0),
-    FIELD("auto-converge", FIELD_BOOL, policy.auto_converge_permitted, 0, 0),
-    FIELD("postcopy", FIELD_BOOL, policy.postcopy_permitted, 0, 0),
-};
-
-/* Sets a plain field: 0, -1 with err, or 1 when key is not one. */
-static int
-set_field(struct qm_options *o, const char *key, const char *value, char *err,
-          size_t errlen)
+int
+options_set(struct qm_options *o, const char *key, const char *value, char *err,
+            size_t errlen)
 {
-    const struct field_spec *f = NULL;
+    const struct option_spec *f = option_find(key);
     char *at;
     uint64_t u;
-    size_t i;
 
-    for (i = 0; i < sizeof(field_specs) / sizeof(field_specs[0]); i++) {
-        if (strcmp(field_specs[i].name, key) == 0) {
-            f = &field_specs[i];
-        }
+    if (value == NULL) {
+        value = "";
     }
-    if (f == NULL) {
-        return 1;
+    if (f == NULL || f->kind == OPTION_CONFIG) {
+        snprintf(err, errlen, "unknown option '%s'", key);
+        return -1;
     }
     at = (char *)o + f->offset;
+    /* the layer that set the evacuation's limits: the command line wins
+     * over a plan, a plan over the config file */
+    if (strcmp(key, "max-parallel") == 0) {
+        o->max_parallel_layer = o->layer;
+    } else if (strcmp(key, "max-parallel-per-dest") == 0) {
+        o->per_dest_layer = o->layer;
+    }
     switch (f->kind) {
-    case FIELD_TEXT:
+    case OPTION_SPECIAL:
+        return f->set(o, value, err, errlen);
+    case OPTION_TEXT:
         return set_text(at, f->size, key, value, err, errlen);
-    case FIELD_DOUBLE:
+    case OPTION_DOUBLE:
         return util_parse_double(key, value, f->min, f->max, (double *)at, err,
                                  errlen);
-    case FIELD_BOOL:
+    case OPTION_BOOL:
         return util_parse_bool(key, value, (bool *)at, err, errlen);
     default:
         break;
@@ -278,9 +405,9 @@ set_field(struct qm_options *o, const char *key, const char *value, char *err,
                        errlen) < 0) {
         return -1;
     }
-    if (f->kind == FIELD_U64) {
+    if (f->kind == OPTION_U64) {
         *(uint64_t *)at = u;
-    } else if (f->kind == FIELD_UNSIGNED) {
+    } else if (f->kind == OPTION_UNSIGNED) {
         *(unsigned *)at = (unsigned)u;
     } else {
         *(int *)at = (int)u;
@@ -288,112 +415,49 @@ set_field(struct qm_options *o, const char *key, const char *value, char *err,
     return 0;
 }
 
-int
-options_set(struct qm_options *o, const char *key, const char *value, char *err,
-            size_t errlen)
-{
-    struct policy_config *p = &o->policy;
-    double d;
-    int rc;
+/* --- the defaults, as the help shows them -----------------------------------
+ */
 
-    if (value == NULL) {
-        value = "";
-    }
-    rc = set_field(o, key, value, err, errlen);
-    if (rc == 0 && strcmp(key, "max-parallel") == 0) {
-        o->max_parallel_layer = o->layer;
-    } else if (rc == 0 && strcmp(key, "max-parallel-per-dest") == 0) {
-        o->per_dest_layer = o->layer;
-    }
-    if (rc <= 0) {
-        return rc;
-    }
-    if (strcmp(key, "policy") == 0) {
-        if (policy_kind_from_name(value, &p->kind) < 0) {
-            snprintf(err, errlen,
-                     "--policy: '%s' is not one of adaptive, nova, vdsm, "
-                     "proxmox, pray",
-                     value);
-            return -1;
+void
+option_default_text(const struct option_spec *f, char *buf, size_t size)
+{
+    struct qm_options d;
+    const char *at;
+
+    options_init(&d);
+    at = (const char *)&d + f->offset;
+    buf[0] = '\0';
+    switch (f->kind) {
+    case OPTION_U64:
+        snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)at);
+        break;
+    case OPTION_UNSIGNED:
+        snprintf(buf, size, "%u", *(const unsigned *)at);
+        break;
+    case OPTION_DOUBLE:
+        snprintf(buf, size, "%g", *(const double *)at);
+        break;
+    case OPTION_SPECIAL:
+        if (f->set == set_policy) {
+            snprintf(buf, size, "%s", policy_kind_name(d.policy.kind));
+        } else if (f->set == set_progress_timeout) {
+            snprintf(buf, size, "%g", d.policy.progress_timeout_s);
+        } else if (f->set == set_timeout_action) {
+            snprintf(buf, size, "%s",
+                     d.policy.timeout_action == POLICY_TIMEOUT_ABORT
+                         ? "abort"
+                         : "force-complete");
+        } else if (f->set == set_bandwidth) {
+            snprintf(buf, size, "%g", (double)d.policy.bandwidth / 1048576.0);
+        } else if (f->set == set_schedule) {
+            snprintf(buf, size, "%s", d.policy.schedule.name);
+        } else if (f->set == set_disk) {
+            snprintf(buf, size, "%s", disk_names[d.disk]);
         }
-        return 0;
+        break;
+    default:
+        break; /* texts are empty, flags off, verbosity 0 */
     }
-    if (strcmp(key, "progress-timeout") == 0) {
-        if (util_parse_double(key, value, 0, 1e7, &d, err, errlen) < 0) {
-            return -1;
-        }
-        p->progress_timeout_s = d;
-        p->progress_timeout_given = true;
-        return 0;
-    }
-    if (strcmp(key, "timeout-action") == 0) {
-        if (strcmp(value, "abort") == 0) {
-            p->timeout_action = POLICY_TIMEOUT_ABORT;
-        } else if (strcmp(value, "force-complete") == 0) {
-            p->timeout_action = POLICY_TIMEOUT_FORCE_COMPLETE;
-        } else {
-            snprintf(err, errlen,
-                     "--timeout-action: '%s' is not abort or force-complete",
-                     value);
-            return -1;
-        }
-        return 0;
-    }
-    if (strcmp(key, "bandwidth") == 0) {
-        /* MiB/s; 0 means unlimited */
-        if (util_parse_double(key, value, 0, 1e9, &d, err, errlen) < 0) {
-            return -1;
-        }
-        p->bandwidth = (uint64_t)llround(d * 1048576.0);
-        return 0;
-    }
-    if (strcmp(key, "schedule") == 0) {
-        return set_schedule(o, value, err, errlen);
-    }
-    if (strcmp(key, "ssh-option") == 0) {
-        return add_ssh_option(o, value, err, errlen);
-    }
-    if (strcmp(key, "disk") == 0) {
-        if (strcmp(value, "none") == 0) {
-            o->disk = DISK_NONE;
-        } else if (strcmp(value, "blk") == 0) {
-            o->disk = DISK_BLK;
-        } else if (strcmp(value, "mirror") == 0) {
-            o->disk = DISK_MIRROR;
-        } else {
-            snprintf(err, errlen, "--disk: '%s' is not none, blk or mirror",
-                     value);
-            return -1;
-        }
-        return 0;
-    }
-    if (strcmp(key, "tls-creds") == 0) {
-        if (strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                          "0123456789-_.") != strlen(value) ||
-            !((value[0] >= 'a' && value[0] <= 'z') ||
-              (value[0] >= 'A' && value[0] <= 'Z'))) {
-            snprintf(err, errlen,
-                     "--tls-creds: '%.60s' is not a QEMU object id (a letter, "
-                     "then letters, digits, '-', '_', '.')",
-                     value);
-            return -1;
-        }
-        return set_text(o->tls_creds, sizeof(o->tls_creds), key, value, err,
-                        errlen);
-    }
-    if (strcmp(key, "tls-dir") == 0) {
-        if (value[0] != '/') {
-            snprintf(err, errlen,
-                     "--tls-dir: '%.200s' must be an absolute path (QEMU "
-                     "opens it)",
-                     value);
-            return -1;
-        }
-        return set_text(o->tls_dir, sizeof(o->tls_dir), key, value, err,
-                        errlen);
-    }
-    snprintf(err, errlen, "unknown option '%s'", key);
-    return -1;
 }
 
 /* The form of a monitor address (nothing is resolved or touched). */
@@ -451,4 +515,38 @@ options_validate(struct qm_options *o, char *err, size_t errlen)
         return -1;
     }
     return policy_config_validate(&o->policy, err, errlen);
+}
+
+void
+options_engine_config(const struct qm_options *o, const char *name,
+                      struct engine_config *cfg)
+{
+    unsigned i;
+
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->mode = o->command == CMD_WATCH    ? ENGINE_WATCH
+                : o->command == CMD_CANCEL ? ENGINE_CANCEL
+                                           : ENGINE_MIGRATE;
+    cfg->name = name;
+    cfg->source = o->source;
+    cfg->dest = o->dest;
+    cfg->uri = o->uri;
+    cfg->policy = o->policy;
+    cfg->interval_ms = o->interval_ms;
+    cfg->disk = o->disk == DISK_BLK      ? ENGINE_DISK_BLK
+                : o->disk == DISK_MIRROR ? ENGINE_DISK_MIRROR
+                                         : ENGINE_DISK_NONE;
+    cfg->disk_include = o->disk_include;
+    cfg->nbd = o->nbd;
+    cfg->tls_creds = o->tls_creds;
+    cfg->tls_dir = o->tls_dir;
+    cfg->tls_hostname = o->tls_hostname;
+    cfg->greeting_timeout_s = o->greeting_timeout_s;
+    cfg->command_timeout_s = o->command_timeout_s;
+    cfg->cancel_timeout_s = o->cancel_timeout_s;
+    cfg->resume = o->resume;
+    for (i = 0; i < o->n_ssh_options && i < ENGINE_SSH_OPTIONS_MAX; i++) {
+        cfg->ssh_options[i] = o->ssh_options[i];
+    }
+    cfg->n_ssh_options = i;
 }

@@ -252,7 +252,6 @@ output_progress(struct qm_output *out, const char *vm, double t,
 {
     progress_json(out, vm, t, s, r);
     progress_human(out, vm, s, r);
-    metrics_sample(out->metrics, vm, s, r);
 }
 
 static void
@@ -295,3 +294,69 @@ output_advice(struct qm_output *out, const char *vm, double t,
 {
     output_decision(out, vm, t, a, "advice");
 }
+
+/* --- the engine's sink ---------------------------------------------------- */
+
+static void
+sink_start(struct engine *e, void *opaque, double t,
+           const struct engine_start *st)
+{
+    output_json(opaque, engine_name(e), "start", t, start_json(st));
+}
+
+static void
+sink_sample(struct engine *e, void *opaque, double t,
+            const struct policy_sample *s, const struct policy_report *r)
+{
+    output_progress(opaque, engine_name(e), t, s, r);
+}
+
+static void
+sink_action(struct engine *e, void *opaque, double t,
+            const struct policy_action *a, bool advice)
+{
+    if (advice) {
+        output_advice(opaque, engine_name(e), t, a);
+    } else {
+        output_action(opaque, engine_name(e), t, a);
+    }
+}
+
+static void
+sink_note(struct engine *e, void *opaque, int level, const char *text)
+{
+    (void)e;
+    output_note(opaque, level, "%s", text);
+}
+
+static void
+sink_error(struct engine *e, void *opaque, const char *text)
+{
+    (void)e;
+    output_error(opaque, "%s", text);
+}
+
+static void
+sink_end(struct engine *e, void *opaque, const struct engine_result *res)
+{
+    struct qm_output *out = opaque;
+    const char *vm = engine_name(e);
+
+    output_json(out, vm, "end", res->total_time_s, end_json(res));
+    output_line_end(out);
+    if (res->code == QM_EXIT_COMPLETED) {
+        output_note(out, 0, "%s%s%s", vm ? vm : "", vm ? ": " : "",
+                    res->reason);
+    } else {
+        output_error(out, "%s%s%s", vm ? vm : "", vm ? ": " : "", res->reason);
+    }
+}
+
+const struct engine_sink output_sink = {
+    .start = sink_start,
+    .sample = sink_sample,
+    .action = sink_action,
+    .note = sink_note,
+    .error = sink_error,
+    .end = sink_end,
+};

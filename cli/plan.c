@@ -95,13 +95,11 @@ plan_entry(void *opaque, const char *section, const char *key,
     vm = &plan->vms[plan->n - 1];
     spec = option_find(key);
     if (spec == NULL || !(spec->commands & CMD_MIGRATE) ||
-        strcmp(key, "config") == 0 || strcmp(key, "json") == 0 ||
-        strcmp(key, "quiet") == 0 || strcmp(key, "verbose") == 0 ||
-        strcmp(key, "metrics") == 0) {
+        !(spec->where & OPTION_IN_PLAN)) {
         snprintf(err, errlen, "[%s]: unknown key '%s'", section, key);
         return -1;
     }
-    if (!spec->has_arg && value[0] == '\0') {
+    if (spec->arg == NULL && value[0] == '\0') {
         value = "true";
     }
     if (options_set(&vm->opts, key, value, why, sizeof(why)) < 0) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/run: migrate, watch and cancel: one job on one loop, with signals. */
+/* cli/run: migrate, watch and cancel: one engine on one loop, with signals. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,17 +8,17 @@
 
 struct run {
     struct ev_loop *loop;
-    struct job *job;
-    struct job_result result;
+    struct engine *engine;
+    struct engine_result result;
     bool done;
 };
 
 static void
-run_done(struct job *job, const struct job_result *res, void *opaque)
+run_done(struct engine *e, const struct engine_result *res, void *opaque)
 {
     struct run *run = opaque;
 
-    (void)job;
+    (void)e;
     run->result = *res;
     run->done = true;
     ev_break(run->loop, EVBREAK_ALL);
@@ -31,14 +31,17 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
     (void)loop;
     (void)revents;
-    job_cancel(run->job, w->signum == SIGINT ? "interrupted (SIGINT)"
-                                             : "terminated (SIGTERM)");
+    engine_cancel(run->engine, w->signum == SIGINT ? "interrupted (SIGINT)"
+                                                   : "terminated (SIGTERM)");
 }
 
-/* Runs one job to its end; returns its exit code. */
+/* Runs one engine to its end; returns its exit code. */
 static int
 run_one(struct qm_options *o)
 {
+    struct trace_writer *trace = NULL;
+    struct metrics *metrics = NULL;
+    char trace_err[1200] = "";
     struct qm_output out;
     struct run run;
     ev_signal sigint_w, sigterm_w;
@@ -52,16 +55,21 @@ run_one(struct qm_options *o)
         return QM_EXIT_FAILED;
     }
     if (o->metrics[0] != '\0') {
-        out.metrics = metrics_new(run.loop, o->metrics, err, sizeof(err));
-        if (out.metrics == NULL) {
+        metrics = metrics_new(run.loop, o->metrics, err, sizeof(err));
+        if (metrics == NULL) {
             fprintf(stderr, "qmigrate: error: --metrics: %s\n", err);
             return QM_EXIT_USAGE;
         }
     }
-    run.job = job_new(run.loop, o, NULL, &out, run_done, &run);
-    if (run.job == NULL) {
-        fprintf(stderr, "qmigrate: error: out of memory\n");
-        metrics_free(out.metrics);
+    if (o->trace[0] != '\0') {
+        trace = trace_writer_open(o->trace, trace_err, sizeof(trace_err));
+    }
+    run.engine = launch_engine(run.loop, o, NULL, &out, metrics, trace,
+                               run_done, &run, err, sizeof(err));
+    if (run.engine == NULL) {
+        fprintf(stderr, "qmigrate: error: %s\n", err);
+        trace_writer_free(trace);
+        metrics_free(metrics);
         return QM_EXIT_FAILED;
     }
     /* watch never acts: a signal just ends it, leaving QEMU alone */
@@ -73,7 +81,11 @@ run_one(struct qm_options *o)
         sigterm_w.data = &run;
         ev_signal_start(run.loop, &sigterm_w);
     }
-    job_start(run.job);
+    if (trace_err[0] != '\0') {
+        engine_refuse(run.engine, QM_EXIT_USAGE, "%s", trace_err);
+    } else {
+        engine_start(run.engine);
+    }
     if (!run.done) {
         ev_run(run.loop, 0);
     }
@@ -81,8 +93,9 @@ run_one(struct qm_options *o)
         ev_signal_stop(run.loop, &sigint_w);
         ev_signal_stop(run.loop, &sigterm_w);
     }
-    job_free(run.job);
-    metrics_free(out.metrics);
+    engine_free(run.engine);
+    trace_writer_free(trace);
+    metrics_free(metrics);
     ev_loop_destroy(run.loop);
     return run.done ? (int)run.result.code : QM_EXIT_FAILED;
 }

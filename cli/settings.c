@@ -31,9 +31,8 @@ schedule_json(const struct policy_schedule *sch)
 }
 
 json_t *
-options_settings_json(const struct qm_options *o)
+settings_json(const struct policy_config *p, unsigned interval_ms)
 {
-    const struct policy_config *p = &o->policy;
     json_t *disks = json_array();
     json_t *obj;
     size_t i;
@@ -52,13 +51,19 @@ options_settings_json(const struct qm_options *o)
         p->timeout_action == POLICY_TIMEOUT_ABORT ? "abort" : "force-complete",
         "bandwidth", (double)p->bandwidth / 1048576.0, "auto-converge",
         p->auto_converge_permitted, "postcopy", p->postcopy_permitted,
-        "interval", (int)o->interval_ms, "schedule",
-        schedule_json(&p->schedule), "disks", disks);
+        "interval", (int)interval_ms, "schedule", schedule_json(&p->schedule),
+        "disks", disks);
     if (p->progress_timeout_given || p->kind != POLICY_NOVA) {
         json_object_set_new(obj, "progress-timeout",
                             json_real(p->progress_timeout_s));
     }
     return obj;
+}
+
+json_t *
+options_settings_json(const struct qm_options *o)
+{
+    return settings_json(&o->policy, o->interval_ms);
 }
 
 static int

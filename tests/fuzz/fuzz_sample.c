@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "migrate/engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 cd "$TOP" || fail "cd"
 hits=$(grep -nE '\b(system|popen|execl|execle|execv|execve|execvp|posix_spawnp?)[[:space:]]*\(' \
-    qmp/*.c policy/*.c cli/*.c |
+    qmp/*.c policy/*.c migrate/*.c cli/*.c |
     grep -v '^cli/plot.c:.*execlp("gnuplot", "gnuplot", pf->script' |
     grep -v '^qmp/tunnel.c:[0-9]*:    execvp(argv\[0\], argv);$')
 [ -z "$hits" ] || fail "a way to run programs: $hits"

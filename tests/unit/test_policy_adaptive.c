@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "policy/internal.h"
+#include "tests/unit/lib/sample.h"
 
 #define GIB (1ULL << 30)
 #define MB 1e6
@@ -172,19 +173,13 @@ sim_tick(struct sim *m)
 static struct policy_sample
 sim_sample(struct sim *m)
 {
-    struct policy_sample s;
+    struct policy_sample s = test_sample(m->t, m->status, (uint64_t)m->ram,
+                                         m->status == MIGRATION_STATUS_COMPLETED
+                                             ? 0
+                                             : (uint64_t)(m->cold + m->hot),
+                                         (uint64_t)m->sent, m->sync);
 
-    memset(&s, 0, sizeof(s));
-    s.t = m->t;
-    s.status = m->status;
-    s.ram_total = (uint64_t)m->ram;
-    s.ram_remaining = m->status == MIGRATION_STATUS_COMPLETED
-                          ? 0
-                          : (uint64_t)(m->cold + m->hot);
-    s.ram_transferred = (uint64_t)m->sent;
-    s.ram_page_size = 4096;
     s.ram_dirty_pages_rate = (uint64_t)(m->dirty_rate / 4096);
-    s.ram_dirty_sync_count = m->sync;
     s.ram_mbps = sim_bw(m) * 8 / 1e6;
     s.disk_total = (uint64_t)m->disk;
     s.disk_remaining = (uint64_t)m->disk_left;
@@ -627,18 +622,10 @@ test_dead_stream(void **unused)
 static struct policy_sample
 pass(double t, uint64_t sync, double remaining, double moved)
 {
-    struct policy_sample s;
+    struct policy_sample s =
+        test_sample(t, MIGRATION_STATUS_ACTIVE, 2 * GIB, (uint64_t)remaining,
+                    (uint64_t)moved, sync);
 
-    memset(&s, 0, sizeof(s));
-    s.t = t;
-    s.status = MIGRATION_STATUS_ACTIVE;
-    s.ram_total = 2 * GIB;
-    s.ram_remaining = (uint64_t)remaining;
-    s.ram_transferred = (uint64_t)moved;
-    s.ram_page_size = 4096;
-    s.ram_dirty_sync_count = sync;
-    s.downtime_limit_ms = 300;
-    s.expected_downtime_ms = -1;
     s.pass_event = true;
     return s;
 }

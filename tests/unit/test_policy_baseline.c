@@ -9,24 +9,19 @@
 #include <cmocka.h>
 
 #include "policy/policy.h"
+#include "tests/unit/lib/sample.h"
 
 #define MB 1000000ULL
 
 static struct policy_sample
 active(double t, uint64_t remaining, uint64_t transferred)
 {
-    struct policy_sample s;
+    struct policy_sample s =
+        test_sample(t, MIGRATION_STATUS_ACTIVE, 4000 * MB, remaining,
+                    transferred, 1 + (uint64_t)t / 10);
 
-    memset(&s, 0, sizeof(s));
-    s.t = t;
-    s.status = MIGRATION_STATUS_ACTIVE;
-    s.ram_total = 4000 * MB;
-    s.ram_remaining = remaining;
-    s.ram_transferred = transferred;
-    s.ram_dirty_sync_count = 1 + (uint64_t)t / 10;
     s.ram_dirty_pages_rate = 100000;
-    s.ram_page_size = 4096;
-    s.expected_downtime_ms = -1;
+    s.downtime_limit_ms = 0;
     return s;
 }
 

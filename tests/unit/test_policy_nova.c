@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "policy/internal.h"
+#include "tests/unit/lib/sample.h"
 
 #define GIB (1ULL << 30)
 #define MB 1000000ULL
@@ -23,20 +24,9 @@ nova_config(struct policy_config *cfg)
 static struct policy_sample
 active(double t, uint64_t ram_total, uint64_t remaining)
 {
-    struct policy_sample s;
-
-    memset(&s, 0, sizeof(s));
-    s.t = t;
-    s.status = MIGRATION_STATUS_ACTIVE;
-    s.ram_total = ram_total;
-    s.ram_remaining = remaining;
     /* Something moves every sample unless a test says otherwise. */
-    s.ram_transferred = (uint64_t)(t * 100 * MB);
-    s.ram_page_size = 4096;
-    s.ram_dirty_sync_count = 1;
-    s.expected_downtime_ms = -1;
-    s.downtime_limit_ms = 300;
-    return s;
+    return test_sample(t, MIGRATION_STATUS_ACTIVE, ram_total, remaining,
+                       (uint64_t)(t * 100 * MB), 1);
 }
 
 static size_t

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "policy/policy.h"
+#include "tests/unit/lib/sample.h"
 
 #define GIB (1ULL << 30)
 #define MB 1000000ULL
@@ -17,17 +18,10 @@ static struct policy_sample
 sample(double t, enum migration_status status, uint64_t remaining,
        uint64_t transferred, uint64_t sync)
 {
-    struct policy_sample s;
+    struct policy_sample s =
+        test_sample(t, status, 1000 * MB, remaining, transferred, sync);
 
-    memset(&s, 0, sizeof(s));
-    s.t = t;
-    s.status = status;
-    s.ram_total = 1000 * MB;
-    s.ram_remaining = remaining;
-    s.ram_transferred = transferred;
-    s.ram_dirty_sync_count = sync;
-    s.expected_downtime_ms = -1;
-    s.downtime_limit_ms = 300;
+    s.ram_page_size = 0;
     return s;
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "policy/internal.h"
+#include "tests/unit/lib/sample.h"
 
 #define GIB (1ULL << 30)
 #define MB 1000000ULL
@@ -16,17 +17,10 @@
 static struct policy_sample
 active(double t, uint64_t sync)
 {
-    struct policy_sample s;
+    struct policy_sample s =
+        test_sample(t, MIGRATION_STATUS_ACTIVE, 4 * GIB, 200 * MB,
+                    (uint64_t)(t * 100 * MB), sync);
 
-    memset(&s, 0, sizeof(s));
-    s.t = t;
-    s.status = MIGRATION_STATUS_ACTIVE;
-    s.ram_total = 4 * GIB;
-    s.ram_remaining = 200 * MB;
-    s.ram_transferred = (uint64_t)(t * 100 * MB);
-    s.ram_page_size = 4096;
-    s.ram_dirty_sync_count = sync;
-    s.expected_downtime_ms = -1;
     s.downtime_limit_ms = 100;
     return s;
 }

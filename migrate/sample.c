@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/sample: QEMU's query-migrate reply turned into a policy sample. */
+/* migrate/sample: the one place a sample is built from QEMU's replies
+ * (query-migrate, query-block-jobs) and the engine's state. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "migrate/internal.h"
 
 /*
  * Reads a non-negative integer member; absent reads as 0.  QEMU sends
@@ -147,97 +148,91 @@ summary_from_query_migrate(json_t *reply, struct migrate_summary *sum)
     }
 }
 
-json_t *
-sample_to_json(const struct policy_sample *s)
+/* The mirrors' figures; blk: query-migrate's own "disk". */
+static void
+sample_disks(const struct engine *e, struct policy_sample *s)
 {
-    return json_pack(
-        "{s:f, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, "
-        "s:I, s:I, s:i, s:b}",
-        "t", s->t, "status", migration_status_name(s->status), "ram_total",
-        (json_int_t)s->ram_total, "ram_remaining", (json_int_t)s->ram_remaining,
-        "ram_transferred", (json_int_t)s->ram_transferred,
-        "ram_dirty_pages_rate", (json_int_t)s->ram_dirty_pages_rate,
-        "ram_page_size", (json_int_t)s->ram_page_size, "ram_dirty_sync_count",
-        (json_int_t)s->ram_dirty_sync_count, "ram_mbps", s->ram_mbps,
-        "disk_total", (json_int_t)s->disk_total, "disk_remaining",
-        (json_int_t)s->disk_remaining, "disk_transferred",
-        (json_int_t)s->disk_transferred, "expected_downtime_ms",
-        (json_int_t)s->expected_downtime_ms, "downtime_limit_ms",
-        (json_int_t)s->downtime_limit_ms, "bandwidth_limit",
-        (json_int_t)s->bandwidth_limit, "throttle_percent", s->throttle_percent,
-        "pass_event", s->pass_event);
+    size_t i;
+
+    if (e->cfg.disk != ENGINE_DISK_MIRROR) {
+        return;
+    }
+    s->disk_total = s->disk_transferred = s->disk_remaining = 0;
+    for (i = 0; i < e->n_disks; i++) {
+        const struct engine_disk_copy *d = &e->disks[i];
+        uint64_t len = d->len ? d->len : d->size;
+        uint64_t off = d->offset < len ? d->offset : len;
+
+        s->disk_total += len;
+        s->disk_transferred += off;
+        s->disk_remaining += len - off;
+    }
 }
 
-static int
-json_u64(json_t *obj, const char *key, uint64_t *out, char *err, size_t errlen)
+/* When, the limits in force, and the disks. */
+static void
+sample_engine_state(const struct engine *e, struct policy_sample *s)
 {
-    json_t *v = json_object_get(obj, key);
+    s->t = engine_now(e);
+    s->downtime_limit_ms = e->levers.downtime_ms;
+    s->bandwidth_limit = e->levers.bandwidth;
+    sample_disks(e, s);
+}
 
-    if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        snprintf(err, errlen,
-                 "sample: '%s' is missing or not a "
-                 "non-negative integer",
-                 key);
-        return -1;
-    }
-    *out = (uint64_t)json_integer_value(v);
-    return 0;
+void
+sample_complete(struct engine *e, struct policy_sample *s)
+{
+    sample_engine_state(e, s);
+    s->pass_event = e->pass_event;
+    e->pass_event = false;
+}
+
+void
+sample_mirror_phase(struct engine *e, struct policy_sample *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->status = MIGRATION_STATUS_ACTIVE;
+    s->ram_total = s->ram_remaining = e->ram_size;
+    s->ram_page_size = 4096;
+    s->expected_downtime_ms = -1;
+    sample_engine_state(e, s);
 }
 
 int
-sample_from_json(json_t *obj, struct policy_sample *s, char *err, size_t errlen)
+sample_block_jobs(struct engine *e, json_t *jobs, bool switchover, char *why,
+                  size_t size)
 {
-    json_t *v;
-    uint64_t throttle;
+    struct qemu_block_job job;
+    json_t *entry;
+    size_t i, k;
 
-    memset(s, 0, sizeof(*s));
-    v = json_object_get(obj, "t");
-    if (!json_is_number(v)) {
-        snprintf(err, errlen, "sample: 't' is missing or not a number");
-        return -1;
+    for (k = 0; k < e->n_disks; k++) {
+        struct engine_disk_copy *d = &e->disks[k];
+        bool seen = false;
+
+        if (!d->started || d->concluded) {
+            continue;
+        }
+        json_array_foreach (jobs, i, entry) {
+            qemu_block_job(entry, &job);
+            if (job.id == NULL || strcmp(job.id, d->job_id) != 0) {
+                continue;
+            }
+            seen = true;
+            d->len = job.len;
+            d->offset = job.offset;
+            d->ready = job.ready;
+            d->concluded = job.concluded;
+            if (job.error != NULL) {
+                snprintf(why, size, "the mirror of disk '%s' failed: %s",
+                         d->device, job.error);
+                return -1;
+            }
+        }
+        if (!seen && !switchover) {
+            snprintf(why, size, "the mirror of disk '%s' went away", d->device);
+            return -1;
+        }
     }
-    s->t = json_number_value(v);
-    v = json_object_get(obj, "status");
-    if (!json_is_string(v)) {
-        snprintf(err, errlen, "sample: 'status' is missing or not a string");
-        return -1;
-    }
-    s->status = migration_status_from_name(json_string_value(v));
-    if (json_u64(obj, "ram_total", &s->ram_total, err, errlen) < 0 ||
-        json_u64(obj, "ram_remaining", &s->ram_remaining, err, errlen) < 0 ||
-        json_u64(obj, "ram_transferred", &s->ram_transferred, err, errlen) <
-            0 ||
-        json_u64(obj, "ram_dirty_pages_rate", &s->ram_dirty_pages_rate, err,
-                 errlen) < 0 ||
-        json_u64(obj, "ram_page_size", &s->ram_page_size, err, errlen) < 0 ||
-        json_u64(obj, "ram_dirty_sync_count", &s->ram_dirty_sync_count, err,
-                 errlen) < 0 ||
-        json_u64(obj, "disk_total", &s->disk_total, err, errlen) < 0 ||
-        json_u64(obj, "disk_remaining", &s->disk_remaining, err, errlen) < 0 ||
-        json_u64(obj, "disk_transferred", &s->disk_transferred, err, errlen) <
-            0 ||
-        json_u64(obj, "downtime_limit_ms", &s->downtime_limit_ms, err, errlen) <
-            0 ||
-        json_u64(obj, "bandwidth_limit", &s->bandwidth_limit, err, errlen) <
-            0 ||
-        json_u64(obj, "throttle_percent", &throttle, err, errlen) < 0) {
-        return -1;
-    }
-    s->throttle_percent = throttle > 100 ? 100 : (int)throttle;
-    v = json_object_get(obj, "ram_mbps");
-    if (!json_is_number(v)) {
-        snprintf(err, errlen, "sample: 'ram_mbps' is missing or not a number");
-        return -1;
-    }
-    s->ram_mbps = json_number_value(v);
-    v = json_object_get(obj, "expected_downtime_ms");
-    if (!json_is_integer(v)) {
-        snprintf(err, errlen,
-                 "sample: 'expected_downtime_ms' is missing or not an "
-                 "integer");
-        return -1;
-    }
-    s->expected_downtime_ms = json_integer_value(v);
-    s->pass_event = json_is_true(json_object_get(obj, "pass_event"));
     return 0;
 }

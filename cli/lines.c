@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cli/lines: the members of the start and end lines, the same in the JSON
+ * lines and in a trace. */
+#include <math.h>
+
+#include "cli/cli.h"
+
+json_t *
+start_json(const struct engine_start *st)
+{
+    json_t *obj = json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "source", st->source, "uri",
+        st->uri, "policy", policy_kind_name(st->policy->kind), "ram_total",
+        (json_int_t)st->ram_total, "disk_total", (json_int_t)st->disk_total,
+        "downtime_limit_ms", (json_int_t)st->downtime_limit_ms, "bandwidth",
+        (json_int_t)st->bandwidth);
+
+    json_object_set_new(obj, "settings",
+                        settings_json(st->policy, st->interval_ms));
+    if (st->dest != NULL) {
+        json_object_set_new(obj, "dest", json_string(st->dest));
+    }
+    return obj;
+}
+
+json_t *
+end_json(const struct engine_result *res)
+{
+    json_t *obj = json_object();
+
+    json_object_set_new(obj, "result", json_string(res->result));
+    json_object_set_new(obj, "reason", json_string(res->reason));
+    json_object_set_new(obj, "exit_code", json_integer(res->code));
+    json_object_set_new(obj, "downtime_ms",
+                        res->downtime_ms >= 0 ? json_integer(res->downtime_ms)
+                                              : json_null());
+    json_object_set_new(
+        obj, "total_time_ms",
+        json_integer((json_int_t)llround(res->total_time_s * 1000.0)));
+    json_object_set_new(obj, "transferred",
+                        json_integer((json_int_t)res->transferred));
+    return obj;
+}

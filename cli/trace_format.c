@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cli/trace_format: a sample as a trace line's members, both ways, from one
+ * table of fields. */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+/*
+ * Every field a sample line carries.  Reading ignores fields it does not
+ * know (a newer qmigrate's) and gives a missing optional field its default
+ * (an older one's), so every trace ever written replays the same.  Only t
+ * and status are required.  Add a field at the end, with the default that
+ * an older trace must read as.
+ */
+enum trace_kind {
+    TRACE_DOUBLE,  /* a number */
+    TRACE_STATUS,  /* enum migration_status, by QEMU's name */
+    TRACE_U64,     /* a non-negative integer */
+    TRACE_I64,     /* an integer */
+    TRACE_PERCENT, /* an int, 0..100 */
+    TRACE_BOOL,
+};
+
+struct trace_field {
+    const char *name;
+    enum trace_kind kind;
+    size_t offset; /* in struct policy_sample */
+    bool required;
+    double value_if_absent;
+};
+
+#define FIELD(name, kind, member, required, absent)                            \
+    {                                                                          \
+        name, kind, offsetof(struct policy_sample, member), required, absent   \
+    }
+
+static const struct trace_field fields[] = {
+    FIELD("t", TRACE_DOUBLE, t, true, 0),
+    FIELD("status", TRACE_STATUS, status, true, 0),
+    FIELD("ram_total", TRACE_U64, ram_total, false, 0),
+    FIELD("ram_remaining", TRACE_U64, ram_remaining, false, 0),
+    FIELD("ram_transferred", TRACE_U64, ram_transferred, false, 0),
+    FIELD("ram_dirty_pages_rate", TRACE_U64, ram_dirty_pages_rate, false, 0),
+    FIELD("ram_page_size", TRACE_U64, ram_page_size, false, 4096),
+    FIELD("ram_dirty_sync_count", TRACE_U64, ram_dirty_sync_count, false, 0),
+    FIELD("ram_mbps", TRACE_DOUBLE, ram_mbps, false, 0),
+    FIELD("disk_total", TRACE_U64, disk_total, false, 0),
+    FIELD("disk_remaining", TRACE_U64, disk_remaining, false, 0),
+    FIELD("disk_transferred", TRACE_U64, disk_transferred, false, 0),
+    FIELD("expected_downtime_ms", TRACE_I64, expected_downtime_ms, false, -1),
+    FIELD("downtime_limit_ms", TRACE_U64, downtime_limit_ms, false, 0),
+    FIELD("bandwidth_limit", TRACE_U64, bandwidth_limit, false, 0),
+    FIELD("throttle_percent", TRACE_PERCENT, throttle_percent, false, 0),
+    FIELD("pass_event", TRACE_BOOL, pass_event, false, 0),
+};
+
+#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static json_t *
+field_to_json(const struct trace_field *f, const struct policy_sample *s)
+{
+    const char *at = (const char *)s + f->offset;
+
+    switch (f->kind) {
+    case TRACE_DOUBLE:
+        return json_real(*(const double *)at);
+    case TRACE_STATUS:
+        return json_string(
+            migration_status_name(*(const enum migration_status *)at));
+    case TRACE_U64:
+        return json_integer((json_int_t) * (const uint64_t *)at);
+    case TRACE_I64:
+        return json_integer((json_int_t) * (const int64_t *)at);
+    case TRACE_PERCENT:
+        return json_integer(*(const int *)at);
+    default:
+        return json_boolean(*(const bool *)at);
+    }
+}
+
+json_t *
+sample_to_json(const struct policy_sample *s)
+{
+    json_t *obj = json_object();
+    size_t i;
+
+    for (i = 0; i < N_FIELDS; i++) {
+        json_object_set_new(obj, fields[i].name, field_to_json(&fields[i], s));
+    }
+    return obj;
+}
+
+/* The default of an absent field. */
+static void
+field_default(const struct trace_field *f, struct policy_sample *s)
+{
+    char *at = (char *)s + f->offset;
+
+    switch (f->kind) {
+    case TRACE_DOUBLE:
+        *(double *)at = f->value_if_absent;
+        break;
+    case TRACE_U64:
+        *(uint64_t *)at = (uint64_t)f->value_if_absent;
+        break;
+    case TRACE_I64:
+        *(int64_t *)at = (int64_t)f->value_if_absent;
+        break;
+    case TRACE_PERCENT:
+        *(int *)at = (int)f->value_if_absent;
+        break;
+    default: /* status and bool: zero is none, false */
+        break;
+    }
+}
+
+static int
+field_from_json(const struct trace_field *f, json_t *v, struct policy_sample *s)
+{
+    char *at = (char *)s + f->offset;
+
+    switch (f->kind) {
+    case TRACE_DOUBLE:
+        if (!json_is_number(v)) {
+            return -1;
+        }
+        *(double *)at = json_number_value(v);
+        return 0;
+    case TRACE_STATUS:
+        if (!json_is_string(v)) {
+            return -1;
+        }
+        *(enum migration_status *)at =
+            migration_status_from_name(json_string_value(v));
+        return 0;
+    case TRACE_BOOL:
+        *(bool *)at = json_is_true(v);
+        return 0;
+    default:
+        break;
+    }
+    if (!json_is_integer(v) ||
+        (f->kind != TRACE_I64 && json_integer_value(v) < 0)) {
+        return -1;
+    }
+    if (f->kind == TRACE_U64) {
+        *(uint64_t *)at = (uint64_t)json_integer_value(v);
+    } else if (f->kind == TRACE_I64) {
+        *(int64_t *)at = json_integer_value(v);
+    } else {
+        *(int *)at =
+            json_integer_value(v) > 100 ? 100 : (int)json_integer_value(v);
+    }
+    return 0;
+}
+
+static const char *
+kind_words(enum trace_kind kind)
+{
+    switch (kind) {
+    case TRACE_DOUBLE:
+        return "a number";
+    case TRACE_STATUS:
+        return "a string";
+    case TRACE_I64:
+        return "an integer";
+    default:
+        return "a non-negative integer";
+    }
+}
+
+int
+sample_from_json(json_t *obj, struct policy_sample *s, char *err, size_t errlen)
+{
+    size_t i;
+
+    memset(s, 0, sizeof(*s));
+    for (i = 0; i < N_FIELDS; i++) {
+        const struct trace_field *f = &fields[i];
+        json_t *v = json_object_get(obj, f->name);
+
+        if (v == NULL && f->required) {
+            snprintf(err, errlen, "sample: '%s' is missing", f->name);
+            return -1;
+        }
+        if (v == NULL) {
+            field_default(f, s);
+        } else if (field_from_json(f, v, s) < 0) {
+            snprintf(err, errlen, "sample: '%s' is not %s", f->name,
+                     kind_words(f->kind));
+            return -1;
+        }
+    }
+    return 0;
+}

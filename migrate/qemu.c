@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* migrate/qemu: QEMU's vocabulary: every command the engine sends, QEMU's
+ * defaults, version facts and the capability table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "migrate/qemu.h"
+
+bool
+qemu_version_at_least(const struct qemu_version *v, int major, int minor)
+{
+    return v->major > major || (v->major == major && v->minor >= minor);
+}
+
+/* --- run states ---------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    enum qemu_runstate state;
+} runstates[] = {
+    {"running", QEMU_RUN_RUNNING},         {"paused", QEMU_RUN_PAUSED},
+    {"prelaunch", QEMU_RUN_PRELAUNCH},     {"inmigrate", QEMU_RUN_INMIGRATE},
+    {"postmigrate", QEMU_RUN_POSTMIGRATE},
+};
+
+enum qemu_runstate
+qemu_runstate_of(json_t *query_status, const char **name)
+{
+    const char *s = json_string_value(json_object_get(query_status, "status"));
+    size_t i;
+
+    *name = s ? s : "unknown";
+    for (i = 0; s != NULL && i < sizeof(runstates) / sizeof(runstates[0]);
+         i++) {
+        if (strcmp(s, runstates[i].name) == 0) {
+            return runstates[i].state;
+        }
+    }
+    return QEMU_RUN_OTHER;
+}
+
+/* --- capabilities -------------------------------------------------------- */
+
+/*
+ * Every capability qmigrate may ask for: QEMU's name for it, the option
+ * that asks for it, the first QEMU that has it and the first that no
+ * longer does (0.0: still there), what it needs and what it excludes.
+ * Sources: qapi/migration.json at each version tag (docs/engine.md).
+ */
+struct qemu_capability {
+    const char *name;   /* MigrationCapability, or migrate's argument */
+    const char *option; /* what the operator wrote to ask for it */
+    const char *what;   /* for messages */
+    int since_major, since_minor;
+    int removed_major, removed_minor; /* 0, 0: not removed */
+    const char *instead;              /* advice once removed, or NULL */
+    unsigned requires;                /* QEMU_CAP_BIT()s */
+    unsigned conflicts;
+};
+
+static const struct qemu_capability capabilities[QEMU_CAP_COUNT] = {
+    [QEMU_CAP_PAUSE_BEFORE_SWITCHOVER] = {"pause-before-switchover",
+                                          "--disk mirror",
+                                          "pause-before-switchover", 2, 11, 0,
+                                          0, NULL, 0, 0},
+    [QEMU_CAP_EVENTS] = {"events", "events", "migration events", 2, 4, 0, 0,
+                         NULL, 0, 0},
+    [QEMU_CAP_AUTO_CONVERGE] = {"auto-converge", "--auto-converge",
+                                "auto-converge", 1, 6, 0, 0, NULL, 0, 0},
+    [QEMU_CAP_POSTCOPY_RAM] = {"postcopy-ram", "--postcopy", "post-copy", 2, 6,
+                               0, 0, NULL, 0, 0},
+    [QEMU_CAP_BLOCK] = {"blk", "--disk blk", "block migration", 0, 0, 9, 1,
+                        "use --disk mirror with --dest", 0, 0},
+};
+
+int
+qemu_caps_check(const struct qemu_version *v, unsigned wanted, char *err,
+                size_t errlen)
+{
+    size_t i, k;
+
+    for (i = 0; i < QEMU_CAP_COUNT; i++) {
+        const struct qemu_capability *c = &capabilities[i];
+
+        if (!(wanted & QEMU_CAP_BIT(i))) {
+            continue;
+        }
+        if (c->removed_major != 0 &&
+            qemu_version_at_least(v, c->removed_major, c->removed_minor)) {
+            snprintf(err, errlen,
+                     "%s: QEMU %d.%d has no %s (removed in %d.%d)%s%s",
+                     c->option, v->major, v->minor, c->what, c->removed_major,
+                     c->removed_minor, c->instead ? "; " : "",
+                     c->instead ? c->instead : "");
+            return -1;
+        }
+        if (!qemu_version_at_least(v, c->since_major, c->since_minor)) {
+            snprintf(err, errlen, "%s: QEMU %d.%d has no %s (it came in %d.%d)",
+                     c->option, v->major, v->minor, c->what, c->since_major,
+                     c->since_minor);
+            return -1;
+        }
+        for (k = 0; k < QEMU_CAP_COUNT; k++) {
+            if ((c->requires & QEMU_CAP_BIT(k)) &&
+                !(wanted & QEMU_CAP_BIT(k))) {
+                snprintf(err, errlen, "%s needs %s", c->option,
+                         capabilities[k].option);
+                return -1;
+            }
+            if ((c->conflicts & QEMU_CAP_BIT(k)) &&
+                (wanted & QEMU_CAP_BIT(k))) {
+                snprintf(err, errlen, "%s and %s exclude each other", c->option,
+                         capabilities[k].option);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+uint64_t
+qemu_max_bandwidth(uint64_t bandwidth)
+{
+    return bandwidth != 0 ? bandwidth : (uint64_t)16 << 30;
+}
+
+/* --- commands ------------------------------------------------------------ */
+
+static struct qemu_command
+command(const char *name, json_t *args)
+{
+    struct qemu_command c = {name, args};
+
+    return c;
+}
+
+struct qemu_command
+qemu_query_status(void)
+{
+    return command("query-status", NULL);
+}
+
+struct qemu_command
+qemu_query_migrate(void)
+{
+    return command("query-migrate", NULL);
+}
+
+struct qemu_command
+qemu_query_memory_size_summary(void)
+{
+    return command("query-memory-size-summary", NULL);
+}
+
+struct qemu_command
+qemu_query_migrate_parameters(void)
+{
+    return command("query-migrate-parameters", NULL);
+}
+
+struct qemu_command
+qemu_query_block(void)
+{
+    return command("query-block", NULL);
+}
+
+struct qemu_command
+qemu_tls_creds_add(const char *id, const char *dir, bool server)
+{
+    return command("object-add",
+                   json_pack("{s:s, s:s, s:s, s:s, s:b}", "qom-type",
+                             "tls-creds-x509", "id", id, "dir", dir, "endpoint",
+                             server ? "server" : "client", "verify-peer", 1));
+}
+
+struct qemu_command
+qemu_set_capabilities(unsigned caps)
+{
+    json_t *list = json_array();
+    size_t i;
+
+    for (i = 0; i < QEMU_CAP_COUNT; i++) {
+        if ((caps & QEMU_CAP_BIT(i)) && i != QEMU_CAP_BLOCK) {
+            json_array_append_new(list,
+                                  json_pack("{s:s, s:b}", "capability",
+                                            capabilities[i].name, "state", 1));
+        }
+    }
+    return command("migrate-set-capabilities",
+                   json_pack("{s:o}", "capabilities", list));
+}
+
+struct qemu_command
+qemu_set_parameters(const struct qemu_parameters *p)
+{
+    json_t *args = json_object();
+
+    if (p->set_downtime_limit) {
+        json_object_set_new(args, "downtime-limit",
+                            json_integer((json_int_t)p->downtime_limit_ms));
+    }
+    if (p->set_max_bandwidth) {
+        json_object_set_new(
+            args, "max-bandwidth",
+            json_integer((json_int_t)qemu_max_bandwidth(p->max_bandwidth)));
+    }
+    if (p->set_throttle_trigger_threshold) {
+        json_object_set_new(args, "throttle-trigger-threshold",
+                            json_integer(p->throttle_trigger_threshold));
+    }
+    if (p->tls_creds != NULL) {
+        json_object_set_new(args, "tls-creds", json_string(p->tls_creds));
+    }
+    if (p->tls_hostname != NULL) {
+        json_object_set_new(args, "tls-hostname", json_string(p->tls_hostname));
+    }
+    return command("migrate-set-parameters", args);
+}
+
+struct qemu_command
+qemu_migrate_incoming(const char *uri)
+{
+    return command("migrate-incoming", json_pack("{s:s}", "uri", uri));
+}
+
+struct qemu_command
+qemu_nbd_server_start(const char *host, const char *port_or_path)
+{
+    json_t *addr = host == NULL
+                       ? json_pack("{s:s, s:{s:s}}", "type", "unix", "data",
+                                   "path", port_or_path)
+                       : json_pack("{s:s, s:{s:s, s:s}}", "type", "inet",
+                                   "data", "host", host, "port", port_or_path);
+
+    return command("nbd-server-start", json_pack("{s:o}", "addr", addr));
+}
+
+struct qemu_command
+qemu_block_export_add(const char *id, const char *node, const char *name)
+{
+    return command("block-export-add",
+                   json_pack("{s:s, s:s, s:s, s:s, s:b}", "type", "nbd", "id",
+                             id, "node-name", node, "name", name, "writable",
+                             1));
+}
+
+struct qemu_command
+qemu_drive_mirror(const char *job_id, const char *device, const char *target,
+                  uint64_t speed)
+{
+    json_t *args =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "job-id", job_id,
+                  "device", device, "target", target, "format", "nbd", "mode",
+                  "existing", "sync", "full", "auto-dismiss", 0);
+
+    if (speed > 0) {
+        json_object_set_new(args, "speed", json_integer((json_int_t)speed));
+    }
+    return command("drive-mirror", args);
+}
+
+struct qemu_command
+qemu_query_block_jobs(void)
+{
+    return command("query-block-jobs", NULL);
+}
+
+struct qemu_command
+qemu_block_job_set_speed(const char *job_id, uint64_t speed)
+{
+    return command(
+        "block-job-set-speed",
+        json_pack("{s:s, s:I}", "device", job_id, "speed", (json_int_t)speed));
+}
+
+struct qemu_command
+qemu_migrate(const char *uri, bool blk)
+{
+    json_t *args = json_pack("{s:s}", "uri", uri);
+
+    if (blk) {
+        json_object_set_new(args, "blk", json_true());
+    }
+    return command("migrate", args);
+}
+
+struct qemu_command
+qemu_migrate_start_postcopy(void)
+{
+    return command("migrate-start-postcopy", NULL);
+}
+
+struct qemu_command
+qemu_stop(void)
+{
+    return command("stop", NULL);
+}
+
+struct qemu_command
+qemu_cont(void)
+{
+    return command("cont", NULL);
+}
+
+struct qemu_command
+qemu_block_job_cancel(const char *job_id, bool force)
+{
+    json_t *args = json_pack("{s:s}", "device", job_id);
+
+    if (force) {
+        json_object_set_new(args, "force", json_true());
+    }
+    return command("block-job-cancel", args);
+}
+
+struct qemu_command
+qemu_job_dismiss(const char *job_id)
+{
+    return command("job-dismiss", json_pack("{s:s}", "id", job_id));
+}
+
+struct qemu_command
+qemu_migrate_continue_pre_switchover(void)
+{
+    return command("migrate-continue",
+                   json_pack("{s:s}", "state", "pre-switchover"));
+}
+
+struct qemu_command
+qemu_migrate_cancel(void)
+{
+    return command("migrate_cancel", NULL);
+}
+
+struct qemu_command
+qemu_nbd_server_stop(void)
+{
+    return command("nbd-server-stop", NULL);
+}
+
+/* --- replies ------------------------------------------------------------- */
+
+void
+qemu_block_info(json_t *entry, struct qemu_block_info *info)
+{
+    const char *device = json_string_value(json_object_get(entry, "device"));
+    json_t *inserted = json_object_get(entry, "inserted");
+    json_t *size =
+        json_object_get(json_object_get(inserted, "image"), "virtual-size");
+
+    info->node = json_string_value(json_object_get(inserted, "node-name"));
+    info->name = device != NULL && device[0] != '\0' ? device : info->node;
+    info->inserted = inserted != NULL;
+    info->read_only = json_is_true(json_object_get(inserted, "ro"));
+    info->size =
+        json_integer_value(size) > 0 ? (uint64_t)json_integer_value(size) : 0;
+}
+
+void
+qemu_block_job(json_t *entry, struct qemu_block_job *job)
+{
+    const char *status = json_string_value(json_object_get(entry, "status"));
+    const char *io = json_string_value(json_object_get(entry, "io-status"));
+    const char *error = json_string_value(json_object_get(entry, "error"));
+
+    job->id = json_string_value(json_object_get(entry, "device"));
+    job->len = (uint64_t)json_integer_value(json_object_get(entry, "len"));
+    job->offset =
+        (uint64_t)json_integer_value(json_object_get(entry, "offset"));
+    job->ready = json_is_true(json_object_get(entry, "ready"));
+    job->concluded = status != NULL && strcmp(status, "concluded") == 0;
+    job->error = NULL;
+    if (json_object_get(entry, "error") != NULL) {
+        job->error = error ? error : (io ? io : "error");
+    } else if (io != NULL && strcmp(io, "ok") != 0) {
+        job->error = io;
+    }
+}
+
+bool
+qemu_incoming_needs_uri(json_t *dest_query_migrate)
+{
+    /* -incoming defer: nothing listens, and no migration status yet */
+    return json_object_get(dest_query_migrate, "socket-address") == NULL &&
+           json_object_get(dest_query_migrate, "status") == NULL;
+}

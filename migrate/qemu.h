@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* migrate/qemu: what QEMU understands: commands, defaults, versions,
+ * capabilities.  A new QEMU release means editing qemu.c (and the fake). */
+#ifndef QMIGRATE_MIGRATE_QEMU_H
+#define QMIGRATE_MIGRATE_QEMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* QEMU's own defaults (qapi/migration.json). */
+#define QEMU_DEFAULT_DOWNTIME_LIMIT_MS 300
+
+/* The events the engine listens to. */
+#define QEMU_EVENT_MIGRATION "MIGRATION"
+#define QEMU_EVENT_MIGRATION_PASS "MIGRATION_PASS"
+
+struct qemu_version {
+    int major, minor, micro;
+};
+
+/* v is at least major.minor. */
+bool qemu_version_at_least(const struct qemu_version *v, int major, int minor);
+
+/* The guest's run state, from query-status. */
+enum qemu_runstate {
+    QEMU_RUN_OTHER = 0, /* one the engine has no use for */
+    QEMU_RUN_RUNNING,
+    QEMU_RUN_PAUSED,
+    QEMU_RUN_PRELAUNCH,
+    QEMU_RUN_INMIGRATE,
+    QEMU_RUN_POSTMIGRATE,
+};
+
+/* query-status's "status", and its name ("unknown" when absent). */
+enum qemu_runstate qemu_runstate_of(json_t *query_status, const char **name);
+
+/*
+ * The capabilities qmigrate may ask for: a MigrationCapability, or (blk) an
+ * argument of migrate.  Bits of a mask are 1u << cap.
+ */
+enum qemu_cap {
+    QEMU_CAP_PAUSE_BEFORE_SWITCHOVER = 0,
+    QEMU_CAP_EVENTS,
+    QEMU_CAP_AUTO_CONVERGE,
+    QEMU_CAP_POSTCOPY_RAM,
+    QEMU_CAP_BLOCK, /* migrate's blk: block migration */
+    QEMU_CAP_COUNT,
+};
+
+#define QEMU_CAP_BIT(cap) (1u << (cap))
+
+/*
+ * Whether version v can do every capability in wanted: 0, or -1 with a
+ * message naming the option, the version and the reason (and what to use
+ * instead, when there is something).
+ */
+int qemu_caps_check(const struct qemu_version *v, unsigned wanted, char *err,
+                    size_t errlen);
+
+/*
+ * What max-bandwidth is sent as.  QEMU 7.2 reads max-bandwidth 0 as no
+ * limit for RAM, but its block migration then copies almost nothing per
+ * round (it sizes its reads by the rate limit), so unlimited is a rate no
+ * link reaches: 16 GiB/s, Proxmox VE's choice for the same reason.
+ */
+uint64_t qemu_max_bandwidth(uint64_t bandwidth);
+
+/* A command to send: its name, and its arguments (owned; may be NULL). */
+struct qemu_command {
+    const char *name;
+    json_t *args;
+};
+
+/* The parameters of migrate-set-parameters that qmigrate sets. */
+struct qemu_parameters {
+    bool set_downtime_limit;
+    uint64_t downtime_limit_ms;
+    bool set_max_bandwidth;
+    uint64_t max_bandwidth; /* bytes/s, 0 unlimited (see above) */
+    bool set_throttle_trigger_threshold;
+    int throttle_trigger_threshold; /* percent */
+    const char *tls_creds;          /* NULL: unchanged */
+    const char *tls_hostname;       /* NULL: unchanged */
+};
+
+/* One function per command the engine sends, in the order of a migration. */
+struct qemu_command qemu_query_status(void);
+struct qemu_command qemu_query_migrate(void);
+struct qemu_command qemu_query_memory_size_summary(void);
+struct qemu_command qemu_query_migrate_parameters(void);
+struct qemu_command qemu_query_block(void);
+struct qemu_command qemu_tls_creds_add(const char *id, const char *dir,
+                                       bool server);
+/* Each capability in caps (a mask) on; the others left as they are. */
+struct qemu_command qemu_set_capabilities(unsigned caps);
+/* Only the members marked set, or "" (no members: nothing to send). */
+struct qemu_command qemu_set_parameters(const struct qemu_parameters *p);
+struct qemu_command qemu_migrate_incoming(const char *uri);
+/* host NULL: a UNIX socket at port_or_path; else host and port. */
+struct qemu_command qemu_nbd_server_start(const char *host,
+                                          const char *port_or_path);
+struct qemu_command qemu_block_export_add(const char *id, const char *node,
+                                          const char *name);
+struct qemu_command qemu_drive_mirror(const char *job_id, const char *device,
+                                      const char *target, uint64_t speed);
+struct qemu_command qemu_query_block_jobs(void);
+struct qemu_command qemu_block_job_set_speed(const char *job_id,
+                                             uint64_t speed);
+struct qemu_command qemu_migrate(const char *uri, bool blk);
+struct qemu_command qemu_migrate_start_postcopy(void);
+struct qemu_command qemu_stop(void);
+struct qemu_command qemu_cont(void);
+/* force: cancel outright; else a ready mirror completes (point in time). */
+struct qemu_command qemu_block_job_cancel(const char *job_id, bool force);
+struct qemu_command qemu_job_dismiss(const char *job_id);
+struct qemu_command qemu_migrate_continue_pre_switchover(void);
+struct qemu_command qemu_migrate_cancel(void);
+struct qemu_command qemu_nbd_server_stop(void);
+
+/* One entry of query-block: a disk the engine may copy. */
+struct qemu_block_info {
+    const char *name; /* the device, else its node; NULL when neither */
+    const char *node; /* the node name, or NULL */
+    bool inserted;    /* it has a medium */
+    bool read_only;
+    uint64_t size; /* virtual size, bytes */
+};
+
+void qemu_block_info(json_t *query_block_entry, struct qemu_block_info *info);
+
+/* One entry of query-block-jobs. */
+struct qemu_block_job {
+    const char *id; /* the job's id ("device" in query-block-jobs) */
+    uint64_t len, offset;
+    bool ready;
+    bool concluded;
+    const char *error; /* NULL when the job is fine */
+};
+
+void qemu_block_job(json_t *query_block_jobs_entry, struct qemu_block_job *job);
+
+/* Where the destination waits: listening already, or for migrate-incoming. */
+bool qemu_incoming_needs_uri(json_t *dest_query_migrate);
+
+#endif /* QMIGRATE_MIGRATE_QEMU_H */
