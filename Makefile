@@ -150,17 +150,32 @@ $(GUEST): tests/guest/dirty.S
 TEST_BINS := $(QMIGRATE) $(if $(wildcard tests/fake-qemu/main.c),$(FAKE_QEMU)) \
              $(UNIT_BINS) $(TOOL_BINS) $(GUEST)
 
+# The Linux test guest, packed from the Debian packages install-deps put in
+# build/debs/guest.  `make check` tests against two QEMUs: the system's
+# (Debian 12: 7.2) and 10.0 from bookworm-backports (scripts/install-deps).
+LINUX_GUEST := $(BUILD)/guest/linux/initramfs.cpio.gz
+QEMU10 := $(CURDIR)/build/qemu/10.0/bin/qemu-system-x86_64
+
+$(LINUX_GUEST): tests/guest/linux/build tests/guest/linux/init \
+                build/debs/guest/MANIFEST
+	tests/guest/linux/build $(BUILD)/guest/linux
+build/debs/guest/MANIFEST $(QEMU10):
+	@scripts/install-deps
+
 check: deps
 	@$(MAKE) --no-print-directory check-unit
-	@$(MAKE) --no-print-directory check-integration
+	@rm -f $(BUILD)/integration/*/summary; rc=0; \
+	for q in qemu-system-x86_64 $(QEMU10); do \
+	    $(MAKE) --no-print-directory check-integration QEMU=$$q || rc=1; \
+	done; cat $(BUILD)/integration/*/summary; exit $$rc
 
 check-unit: $(TEST_BINS)
 	@tests/run-unit $(BUILD) $(UNIT_BINS)
 
-check-integration: $(TEST_BINS)
-	@BUILD=$(BUILD) tests/run-integration
+check-integration: $(TEST_BINS) $(LINUX_GUEST)
+	@BUILD=$(BUILD) QEMU=$(QEMU) tests/run-integration
 
-check-valgrind: $(TEST_BINS)
+check-valgrind: $(TEST_BINS) $(LINUX_GUEST)
 	@VALGRIND=1 tests/run-unit $(BUILD) $(UNIT_BINS)
 	@VALGRIND=1 BUILD=$(BUILD) tests/run-integration
 
