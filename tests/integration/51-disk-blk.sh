@@ -25,7 +25,7 @@ if qemu_at_least 9.1; then
     major_minor=$(echo "$QEMU_VERSION" | cut -d. -f1-2)
     expect_grep "QEMU $major_minor has no block migration" "$T/err"
     expect_grep "use --disk mirror with --dest" "$T/err"
-    expect_grep '"result":"failed".*"exit_code":2' "$T/out.json"
+    expect_grep '"result":"error".*"exit_code":2' "$T/out.json"
     qmp src query-migrate | grep -q '"status"' && fail "a migration was started"
     expect_status src running
     echo "PASS (QEMU $QEMU_VERSION refuses block migration)"
