@@ -167,9 +167,24 @@ $(GUEST): tests/guest/dirty.S
 TEST_BINS := $(QMIGRATE) $(if $(wildcard tests/fake-qemu/main.c),$(FAKE_QEMU)) \
              $(UNIT_BINS) $(TOOL_BINS) $(GUEST)
 
+# The Linux test guest, packed from the Debian packages install-deps put in
+# build/debs/guest.  `make check` tests against two QEMUs: the system's
+# (Debian 12: 7.2) and 10.0 from bookworm-backports (scripts/install-deps).
+LINUX_GUEST := $(BUILD)/guest/linux/initramfs.cpio.gz
+QEMU10 := $(CURDIR)/build/qemu/10.0/bin/qemu-system-x86_64
+
+$(LINUX_GUEST): tests/guest/linux/build tests/guest/linux/init \
+                build/debs/guest/MANIFEST
+	tests/guest/linux/build $(BUILD)/guest/linux
+build/debs/guest/MANIFEST $(QEMU10):
+	@scripts/install-deps
+
 check: deps
 	@$(MAKE) --no-print-directory check-unit
-	@$(MAKE) --no-print-directory check-integration
+	@rm -f $(BUILD)/integration/*/summary; rc=0; \
+	for q in qemu-system-x86_64 $(QEMU10); do \
+	    $(MAKE) --no-print-directory check-integration QEMU=$$q || rc=1; \
+	done; cat $(BUILD)/integration/*/summary; exit $$rc
 
 check-unit: $(filter-out $(GUEST),$(TEST_BINS)) check-release
 	@tests/run-unit $(BUILD) $(UNIT_BINS)
@@ -186,15 +201,18 @@ check-release: $(QMIGRATE) $(FAKE_QEMU)
 	@BUILD=$(BUILD) tests/package/man-test
 	@BUILD=$(BUILD) tests/package/units-test || [ $$? -eq 77 ]
 
-check-integration: $(TEST_BINS)
-	@BUILD=$(BUILD) tests/run-integration
+check-integration: $(TEST_BINS) $(LINUX_GUEST)
+	@BUILD=$(BUILD) QEMU=$(QEMU) tests/run-integration
 
+# The memory checks run the suite once, on the system's QEMU, without the
+# Linux guest's tests (they drive no qmigrate code the others do not).
 check-valgrind: $(TEST_BINS)
 	@VALGRIND=1 tests/run-unit $(BUILD) $(UNIT_BINS)
-	@VALGRIND=1 BUILD=$(BUILD) tests/run-integration
+	@VALGRIND=1 INTEGRATION_SKIP=linux BUILD=$(BUILD) tests/run-integration
 
 asan:
-	@$(MAKE) --no-print-directory SAN=1 check-unit check-integration
+	@INTEGRATION_SKIP=linux $(MAKE) --no-print-directory SAN=1 check-unit \
+	    check-integration
 
 # Each fuzz target runs FUZZ_SECONDS from its seed corpus (CI: briefly).
 fuzz: deps
@@ -205,7 +223,7 @@ fuzz-run: $(FUZZ_BINS)
 
 # BENCH_PARTS (sim real ctrl qmp) and BENCH_MODE (full or quick) choose.
 BENCH_MODE ?= full
-bench-programs: $(QMIGRATE) $(FAKE_QEMU) $(GUEST) $(BENCH_BINS)
+bench-programs: $(QMIGRATE) $(FAKE_QEMU) $(GUEST) $(LINUX_GUEST) $(BENCH_BINS)
 
 bench: deps bench-programs
 	@bench/run $(BUILD) $(BENCH_MODE)

@@ -80,6 +80,7 @@ struct fq_model_config {
     uint64_t disk_bytes;             /* what blk copies; 0 means no disk */
     double disk_dirty_rate;          /* bytes/s the guest writes to disk */
     uint64_t disk_working_set_bytes; /* where those writes land */
+    bool device_switchover; /* 10.0: the switchover is status 'device' */
 };
 
 /* The migration parameters the model uses (migrate-set-parameters). */

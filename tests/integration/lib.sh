@@ -13,6 +13,30 @@ FAKE_QEMU=$TOP/$BUILD/fake-qemu
 QEMU=${QEMU:-qemu-system-x86_64}
 TWO_HOSTS=$TOP/scripts/two-hosts
 PAIR="" # the two hosts' pair ID, once two_hosts_up made them
+# qemu-img and qemu-io of the same QEMU build: beside $QEMU when there
+# (build/qemu/10.0/bin has both), else on PATH
+qemu_tool() {
+    local beside
+    beside=$(dirname "$(command -v "$QEMU" || echo "$QEMU")")/$1
+    if [ -x "$beside" ]; then
+        echo "$beside"
+    else
+        echo "$1"
+    fi
+}
+QEMU_IMG=${QEMU_IMG:-$(qemu_tool qemu-img)}
+QEMU_IO=${QEMU_IO:-$(qemu_tool qemu-io)}
+# X.Y.Z of $QEMU (tests/run-integration sets it once for the whole run)
+[ -n "${QEMU_VERSION:-}" ] || QEMU_VERSION=$("$QEMU" --version 2>/dev/null |
+    sed -n '1s/.*version \([0-9][0-9.]*\).*/\1/p')
+
+# qemu_at_least MAJOR.MINOR: $QEMU is that version or later
+qemu_at_least() {
+    awk -v have="$QEMU_VERSION" -v want="$1" 'BEGIN {
+        split(have, h, "."); split(want, w, ".")
+        exit !(h[1] > w[1] || (h[1] == w[1] && h[2] >= w[2]))
+    }'
+}
 
 T=$(mktemp -d /tmp/qmigrate-it.XXXXXX)
 PIDS=""
@@ -75,10 +99,21 @@ accel_args() {
 # start_qemu NAME MEM_MIB WORKING_SET_MIB [extra qemu args...]
 # Starts the test guest with its monitor at $T/NAME.qmp.
 start_qemu() {
-    local name=$1 mem=$2 ws=$3 pid i=0 incoming="" prev="" wrap=()
+    local name=$1 mem=$2 ws=$3
     shift 3
-    # in host ON_HOST (a or b) when there are two hosts; the wrapper execs,
-    # so $! is QEMU's pid
+    # shellcheck disable=SC2046
+    launch_qemu "$name" $(accel_args) -m "$mem" -kernel "$GUEST" \
+        -append "$ws" "$@"
+}
+
+# launch_qemu NAME [qemu args...]: $QEMU without defaults, its serial
+# console in $T/NAME.serial, its monitor at $T/NAME.qmp; returns once the
+# monitor (and an '-incoming unix:PATH' socket) is there.  In host ON_HOST
+# (a or b) when there are two hosts.
+launch_qemu() {
+    local name=$1 pid i=0 incoming="" prev="" wrap=()
+    shift
+    # the wrapper execs, so $! is QEMU's pid
     [ -n "$PAIR" ] && wrap=("$TWO_HOSTS" exec "$PAIR" "${ON_HOST:-a}")
     # an '-incoming unix:PATH' socket appears after the monitor's: wait for it
     for a in "$@"; do
@@ -87,10 +122,8 @@ start_qemu() {
         fi
         prev=$a
     done
-    # shellcheck disable=SC2046
-    "${wrap[@]}" "$QEMU" $(accel_args) -m "$mem" -display none -nodefaults \
-        -no-user-config -serial "file:$T/$name.serial" \
-        -kernel "$GUEST" -append "$ws" \
+    "${wrap[@]}" "$QEMU" -display none -nodefaults -no-user-config \
+        -serial "file:$T/$name.serial" \
         -qmp "unix:$T/$name.qmp,server=on,wait=off" \
         "$@" >"$T/$name.log" 2>&1 &
     pid=$!
@@ -386,4 +419,83 @@ fake_is() {
 # end_reason NAME: the reason of the 'end' JSON line
 end_reason() {
     sed -n 's/.*"event":"end".*"reason":"\(\([^"\\]\|\\.\)*\)".*/\1/p' "$T/$1.json"
+}
+
+# --- the Linux test guest (tests/guest/linux) ----------------------------
+
+LINUX_GUEST=$TOP/$BUILD/guest/linux
+
+# The accelerator for the Linux guest: TCG, unless QMIGRATE_LINUX_ACCEL
+# says otherwise.  The KVM of these machines (kvm_pvm) cannot boot a stock
+# kernel with any -cpu model; on a host whose KVM can, set it to kvm.
+linux_accel_args() {
+    echo "-accel ${QMIGRATE_LINUX_ACCEL:-tcg}"
+}
+
+# start_linux NAME MEM_MIB WORKLOAD [extra qemu args...]: boots the Linux
+# guest; WORKLOAD is its kernel command line past the console, e.g.
+# "qmigrate.work=vm qmigrate.mib=64" (see tests/guest/linux/init).
+start_linux() {
+    local name=$1 mem=$2 work=$3
+    shift 3
+    [ -f "$LINUX_GUEST/initramfs.cpio.gz" ] ||
+        fail "no Linux guest in $LINUX_GUEST (make $BUILD/guest/linux/initramfs.cpio.gz)"
+    # shellcheck disable=SC2046
+    launch_qemu "$name" $(linux_accel_args) -m "$mem" \
+        -kernel "$LINUX_GUEST/vmlinuz" \
+        -initrd "$LINUX_GUEST/initramfs.cpio.gz" \
+        -append "console=ttyS0 quiet panic=-1 $work" -no-reboot "$@"
+}
+
+# wait_linux NAME: until init started the workload (a boot under TCG
+# takes 3-5 s; a loaded machine may need more)
+wait_linux() {
+    local i=0
+    while ! grep -q "qmigrate-linux ready" "$T/$1.serial" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt 600 ] && fail "the Linux guest $1 did not start in 60 s"
+        kill -0 "$(eval echo "\$PID_$1")" 2>/dev/null ||
+            fail "QEMU $1 exited while the Linux guest booted"
+        sleep 0.1
+    done
+    grep -q "qmigrate-linux stress-ng failed\|qmigrate-linux unknown\|qmigrate-linux disk failed" \
+        "$T/$1.serial" && fail "the Linux guest $1: $(grep qmigrate-linux "$T/$1.serial")"
+    return 0
+}
+
+# heartbeat NAME: the number of the last heartbeat on NAME's console
+# (-1 when none)
+heartbeat() {
+    sed -n 's/^qmigrate-linux heartbeat \([0-9]*\).*/\1/p' "$T/$1.serial" \
+        2>/dev/null | tail -n 1 | grep . || echo -1
+}
+
+# expect_heartbeat_after NAME N: within 15 s a heartbeat numbered above N
+# shows on NAME's console (the guest runs there)
+expect_heartbeat_after() {
+    local i=0
+    while [ "$(heartbeat "$1")" -le "$2" ]; do
+        i=$((i + 1))
+        [ $i -gt 150 ] &&
+            fail "no heartbeat above $2 on $1 in 15 s (last: $(heartbeat "$1"))"
+        sleep 0.1
+    done
+}
+
+# expect_no_heartbeat NAME SECONDS: NAME's console gains no heartbeat in
+# SECONDS (the guest does not run there)
+expect_no_heartbeat() {
+    local before
+    before=$(heartbeat "$1")
+    sleep "$2"
+    [ "$(heartbeat "$1")" = "$before" ] ||
+        fail "$1 still beats: heartbeat $before, then $(heartbeat "$1")"
+}
+
+# expect_runs_only_on NAME OTHER: the guest runs on NAME (its heartbeat
+# goes on past the last one OTHER printed) and not on OTHER
+expect_runs_only_on() {
+    expect_heartbeat_after "$1" "$(heartbeat "$2")"
+    expect_no_heartbeat "$2" 3
+    expect_heartbeat_after "$1" "$(heartbeat "$1")"
 }
