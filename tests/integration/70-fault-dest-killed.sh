@@ -13,8 +13,7 @@ wait_guest src
 "$QMIGRATE" migrate --source "$T/src.qmp" --to "unix:$T/mig.sock" \
     --policy pray --bandwidth 100 --json >"$T/out.json" 2>"$T/err" &
 qm=$!
-sleep 2
-grep -q '"status":"active"' "$T/out.json" || fail "not migrating yet"
+wait_for '"status":"active"' "$T/out.json" 30 "not migrating yet"
 kill -9 "$PID_dst"
 timeout 30 tail --pid=$qm -f /dev/null
 wait $qm

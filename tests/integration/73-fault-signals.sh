@@ -14,7 +14,7 @@ for sig in TERM INT; do
         --policy pray --bandwidth 100 --json >"$T/out$sig.json" \
         2>"$T/err$sig" &
     qm=$!
-    sleep 2
+    wait_for '"status":"active"' "$T/out$sig.json" 30 "SIG$sig: not migrating yet"
     kill -"$sig" $qm
     timeout 60 tail --pid=$qm -f /dev/null
     wait $qm

@@ -14,8 +14,7 @@ wait_guest src
     --bandwidth 30 --downtime 3000 --downtime-initial 3000 --json \
     >"$T/out.json" 2>"$T/err" &
 qm=$!
-sleep 1.5
-grep -q '"status":"active"' "$T/out.json" || fail "not migrating yet"
+wait_for '"status":"active"' "$T/out.json" 30 "not migrating yet"
 kill -9 $qm
 wait $qm 2>/dev/null
 qmp src query-migrate | grep -q '"status":"active"' ||

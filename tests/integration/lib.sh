@@ -328,6 +328,18 @@ wait_guest() {
     done
 }
 
+# wait_for PATTERN FILE SECONDS WHAT: until FILE holds PATTERN.  Tests wait
+# for what qmigrate says rather than for a fixed time: under valgrind and
+# on a loaded machine it starts seconds late.
+wait_for() {
+    local i=0
+    while ! grep -q -- "$1" "$2" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt $(($3 * 10)) ] && fail "$4: '$1' not in $2 after $3 s"
+        sleep 0.1
+    done
+}
+
 # expect_status NAME STATUS
 expect_status() {
     local got
