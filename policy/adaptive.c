@@ -282,6 +282,9 @@ escalate(const struct policy_config *cfg, struct policy_state *st,
         }
         return;
     }
+    if (policy_internal_preflight_vetoes_abort(cfg, st)) {
+        return; /* measured: it may still converge within --downtime */
+    }
     if (ad->throttle_released) {
         size_t n = strlen(why);
 

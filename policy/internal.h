@@ -101,6 +101,49 @@ void policy_internal_adaptive(const struct policy_config *cfg,
                               const struct policy_sample *s,
                               struct policy_output *out);
 
+/* measure.c */
+/* QEMU syncs the bitmap at the edge of its 100 ms rate-limit window. */
+#define POLICY_QEMU_WINDOW_S 0.1
+/* What one measurement bounds: W(t_s) in [lo, hi] bytes. */
+struct policy_internal_w {
+    bool valid;
+    double t_s;        /* its period, seconds */
+    double lo, hi;     /* distinct bytes dirtied in it */
+    double rate_floor; /* dirty-ring: bytes/s the guest writes, at least */
+};
+bool policy_internal_w_bounds(const struct policy_dirty_rate *m, uint64_t ram,
+                              struct policy_internal_w *w);
+/* The estimate from measurements m[0..n) at bandwidth bw (bytes/s). */
+void policy_internal_estimate(const struct policy_dirty_rate *m, size_t n,
+                              uint64_t ram, double bw,
+                              struct policy_estimate *e);
+
+/* preflight.c */
+/* Every sample, every policy: results in, verdicts (adaptive acts). */
+void policy_internal_preflight_step(const struct policy_config *cfg,
+                                    struct policy_state *st,
+                                    const struct policy_sample *s,
+                                    struct policy_output *out);
+/*
+ * True when the measurements say the guest may still converge within
+ * --downtime (or it changed too recently to tell): adaptive then does
+ * not abort on what its passes show.
+ */
+bool policy_internal_preflight_vetoes_abort(const struct policy_config *cfg,
+                                            const struct policy_state *st);
+/* The measurements say nothing permitted can work (adaptive, decide). */
+bool policy_internal_preflight_hopeless(const struct policy_config *cfg,
+                                        const struct policy_state *st);
+
+/* kubevirt.c */
+void policy_internal_kubevirt_init(const struct policy_config *cfg,
+                                   struct policy_kubevirt_state *ks);
+uint64_t policy_internal_kubevirt_initial_ms(const struct policy_config *cfg);
+void policy_internal_kubevirt(const struct policy_config *cfg,
+                              struct policy_state *st,
+                              const struct policy_sample *s,
+                              struct policy_output *out);
+
 /* baseline.c */
 #define POLICY_PROXMOX_INITIAL_MS 100
 void policy_internal_proxmox(const struct policy_config *cfg,
