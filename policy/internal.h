@@ -109,6 +109,7 @@ struct policy_internal_w {
     bool valid;
     double t_s;        /* its period, seconds */
     double lo, hi;     /* distinct bytes dirtied in it */
+    double hi_soft;    /* a ceiling with a smaller margin */
     double rate_floor; /* dirty-ring: bytes/s the guest writes, at least */
 };
 bool policy_internal_w_bounds(const struct policy_dirty_rate *m, uint64_t ram,

@@ -16,8 +16,13 @@
  * and it switches over iff R* < B x downtime-limit.
  */
 
-/* One-sided error of about 3e-5 for each bound (Wilson's interval). */
+/*
+ * Wilson's interval: z = 4 (one-sided error about 3e-5) for the floors a
+ * refusal rests on and for telling a changed guest; z = 2.5 (about 6e-3)
+ * for the ceilings a "converges" rests on, which the passes check later.
+ */
 #define Z 4.0
+#define Z_SOFT 2.5
 /* Saturation times scanned for a steady walker, log-spaced. */
 #define GRID_N 160
 #define GRID_FROM_S 1e-3
@@ -71,12 +76,14 @@ policy_internal_w_bounds(const struct policy_dirty_rate *m, uint64_t ram,
         }
         w->lo = wilson(k_lo, n, Z, -1) * (double)ram;
         w->hi = wilson(k_hi, n, Z, 1) * (double)ram;
+        w->hi_soft = wilson(k_hi, n, Z_SOFT, 1) * (double)ram;
         break;
     }
     case POLICY_DIRTY_BITMAP:
         /* every dirtied page counted: only QEMU's rounding */
         w->lo = r * t * POLICY_MIB;
         w->hi = (r + 1) * t * POLICY_MIB;
+        w->hi_soft = w->hi;
         break;
     case POLICY_DIRTY_RING:
         /*
@@ -86,6 +93,7 @@ policy_internal_w_bounds(const struct policy_dirty_rate *m, uint64_t ram,
          */
         w->lo = 0;
         w->hi = (r + 1) * t * POLICY_MIB;
+        w->hi_soft = w->hi;
         w->rate_floor = r * POLICY_MIB;
         break;
     }
@@ -110,7 +118,7 @@ struct scan {
 /* The rates a walker saturating at ts may have, given every bound. */
 static void
 scan_at(const struct policy_internal_w *w, size_t n, double ram, double bw,
-        double ts, struct scan *sc)
+        double ts, bool soft, struct scan *sc)
 {
     double a = 0, b = INFINITY;
     size_t i;
@@ -119,7 +127,7 @@ scan_at(const struct policy_internal_w *w, size_t n, double ram, double bw,
         double span = fmin(w[i].t_s, ts);
 
         a = fmax(a, fmax(w[i].lo / span, w[i].rate_floor));
-        b = fmin(b, w[i].hi / span);
+        b = fmin(b, (soft ? w[i].hi_soft : w[i].hi) / span);
     }
     b = fmin(b, ram / ts); /* the working set fits in RAM */
     if (a > b * (1 + SLACK)) {
@@ -136,17 +144,42 @@ scan_at(const struct policy_internal_w *w, size_t n, double ram, double bw,
     sc->ws_hi = fmax(sc->ws_hi, b * ts);
 }
 
+/* Every saturation time worth trying, for one set of bounds. */
+static void
+scan(const struct policy_internal_w *w, size_t k, double ramd, double bw,
+     double t_max, bool soft, struct scan *sc)
+{
+    double b = INFINITY;
+    size_t i;
+
+    for (i = 0; i <= GRID_N; i++) {
+        double ts = GRID_FROM_S *
+                    pow(GRID_TO_S / GRID_FROM_S, (double)i / GRID_N);
+
+        scan_at(w, k, ramd, bw, ts, soft, sc);
+    }
+    for (i = 0; i < k; i++) {
+        scan_at(w, k, ramd, bw, w[i].t_s, soft, sc);
+        b = fmin(b, (soft ? w[i].hi_soft : w[i].hi) / w[i].t_s);
+    }
+    /* Unsaturated at every period: the most RAM allows is the worst. */
+    if (b > 0 && isfinite(b) && ramd / b > t_max) {
+        scan_at(w, k, ramd, bw, ramd / b, soft, sc);
+    }
+}
+
 void
 policy_internal_estimate(const struct policy_dirty_rate *m, size_t n,
                          uint64_t ram, double bw, struct policy_estimate *e)
 {
     struct policy_internal_w w[POLICY_MEASURE_MAX];
-    struct scan sc;
+    struct scan sc, soft;
     double d_lo = 0, ws_lo = 0, t_max = 0, ramd = (double)ram;
     size_t i, k = 0;
 
     memset(e, 0, sizeof(*e));
     memset(&sc, 0, sizeof(sc));
+    memset(&soft, 0, sizeof(soft));
     e->bandwidth = bw;
     for (i = 0; i < n && k < POLICY_MEASURE_MAX; i++) {
         if (policy_internal_w_bounds(&m[i], ram, &w[k])) {
@@ -174,25 +207,12 @@ policy_internal_estimate(const struct policy_dirty_rate *m, size_t n,
         e->steady = k > 0;
         return;
     }
-    for (i = 0; i <= GRID_N; i++) {
-        double ts = GRID_FROM_S *
-                    pow(GRID_TO_S / GRID_FROM_S, (double)i / GRID_N);
-
-        scan_at(w, k, ramd, bw, ts, &sc);
-    }
-    for (i = 0; i < k; i++) {
-        scan_at(w, k, ramd, bw, w[i].t_s, &sc);
-    }
-    /* Unsaturated at every period: the most RAM allows is the worst. */
-    {
-        double b = INFINITY;
-
-        for (i = 0; i < k; i++) {
-            b = fmin(b, w[i].hi / w[i].t_s);
-        }
-        if (b > 0 && isfinite(b) && ramd / b > t_max) {
-            scan_at(w, k, ramd, bw, ramd / b, &sc);
-        }
+    scan(w, k, ramd, bw, t_max, false, &sc);
+    scan(w, k, ramd, bw, t_max, true, &soft);
+    if (soft.feasible) {
+        sc.f_hi = soft.f_hi;
+        sc.d_hi = soft.d_hi;
+        sc.ws_hi = soft.ws_hi;
     }
     e->steady = sc.feasible;
     if (!sc.feasible) {

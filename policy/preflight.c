@@ -11,9 +11,9 @@
  * "preflight".
  */
 /* Periods, shortest first: the rate at 50 ms, the working set later. */
-static const uint64_t ladder_ms[] = {50, 400, 2000};
-static const uint64_t ladder_s[] = {1, 2, 4};
-#define LADDER_N 3
+static const uint64_t ladder_ms[] = {50, 200, 800, 3200};
+static const uint64_t ladder_s[] = {1, 2, 4, 8};
+#define LADDER_N 4
 /* Measuring before migrate costs at most this share of RAM / bandwidth, */
 #define BUDGET_SHARE 0.025
 /* and at most this long, whatever the size. */
@@ -26,8 +26,8 @@ static const uint64_t ladder_s[] = {1, 2, 4};
 /* Hopeless: needs above --downtime x 1.1 + 20 ms, at the lower bounds. */
 #define HOPELESS_RATIO 1.1
 #define HOPELESS_ABS_S 0.02
-/* Converges: needs, at the upper bounds, 10 % under the limit. */
-#define FITS_RATIO 1.1
+/* Converges: needs at most the limit, at the upper bounds. */
+#define FITS_RATIO 1.0
 /* The downtime set for a verdict: 25 % above the upper bound. */
 #define MARGIN 1.25
 #define ROUND_MS 10
@@ -246,7 +246,8 @@ policy_measure_next(const struct policy_config *cfg, struct policy_state *st,
     if (!acting(cfg, st)) {
         return 0;
     }
-    if (pf->rung < LADDER_N && !settled(pf->report.verdict)) {
+    if (pf->rung < LADDER_N) {
+        /* the ladder goes on in pass 1 (again, after the guest changed) */
         t_ms = period_ms(pf, pf->rung++);
         fill(pf, t_ms, req);
         return 1;
@@ -254,7 +255,7 @@ policy_measure_next(const struct policy_config *cfg, struct policy_state *st,
     if (t - pf->t_last_end < REMEASURE_GAP_S) {
         return 0;
     }
-    t_ms = period_ms(pf, pf->rung > 0 ? pf->rung - 1 : 0);
+    t_ms = period_ms(pf, LADDER_N - 1);
     if (t_ms > REMEASURE_MAX_MS) {
         t_ms = REMEASURE_MAX_MS;
     }
@@ -439,6 +440,9 @@ add(const struct policy_config *cfg, struct policy_state *st,
         pf->epoch = pf->n - 1;
         pf->changes++;
         pf->t_epoch = m->t_start;
+        if (pf->migrating) {
+            pf->rung = 0; /* a short period for its rate, then longer */
+        }
     }
 }
 
