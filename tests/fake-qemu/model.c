@@ -45,7 +45,7 @@ fq_model_config_init(struct fq_model_config *cfg)
     cfg->disk_working_set_bytes = 64ull << 20;
     cfg->dirty_ring = false;
     cfg->dirty_ring_size = 4096;
-    cfg->hash_rate = 1e9;
+    cfg->hash_rate = 650e6;
     cfg->seed = 1;
 }
 

@@ -238,6 +238,7 @@ struct fq_dirty_args {
     bool has_sample_pages; /* else QEMU's 512 per GiB */
     uint64_t sample_pages;
     enum fq_dirty_mode mode;
+    bool before_80; /* QEMU < 8.0: only dirty-ring refuses sample-pages */
 };
 
 /* DirtyRateInfo, times in model time. */

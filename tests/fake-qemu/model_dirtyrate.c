@@ -86,13 +86,21 @@ fq_model_calc_dirty_rate(struct fq_model *m, const struct fq_dirty_args *a,
     uint64_t pages = a->has_sample_pages ? a->sample_pages
                                          : FQ_DIRTY_SAMPLE_PAGES_DEFAULT;
 
-    if (d->status == FQ_DIRTY_MEASURING) {
+    /* QEMU's thread says "measuring" a moment after the command */
+    if (d->status == FQ_DIRTY_MEASURING && m->now > d->start) {
         snprintf(err->cls, sizeof(err->cls), "GenericError");
         snprintf(err->desc, sizeof(err->desc),
                  "the dirty rate is already being measured.");
         return -1;
     }
-    if (a->has_sample_pages && a->mode != FQ_DIRTY_PAGE_SAMPLING) {
+    if (a->has_sample_pages && a->before_80 && a->mode == FQ_DIRTY_RING) {
+        snprintf(err->cls, sizeof(err->cls), "GenericError");
+        snprintf(err->desc, sizeof(err->desc),
+                 "either sample-pages or dirty-ring can be specified.");
+        return -1;
+    }
+    if (a->has_sample_pages && !a->before_80 &&
+        a->mode != FQ_DIRTY_PAGE_SAMPLING) {
         snprintf(err->cls, sizeof(err->cls), "GenericError");
         snprintf(err->desc, sizeof(err->desc),
                  "sample-pages is used only in page-sampling mode");
@@ -239,6 +247,9 @@ fq_model_query_dirty_rate(const struct fq_model *m, struct fq_dirty_info *info)
 
     memset(info, 0, sizeof(*info));
     info->status = d->status;
+    if (d->status == FQ_DIRTY_MEASURING && m->now <= d->start) {
+        info->status = FQ_DIRTY_UNSTARTED;
+    }
     info->start_time = d->start;
     info->calc_time_ms = d->args.calc_time_ms;
     info->sample_pages = d->args.sample_pages;
