@@ -248,7 +248,7 @@ build_scenarios(struct scenario *sc, size_t max, bool quick, size_t *n_steady)
 static void
 scenario_label(const struct scenario *s, char *buf, size_t len)
 {
-    char ws[32];
+    char ws[96];
 
     if (s->ws_mib == 0) {
         snprintf(ws, sizeof(ws), "idle");

@@ -40,6 +40,12 @@ bool policy_internal_disk_busy(const struct policy_sample *s);
 bool policy_internal_running(enum migration_status status);
 /* Dirty rate in bytes/s. */
 double policy_internal_dirty_rate(const struct policy_sample *s);
+/*
+ * The highest downtime-limit a policy sets: --downtime less room (10 %,
+ * at most 20 ms) for the device state QEMU sends with the guest stopped,
+ * which the limit does not cover.
+ */
+uint64_t policy_internal_downtime_max(const struct policy_config *cfg);
 
 /* track.c */
 void policy_internal_track_init(struct policy_track *tr);
@@ -110,6 +116,9 @@ struct policy_internal_w {
     double t_s;        /* its period, seconds */
     double lo, hi;     /* distinct bytes dirtied in it */
     double hi_soft;    /* a ceiling with a smaller margin */
+    double n;          /* page-sampling: pages sampled (0 otherwise) */
+    double k_lo, k_hi; /* of which changed, as QEMU's integer allows */
+    double ram;        /* bytes the pages were sampled from */
     double rate_floor; /* dirty-ring: bytes/s the guest writes, at least */
 };
 bool policy_internal_w_bounds(const struct policy_dirty_rate *m, uint64_t ram,
@@ -132,6 +141,9 @@ void policy_internal_preflight_step(const struct policy_config *cfg,
  */
 bool policy_internal_preflight_vetoes_abort(const struct policy_config *cfg,
                                             const struct policy_state *st);
+/* adaptive acts on measurements, and has one. */
+bool policy_internal_preflight_measured(const struct policy_config *cfg,
+                                        const struct policy_state *st);
 /* The measurements say nothing permitted can work (adaptive, decide). */
 bool policy_internal_preflight_hopeless(const struct policy_config *cfg,
                                         const struct policy_state *st);

@@ -43,6 +43,44 @@ wilson(double k, double n, double z, int side)
     return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
+/* W(T)'s bounds from k_lo..k_hi changed of n sampled. */
+static void
+set_sampled(struct policy_internal_w *w)
+{
+    w->lo = wilson(w->k_lo, w->n, Z, -1) * w->ram;
+    w->hi = wilson(w->k_hi, w->n, Z, 1) * w->ram;
+    w->hi_soft = wilson(w->k_hi, w->n, Z_SOFT, 1) * w->ram;
+}
+
+/*
+ * Results over the same period are draws of the same share (of one
+ * steady guest): their samples add up, and the bars narrow.  Returns the
+ * number of bounds left in w.
+ */
+static size_t
+pool(struct policy_internal_w *w, size_t k)
+{
+    size_t i, j, out = 0;
+
+    for (i = 0; i < k; i++) {
+        for (j = 0; j < out; j++) {
+            if (w[j].n > 0 && w[i].n > 0 && w[j].t_s == w[i].t_s &&
+                w[j].ram == w[i].ram) {
+                break;
+            }
+        }
+        if (j < out) {
+            w[j].n += w[i].n;
+            w[j].k_lo += w[i].k_lo;
+            w[j].k_hi += w[i].k_hi;
+            set_sampled(&w[j]);
+        } else {
+            w[out++] = w[i];
+        }
+    }
+    return out;
+}
+
 bool
 policy_internal_w_bounds(const struct policy_dirty_rate *m, uint64_t ram,
                          struct policy_internal_w *w)
@@ -74,9 +112,11 @@ policy_internal_w_bounds(const struct policy_dirty_rate *m, uint64_t ram,
         if (k_hi < k_lo) {
             k_hi = k_lo;
         }
-        w->lo = wilson(k_lo, n, Z, -1) * (double)ram;
-        w->hi = wilson(k_hi, n, Z, 1) * (double)ram;
-        w->hi_soft = wilson(k_hi, n, Z_SOFT, 1) * (double)ram;
+        w->n = n;
+        w->k_lo = k_lo;
+        w->k_hi = k_hi;
+        w->ram = (double)ram;
+        set_sampled(w);
         break;
     }
     case POLICY_DIRTY_BITMAP:
@@ -182,14 +222,15 @@ policy_internal_estimate(const struct policy_dirty_rate *m, size_t n,
     memset(&soft, 0, sizeof(soft));
     e->bandwidth = bw;
     for (i = 0; i < n && k < POLICY_MEASURE_MAX; i++) {
-        if (policy_internal_w_bounds(&m[i], ram, &w[k])) {
-            d_lo = fmax(d_lo, fmax(w[k].lo / w[k].t_s, w[k].rate_floor));
-            ws_lo = fmax(ws_lo, w[k].lo);
-            t_max = fmax(t_max, w[k].t_s);
-            k++;
-        }
+        k += policy_internal_w_bounds(&m[i], ram, &w[k]) ? 1 : 0;
     }
     e->n = k;
+    k = pool(w, k);
+    for (i = 0; i < k; i++) {
+        d_lo = fmax(d_lo, fmax(w[i].lo / w[i].t_s, w[i].rate_floor));
+        ws_lo = fmax(ws_lo, w[i].lo);
+        t_max = fmax(t_max, w[i].t_s);
+    }
     e->rate_lo = d_lo;
     e->ws_lo = ws_lo;
     e->rate_hi = INFINITY;

@@ -34,6 +34,10 @@ static const uint64_t ladder_s[] = {1, 2, 4, 8};
 /* During the migration: a new measurement this long after the last. */
 #define REMEASURE_GAP_S 1.0
 #define REMEASURE_MAX_MS 2000
+/* QEMU's longest calc-time. */
+#define PERIOD_MAX_MS 60000.0
+/* A period 20 % longer than the one that would just show it. */
+#define SHOW_MARGIN 1.2
 /* A guest seen to change must stay hopeless this long before an abort. */
 #define PERSIST_S 10.0
 /* Without --bandwidth: pass 1 measures it for this long first. */
@@ -176,12 +180,12 @@ period_ms(const struct policy_preflight_state *pf, size_t rung)
     return pf->caps.milliseconds ? ladder_ms[rung] : ladder_s[rung] * 1000;
 }
 
-/* Sample pages per GiB: as many as hashing them twice in T allows. */
+/* Sample pages per GiB: as many as QEMU hashes in about the period. */
 static uint64_t
 sample_pages(const struct policy_preflight_state *pf, uint64_t t_ms)
 {
     double gib = (double)pf->ram_bytes / POLICY_GIB;
-    double n = (double)t_ms / 1000.0 * HASH_BYTES_PER_S / (2 * PAGE_BYTES);
+    double n = (double)t_ms / 1000.0 * HASH_BYTES_PER_S / PAGE_BYTES;
     double per = gib > 0 ? floor(n / gib) : SAMPLE_PAGES_MAX;
 
     if (per < SAMPLE_PAGES_MIN) {
@@ -197,16 +201,97 @@ sample_pages(const struct policy_preflight_state *pf, uint64_t t_ms)
 static double
 cost_s(const struct policy_preflight_state *pf, uint64_t t_ms)
 {
-    double n = (double)((pf->ram_bytes * sample_pages(pf, t_ms)) >> 30);
+    double n = pf->caps.sample_pages
+                   ? (double)((pf->ram_bytes * sample_pages(pf, t_ms)) >> 30)
+                   : (double)((pf->ram_bytes * 512) >> 30);
     double hash = n * PAGE_BYTES / HASH_BYTES_PER_S;
 
     return fmax((double)t_ms / 1000.0, hash) + hash;
+}
+
+/* A period QEMU takes: whole seconds before 8.2, at most a minute. */
+static uint64_t
+legal_ms(const struct policy_preflight_state *pf, double ms)
+{
+    double unit = pf->caps.milliseconds ? ROUND_MS : 1000;
+
+    ms = ceil(ms / unit) * unit;
+    return (uint64_t)fmin(fmax(ms, (double)period_ms(pf, 0)), PERIOD_MAX_MS);
+}
+
+/* Distinct periods measured in the current epoch. */
+static size_t
+periods(const struct policy_preflight_state *pf)
+{
+    size_t i, j, n = 0;
+
+    for (i = pf->epoch; i < pf->n; i++) {
+        for (j = pf->epoch; j < i; j++) {
+            if (pf->m[j].calc_time_ms == pf->m[i].calc_time_ms) {
+                break;
+            }
+        }
+        n += j == i;
+    }
+    return n;
+}
+
+/*
+ * The period to measure next.  Up the ladder; but a guest that outruns
+ * the link is hopeless once its working set passes a size, and the
+ * period that would show that size at its rate goes first (docs/policy.md,
+ * "which period next").
+ */
+static uint64_t
+next_period(const struct policy_config *cfg, const struct policy_state *st)
+{
+    const struct policy_preflight_state *pf = &st->pf;
+    const struct policy_estimate *e = &pf->report.est;
+    double want = (double)period_ms(pf, pf->rung < LADDER_N ? pf->rung
+                                                            : LADDER_N - 1);
+    double b = e->bandwidth;
+    double hop = (double)cfg->downtime_ms / 1000.0 * HOPELESS_RATIO +
+                 HOPELESS_ABS_S;
+
+    /* it takes two periods to tell a rate from a saturated working set */
+    if (periods(pf) >= 2 && b > 0 && e->rate_lo > b && !pf->hopeless_now &&
+        e->ws_hi > e->ws_lo * SHOW_MARGIN) {
+        /* the working set floor that proves it: R* >= B x hop */
+        double ws = (hop - POLICY_QEMU_WINDOW_S) * b / (1 - b / e->rate_lo);
+        double t_ms = 1000.0 * SHOW_MARGIN * ws / e->rate_lo;
+
+        if (t_ms > want && ws <= (double)pf->ram_bytes) {
+            want = t_ms;
+        }
+    }
+    return legal_ms(pf, want);
+}
+
+/* The longest period, at most want, that fits in what is left. */
+static uint64_t
+fitting(const struct policy_preflight_state *pf, uint64_t want, double left)
+{
+    size_t i;
+
+    if (cost_s(pf, want) <= left) {
+        return want;
+    }
+    for (i = LADDER_N; i-- > 0;) {
+        uint64_t ms = period_ms(pf, i);
+
+        if (ms < want && cost_s(pf, ms) <= left) {
+            return ms;
+        }
+    }
+    return 0;
 }
 
 static void
 fill(struct policy_preflight_state *pf, uint64_t t_ms,
      struct policy_measure_request *req)
 {
+    size_t i;
+
     memset(req, 0, sizeof(*req));
     req->milliseconds = pf->caps.milliseconds;
     req->calc_time = pf->caps.milliseconds ? t_ms : t_ms / 1000;
@@ -215,6 +300,10 @@ fill(struct policy_preflight_state *pf, uint64_t t_ms,
         req->sample_pages = sample_pages(pf, t_ms);
     }
     pf->running = true;
+    /* a rung measured (or passed over) is done */
+    for (i = pf->rung; i < LADDER_N && period_ms(pf, i) <= t_ms; i++) {
+        pf->rung = i + 1;
+    }
 }
 
 int
@@ -230,15 +319,13 @@ policy_measure_next(const struct policy_config *cfg, struct policy_state *st,
         return 0;
     }
     if (!pf->migrating) {
-        if (pf->finished || settled(pf->report.verdict) ||
-            pf->rung >= LADDER_N) {
+        if (pf->finished || settled(pf->report.verdict)) {
             return 0;
         }
-        t_ms = period_ms(pf, pf->rung);
-        if (t - pf->t0 + cost_s(pf, t_ms) > pf->budget_s) {
+        t_ms = fitting(pf, next_period(cfg, st), pf->budget_s - (t - pf->t0));
+        if (t_ms == 0) {
             return 0;
         }
-        pf->rung++;
         fill(pf, t_ms, req);
         return 1;
     }
@@ -246,18 +333,13 @@ policy_measure_next(const struct policy_config *cfg, struct policy_state *st,
     if (!acting(cfg, st)) {
         return 0;
     }
-    if (pf->rung < LADDER_N) {
-        /* the ladder goes on in pass 1 (again, after the guest changed) */
-        t_ms = period_ms(pf, pf->rung++);
-        fill(pf, t_ms, req);
-        return 1;
-    }
-    if (t - pf->t_last_end < REMEASURE_GAP_S) {
+    if (pf->rung >= LADDER_N && t - pf->t_last_end < REMEASURE_GAP_S) {
         return 0;
     }
-    t_ms = period_ms(pf, LADDER_N - 1);
-    if (t_ms > REMEASURE_MAX_MS) {
-        t_ms = REMEASURE_MAX_MS;
+    t_ms = next_period(cfg, st);
+    if (pf->rung >= LADDER_N && t_ms > REMEASURE_MAX_MS &&
+        settled(pf->report.verdict)) {
+        t_ms = REMEASURE_MAX_MS; /* watching a settled guest for change */
     }
     fill(pf, t_ms, req);
     return 1;
@@ -372,13 +454,13 @@ judge(const struct policy_config *cfg, struct policy_state *st, double bw,
         return;
     }
     if (e->steady && e->need_hi_s * FITS_RATIO <= allowed) {
-        double ms = fmin(e->need_hi_s * MARGIN * 1000.0, (double)cfg->downtime_ms);
+        uint64_t top = policy_internal_downtime_max(cfg);
 
         r->verdict = POLICY_VERDICT_DOWNTIME;
         r->decided_by = last + 1;
-        r->downtime_ms = round_up_ms(ms);
-        if (r->downtime_ms > cfg->downtime_ms) {
-            r->downtime_ms = cfg->downtime_ms;
+        r->downtime_ms = round_up_ms(e->need_hi_s * MARGIN * 1000.0);
+        if (r->downtime_ms > top) {
+            r->downtime_ms = top;
         }
         snprintf(r->reason, sizeof(r->reason),
                  "%s: the switch-over needs %.2f..%.2f s at %.0f MB/s "
@@ -390,7 +472,7 @@ judge(const struct policy_config *cfg, struct policy_state *st, double bw,
     r->verdict = POLICY_VERDICT_UNSETTLED;
     if (e->need_lo_s > initial) {
         /* it needs more than the start: the most allowed, from now */
-        r->downtime_ms = cfg->downtime_ms;
+        r->downtime_ms = policy_internal_downtime_max(cfg);
     }
     if (e->steady) {
         snprintf(r->reason, sizeof(r->reason),
@@ -481,7 +563,7 @@ act(const struct policy_config *cfg, struct policy_state *st,
         }
         return;
     case POLICY_VERDICT_LEVER:
-        ms = cfg->downtime_ms;
+        ms = policy_internal_downtime_max(cfg);
         break;
     case POLICY_VERDICT_DOWNTIME:
     case POLICY_VERDICT_UNSETTLED:
@@ -598,7 +680,7 @@ policy_internal_preflight_step(const struct policy_config *cfg,
     if (pf->hopeless_now && (!believed(pf) || qemu_converging(&st->track))) {
         /* wait: a changing guest, or QEMU shows it converging */
         pf->report.verdict = POLICY_VERDICT_UNSETTLED;
-        pf->report.downtime_ms = cfg->downtime_ms;
+        pf->report.downtime_ms = policy_internal_downtime_max(cfg);
     }
     if (pf->report.verdict == before && pf->report.downtime_ms == ms_before) {
         return;
@@ -614,6 +696,13 @@ policy_internal_preflight_hopeless(const struct policy_config *cfg,
 
     return acting(cfg, st) && !pf->failed && pf->hopeless_now &&
            believed(pf);
+}
+
+bool
+policy_internal_preflight_measured(const struct policy_config *cfg,
+                                   const struct policy_state *st)
+{
+    return acting(cfg, st) && st->pf.n > 0;
 }
 
 bool
