@@ -632,6 +632,17 @@ preflight(struct job *j)
             advance_to(j, j->meas_poll);
             if (measure_poll(j, fq_model_now(j->m), &res)) {
                 policy_preflight_feed(&j->cfg, &j->st, &res);
+                if (j->sc->id == trace_id) {
+                    fprintf(stderr,
+                            "preflight t=%.3f calc-dirty-rate %llu ms, %llu "
+                            "pages/GiB: %lld MiB/s: %s: %s\n",
+                            res.t_end, (unsigned long long)res.calc_time_ms,
+                            (unsigned long long)res.sample_pages,
+                            (long long)res.dirty_rate,
+                            policy_verdict_name(
+                                policy_preflight_report(&j->st)->verdict),
+                            policy_preflight_report(&j->st)->reason);
+                }
             }
         }
     }

@@ -23,7 +23,9 @@ const struct option_spec option_specs[] = {
     {"plan", 0, true, CMD_EVACUATE, "FILE", "the evacuation plan (INI)"},
     {"max-parallel", 0, true, CMD_EVACUATE, "N", "migrations at once (4)"},
     {"policy", 0, true, CMD_POLICY, "NAME",
-     "adaptive (default), nova, vdsm, proxmox, pray"},
+     "adaptive (default), nova, vdsm, proxmox, pray, kubevirt"},
+    {"preflight", 0, true, CMD_POLICY, "off|measure|decide",
+     "measure the dirty rate before migrate (adaptive: decide)"},
     {"downtime", 0, true, CMD_POLICY, "MS", "final downtime limit (500)"},
     {"downtime-initial", 0, true, CMD_POLICY, "MS",
      "adaptive's starting limit (300)"},
@@ -256,6 +258,9 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
         value = "";
     }
     rc = set_field(o, key, value, err, errlen);
+    if (rc == 0 && strcmp(key, "completion-timeout") == 0) {
+        p->completion_timeout_given = true; /* kubevirt: 150 unless given */
+    }
     if (rc <= 0) {
         return rc;
     }
@@ -263,8 +268,16 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
         if (policy_kind_from_name(value, &p->kind) < 0) {
             snprintf(err, errlen,
                      "--policy: '%s' is not one of adaptive, nova, vdsm, "
-                     "proxmox, pray",
+                     "proxmox, pray, kubevirt",
                      value);
+            return -1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "preflight") == 0) {
+        if (policy_preflight_from_name(value, &p->preflight) < 0) {
+            snprintf(err, errlen,
+                     "--preflight: '%s' is not off, measure or decide", value);
             return -1;
         }
         return 0;

@@ -227,9 +227,15 @@ policy_internal_estimate(const struct policy_dirty_rate *m, size_t n,
     e->n = k;
     k = pool(w, k);
     for (i = 0; i < k; i++) {
+        double mid = w[i].n > 0 ? (w[i].k_lo + w[i].k_hi) / 2 / w[i].n *
+                                      w[i].ram
+                                : (w[i].lo + w[i].hi) / 2;
+
         d_lo = fmax(d_lo, fmax(w[i].lo / w[i].t_s, w[i].rate_floor));
         ws_lo = fmax(ws_lo, w[i].lo);
         t_max = fmax(t_max, w[i].t_s);
+        e->rate_est = fmax(e->rate_est, fmax(mid / w[i].t_s, w[i].rate_floor));
+        e->ws_est = fmax(e->ws_est, mid);
     }
     e->rate_lo = d_lo;
     e->ws_lo = ws_lo;

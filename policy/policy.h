@@ -405,6 +405,8 @@ struct policy_estimate {
     double rate_lo;       /* distinct bytes/s it dirties, lower bound */
     double rate_hi;       /* upper bound; INFINITY when unknown */
     double ws_lo, ws_hi;  /* working set, bytes (ws_hi: RAM if unknown) */
+    double rate_est;      /* point estimates (no margin), for planning */
+    double ws_est;
     double bandwidth;     /* bytes/s the verdict assumes */
     double need_lo_s;     /* downtime the switch-over needs, bounds */
     double need_hi_s;
@@ -439,6 +441,8 @@ struct policy_preflight_state {
     struct policy_dirty_rate m[POLICY_MEASURE_MAX];
     size_t epoch;        /* first measurement of the current epoch */
     unsigned changes;    /* epochs begun by a guest that changed */
+    size_t epoch_prev;   /* first measurement of the epoch before */
+    unsigned returns;    /* a new epoch looked like an older one: bursts */
     double t_epoch;      /* when the current epoch's first one began */
     bool acted;          /* the verdict's actions went out */
     bool hopeless_now;   /* the current epoch says hopeless */

@@ -22,6 +22,10 @@ static const uint64_t ladder_s[] = {1, 2, 4, 8};
 #define HASH_BYTES_PER_S 0.65e9
 #define PAGE_BYTES 4096.0
 #define SAMPLE_PAGES_MIN 128
+/* Past this many pages a result's bars are narrow enough (docs). */
+#define SAMPLES_ENOUGH 65536.0
+/* Changed pages wanted of a guest not settled: z = 4 bars of +-20 %. */
+#define COUNT_WANTED 400.0
 #define SAMPLE_PAGES_MAX 16384
 /* Hopeless: needs above --downtime x 1.1 + 20 ms, at the lower bounds. */
 #define HOPELESS_RATIO 1.1
@@ -36,8 +40,12 @@ static const uint64_t ladder_s[] = {1, 2, 4, 8};
 #define REMEASURE_MAX_MS 2000
 /* QEMU's longest calc-time. */
 #define PERIOD_MAX_MS 60000.0
-/* A period 20 % longer than the one that would just show it. */
-#define SHOW_MARGIN 1.2
+/* A period half as long again as the one that would just show it. */
+#define SHOW_MARGIN 1.5
+/* A rate 10 % above the bandwidth: the guest outruns the link. */
+#define OUTRUNS 1.1
+/* Working set bounds this close: it is known (saturation seen). */
+#define SATURATED 1.5
 /* A guest seen to change must stay hopeless this long before an abort. */
 #define PERSIST_S 10.0
 /* Without --bandwidth: pass 1 measures it for this long first. */
@@ -180,14 +188,31 @@ period_ms(const struct policy_preflight_state *pf, size_t rung)
     return pf->caps.milliseconds ? ladder_ms[rung] : ladder_s[rung] * 1000;
 }
 
-/* Sample pages per GiB: as many as QEMU hashes in about the period. */
+/*
+ * Sample pages per GiB: as many as QEMU hashes in half the period; for a
+ * guest not settled yet, as many as the share it is expected to dirty
+ * needs for COUNT_WANTED changed pages; at most SAMPLES_ENOUGH in all.
+ */
 static uint64_t
 sample_pages(const struct policy_preflight_state *pf, uint64_t t_ms)
 {
+    const struct policy_estimate *e = &pf->report.est;
     double gib = (double)pf->ram_bytes / POLICY_GIB;
-    double n = (double)t_ms / 1000.0 * HASH_BYTES_PER_S / PAGE_BYTES;
-    double per = gib > 0 ? floor(n / gib) : SAMPLE_PAGES_MAX;
+    double n = fmin((double)t_ms / 1000.0 * HASH_BYTES_PER_S /
+                        (2 * PAGE_BYTES),
+                    SAMPLES_ENOUGH);
+    double per;
 
+    if (pf->n > pf->epoch && !settled(pf->report.verdict) &&
+        pf->ram_bytes > 0) {
+        double w = fmin(e->rate_est * (double)t_ms / 1000.0, e->ws_est);
+        double share = fmax(w / (double)pf->ram_bytes, 1e-9);
+
+        n = fmax(n, fmin(COUNT_WANTED / share, SAMPLES_ENOUGH));
+    }
+    /* more would make QEMU's period longer than asked */
+    n = fmin(n, (double)t_ms / 1000.0 * HASH_BYTES_PER_S / PAGE_BYTES);
+    per = gib > 0 ? floor(n / gib) : SAMPLE_PAGES_MAX;
     if (per < SAMPLE_PAGES_MIN) {
         per = SAMPLE_PAGES_MIN;
     }
@@ -209,14 +234,21 @@ cost_s(const struct policy_preflight_state *pf, uint64_t t_ms)
     return fmax((double)t_ms / 1000.0, hash) + hash;
 }
 
-/* A period QEMU takes: whole seconds before 8.2, at most a minute. */
+/*
+ * A period QEMU takes, on a grid of doublings from the shortest (50 ms,
+ * or 1 s before 8.2) up to a minute, so that periods chosen again are
+ * the same and their results pool: the first at least ms (up), or the
+ * last at most ms (down).
+ */
 static uint64_t
-legal_ms(const struct policy_preflight_state *pf, double ms)
+grid_ms(const struct policy_preflight_state *pf, double ms, bool up)
 {
-    double unit = pf->caps.milliseconds ? ROUND_MS : 1000;
+    double g = (double)period_ms(pf, 0);
 
-    ms = ceil(ms / unit) * unit;
-    return (uint64_t)fmin(fmax(ms, (double)period_ms(pf, 0)), PERIOD_MAX_MS);
+    while (g * 2 <= PERIOD_MAX_MS && (up ? g < ms : g * 2 <= ms)) {
+        g *= 2;
+    }
+    return (uint64_t)fmin(g, PERIOD_MAX_MS);
 }
 
 /* Distinct periods measured in the current epoch. */
@@ -238,9 +270,10 @@ periods(const struct policy_preflight_state *pf)
 
 /*
  * The period to measure next.  Up the ladder; but a guest that outruns
- * the link is hopeless once its working set passes a size, and the
- * period that would show that size at its rate goes first (docs/policy.md,
- * "which period next").
+ * the link is hopeless once its working set passes a size: the period
+ * that would show that size at its rate comes next, or, once the working
+ * set is known, a period within it for its rate (docs/policy.md, "The
+ * periods, and when to stop").
  */
 static uint64_t
 next_period(const struct policy_config *cfg, const struct policy_state *st)
@@ -254,17 +287,23 @@ next_period(const struct policy_config *cfg, const struct policy_state *st)
                  HOPELESS_ABS_S;
 
     /* it takes two periods to tell a rate from a saturated working set */
-    if (periods(pf) >= 2 && b > 0 && e->rate_lo > b && !pf->hopeless_now &&
-        e->ws_hi > e->ws_lo * SHOW_MARGIN) {
-        /* the working set floor that proves it: R* >= B x hop */
-        double ws = (hop - POLICY_QEMU_WINDOW_S) * b / (1 - b / e->rate_lo);
-        double t_ms = 1000.0 * SHOW_MARGIN * ws / e->rate_lo;
+    if (periods(pf) >= 2 && b > 0 && e->rate_est > b * OUTRUNS &&
+        !pf->hopeless_now && e->need_hi_s >= hop) {
+        if (e->ws_hi > e->ws_lo * SATURATED) {
+            /* the working set that proves it, R* >= B x hop, at its rate */
+            double ws =
+                (hop - POLICY_QEMU_WINDOW_S) * b / (1 - b / e->rate_est);
 
-        if (t_ms > want && ws <= (double)pf->ram_bytes) {
-            want = t_ms;
+            if (ws <= (double)pf->ram_bytes) {
+                return grid_ms(pf, 1000.0 * SHOW_MARGIN * ws / e->rate_est,
+                               true);
+            }
+        } else {
+            /* the working set is known; its rate, within it, is not */
+            return grid_ms(pf, 1000.0 * e->ws_est / e->rate_est, false);
         }
     }
-    return legal_ms(pf, want);
+    return (uint64_t)want;
 }
 
 /* The longest period, at most want, that fits in what is left. */
@@ -488,6 +527,30 @@ judge(const struct policy_config *cfg, struct policy_state *st, double bw,
     }
 }
 
+/*
+ * m agrees with a result over the same period from before the last
+ * epoch: the guest came back to a state it had left (a burst ended).
+ */
+static bool
+seen_before(const struct policy_preflight_state *pf, size_t before,
+            const struct policy_dirty_rate *m)
+{
+    struct policy_internal_w a, b;
+    size_t i;
+
+    if (!policy_internal_w_bounds(m, pf->ram_bytes, &a)) {
+        return false;
+    }
+    for (i = 0; i < before && i < pf->n; i++) {
+        if (pf->m[i].calc_time_ms == m->calc_time_ms &&
+            policy_internal_w_bounds(&pf->m[i], pf->ram_bytes, &b) &&
+            a.lo <= b.hi && b.lo <= a.hi) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Keeps m; a guest that no longer fits the epoch starts a new one. */
 static void
 add(const struct policy_config *cfg, struct policy_state *st,
@@ -506,9 +569,8 @@ add(const struct policy_config *cfg, struct policy_state *st,
             pf->m[i - 1] = pf->m[i];
         }
         pf->n--;
-        if (pf->epoch > 0) {
-            pf->epoch--;
-        }
+        pf->epoch -= pf->epoch > 0;
+        pf->epoch_prev -= pf->epoch_prev > 0;
     }
     pf->m[pf->n++] = *m;
     if (pf->n - pf->epoch == 1) {
@@ -519,6 +581,8 @@ add(const struct policy_config *cfg, struct policy_state *st,
                              pf->ram_bytes, bw > 0 ? bw : 1, &e);
     if (!e.steady) {
         /* not one steady guest: it changed (or is no walker) */
+        pf->returns += seen_before(pf, pf->epoch_prev, m);
+        pf->epoch_prev = pf->epoch;
         pf->epoch = pf->n - 1;
         pf->changes++;
         pf->t_epoch = m->t_start;
@@ -636,11 +700,16 @@ qemu_converging(const struct policy_track *tr)
                CONVERGING_RATIO * (double)tr->rem_at_sync[1];
 }
 
-/* The current epoch has lasted long enough to be believed. */
+/*
+ * The current epoch has lasted long enough to be believed: a guest seen
+ * to change must stay so 10 s; a guest seen to come back to an earlier
+ * state (bursts) is never judged by its measurements.
+ */
 static bool
 believed(const struct policy_preflight_state *pf)
 {
-    return pf->changes == 0 || pf->t_last_end - pf->t_epoch >= PERSIST_S;
+    return pf->changes == 0 ||
+           (pf->returns == 0 && pf->t_last_end - pf->t_epoch >= PERSIST_S);
 }
 
 void
@@ -711,8 +780,13 @@ policy_internal_preflight_vetoes_abort(const struct policy_config *cfg,
 {
     const struct policy_preflight_state *pf = &st->pf;
 
-    if (!acting(cfg, st) || pf->failed || pf->n == 0 ||
-        !(pf->report.est.bandwidth > 0)) {
+    if (!acting(cfg, st) || pf->failed || pf->n == 0) {
+        return false;
+    }
+    if (pf->returns > 0) {
+        return true; /* bursts: the backstops end it, not a snapshot */
+    }
+    if (!(pf->report.est.bandwidth > 0)) {
         return false;
     }
     return !(pf->hopeless_now && believed(pf));
