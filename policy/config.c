@@ -182,6 +182,10 @@ policy_config_validate(struct policy_config *cfg, char *err, size_t errlen)
                       cfg->kind == POLICY_PRAY ? "QEMU's defaults"
                                                : "that project exactly");
     }
+    if (cfg->kind == POLICY_KUBEVIRT && !cfg->completion_timeout_given) {
+        /* KubeVirt's completionTimeoutPerGiB, not Nova's 800 */
+        cfg->completion_timeout_s = POLICY_KUBEVIRT_PER_GIB_S;
+    }
     if (cfg->kind == POLICY_VDSM) {
         return validate_schedule(cfg, err, errlen);
     }

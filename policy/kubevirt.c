@@ -22,7 +22,6 @@
 #define PRECOPY_POSSIBLE 1.5      /* precopyPossibleFactor */
 #define PATIENCE_DECAY 0.5        /* patienceWindowDecayFactor */
 #define COMPLETION_FACTOR 2.0     /* completionTimeoutFactor */
-#define PER_GIB_DEFAULT_S 150.0   /* completionTimeoutPerGiB */
 #define TUNE_INITIAL_MS 150       /* downtimeTuning.initialMs */
 #define TUNE_STEPS 7              /* downtimeTuning.steps */
 #define TUNE_START_ITERATION 3    /* downtimeTuning.startAfterIteration */
@@ -58,8 +57,7 @@ disruption_allowed(const struct policy_config *cfg)
 static double
 budget_s(const struct policy_config *cfg, const struct policy_sample *s)
 {
-    double per = cfg->completion_timeout_given ? cfg->completion_timeout_s
-                                               : PER_GIB_DEFAULT_S;
+    double per = cfg->completion_timeout_s; /* validate set 150 */
     double bytes = policy_internal_data_gb(cfg, s) * POLICY_GIB;
 
     if (!(per > 0)) {
@@ -146,10 +144,9 @@ switchover(const struct policy_config *cfg, struct policy_state *st,
            double elapsed, uint64_t rem)
 {
     struct policy_kubevirt_state *ks = &st->kubevirt;
-    double implied_ms = ks->ewma_bw > 0 ? (double)rem / ks->ewma_bw * 1000
-                                        : INFINITY;
-    double left_ms =
-        (ks->budget_s * COMPLETION_FACTOR - elapsed) * 1000.0;
+    double implied_ms =
+        ks->ewma_bw > 0 ? (double)rem / ks->ewma_bw * 1000 : INFINITY;
+    double left_ms = (ks->budget_s * COMPLETION_FACTOR - elapsed) * 1000.0;
     double max_ms = (double)cfg->downtime_ms;
     char why[POLICY_REASON_MAX];
 
@@ -270,9 +267,9 @@ iteration(const struct policy_config *cfg, struct policy_state *st,
 
     age_records(ks, elapsed);
     if (!ks->stalled) {
-        bool stall = ks->have_outside &&
-                     (double)rem >=
-                         (double)ks->outside_min * (1 - STALL_MARGIN);
+        bool stall =
+            ks->have_outside &&
+            (double)rem >= (double)ks->outside_min * (1 - STALL_MARGIN);
 
         record(ks, elapsed, rem);
         if (!stall) {
@@ -319,8 +316,8 @@ completion(const struct policy_config *cfg, struct policy_state *st,
 {
     struct policy_kubevirt_state *ks = &st->kubevirt;
     uint64_t rem = s->ram_remaining + s->disk_remaining;
-    double implied_ms = ks->ewma_bw > 0 ? (double)rem / ks->ewma_bw * 1000
-                                        : INFINITY;
+    double implied_ms =
+        ks->ewma_bw > 0 ? (double)rem / ks->ewma_bw * 1000 : INFINITY;
     double hard = ks->budget_s * COMPLETION_FACTOR;
     bool fits = implied_ms <= (hard - elapsed) * 1000.0;
     char why[POLICY_REASON_MAX];

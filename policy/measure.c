@@ -36,8 +36,7 @@ wilson(double k, double n, double z, int side)
     double p = k / n;
     double z2 = z * z;
     double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-    double half =
-        z / (1 + z2 / n) * sqrt(p * (1 - p) / n + z2 / (4 * n * n));
+    double half = z / (1 + z2 / n) * sqrt(p * (1 - p) / n + z2 / (4 * n * n));
     double v = centre + side * half;
 
     return v < 0 ? 0 : v > 1 ? 1 : v;
@@ -193,8 +192,8 @@ scan(const struct policy_internal_w *w, size_t k, double ramd, double bw,
     size_t i;
 
     for (i = 0; i <= GRID_N; i++) {
-        double ts = GRID_FROM_S *
-                    pow(GRID_TO_S / GRID_FROM_S, (double)i / GRID_N);
+        double ts =
+            GRID_FROM_S * pow(GRID_TO_S / GRID_FROM_S, (double)i / GRID_N);
 
         scan_at(w, k, ramd, bw, ts, soft, sc);
     }
@@ -227,9 +226,9 @@ policy_internal_estimate(const struct policy_dirty_rate *m, size_t n,
     e->n = k;
     k = pool(w, k);
     for (i = 0; i < k; i++) {
-        double mid = w[i].n > 0 ? (w[i].k_lo + w[i].k_hi) / 2 / w[i].n *
-                                      w[i].ram
-                                : (w[i].lo + w[i].hi) / 2;
+        double mid = w[i].n > 0
+                         ? (w[i].k_lo + w[i].k_hi) / 2 / w[i].n * w[i].ram
+                         : (w[i].lo + w[i].hi) / 2;
 
         d_lo = fmax(d_lo, fmax(w[i].lo / w[i].t_s, w[i].rate_floor));
         ws_lo = fmax(ws_lo, w[i].lo);
@@ -247,9 +246,8 @@ policy_internal_estimate(const struct policy_dirty_rate *m, size_t n,
      * (a page dirtied twice counts once): d_lo and ws_lo are bounds on
      * the truth whatever the shape, and R* grows with both.
      */
-    e->need_lo_s = bw > 0 ? settles(d_lo, d_lo > 0 ? ws_lo / d_lo : 0, bw) /
-                                bw
-                          : 0;
+    e->need_lo_s =
+        bw > 0 ? settles(d_lo, d_lo > 0 ? ws_lo / d_lo : 0, bw) / bw : 0;
     if (k == 0 || !(bw > 0)) {
         e->steady = k > 0;
         return;

@@ -240,11 +240,16 @@ struct policy_config {
  */
 void policy_config_init(struct policy_config *cfg);
 
+/* KubeVirt's completionTimeoutPerGiB, --policy kubevirt's default. */
+#define POLICY_KUBEVIRT_PER_GIB_S 150
+
 /*
  * Refuses what cannot work, with a message naming the option and value:
- * 0, or -1 with err filled.  It changes cfg in one case only: the default
+ * 0, or -1 with err filled.  It changes cfg in two cases only: the default
  * --downtime-initial 300 is lowered to a --downtime below it (a value
- * other than 300 above --downtime is refused).  See docs/policy.md.
+ * other than 300 above --downtime is refused); under --policy kubevirt
+ * a --completion-timeout not given becomes KubeVirt's 150.  See
+ * docs/policy.md.
  */
 int policy_config_validate(struct policy_config *cfg, char *err, size_t errlen);
 
@@ -347,17 +352,17 @@ struct policy_kubevirt_state {
     bool have_outside;
     uint64_t outside_min; /* least remaining among records aged out */
     bool stalled;
-    uint64_t best;       /* bestRemainingBytes */
-    size_t n_hist;       /* remaining since the stall, not yet used */
+    uint64_t best; /* bestRemainingBytes */
+    size_t n_hist; /* remaining since the stall, not yet used */
     uint64_t hist[POLICY_KUBEVIRT_RECORDS];
     double patience_s;
-    double deadline;     /* relaxation deadline (elapsed s) */
-    bool switched;       /* soft stop-and-copy set: downtime maxDowntime */
+    double deadline;        /* relaxation deadline (elapsed s) */
+    bool switched;          /* soft stop-and-copy set: downtime maxDowntime */
     double switch_deadline; /* abort if not done by then */
-    double budget_s;     /* completionTimeoutPerGiB x GB */
-    bool tuning_started; /* iteration reached startAfterIteration */
-    double t_tuned;      /* last increase (or the start of the cooldown) */
-    uint64_t tuned_ms;   /* the downtime the ramp set last */
+    double budget_s;        /* completionTimeoutPerGiB x GB */
+    bool tuning_started;    /* iteration reached startAfterIteration */
+    double t_tuned;         /* last increase (or the start of the cooldown) */
+    uint64_t tuned_ms;      /* the downtime the ramp set last */
 };
 
 struct policy_proxmox_state {
@@ -400,15 +405,15 @@ enum policy_verdict {
 
 /* What the measurements say about the guest, bytes and seconds. */
 struct policy_estimate {
-    size_t n;             /* measurements behind it (this epoch) */
-    bool steady;          /* one steady guest explains them all */
-    double rate_lo;       /* distinct bytes/s it dirties, lower bound */
-    double rate_hi;       /* upper bound; INFINITY when unknown */
-    double ws_lo, ws_hi;  /* working set, bytes (ws_hi: RAM if unknown) */
-    double rate_est;      /* point estimates (no margin), for planning */
+    size_t n;            /* measurements behind it (this epoch) */
+    bool steady;         /* one steady guest explains them all */
+    double rate_lo;      /* distinct bytes/s it dirties, lower bound */
+    double rate_hi;      /* upper bound; INFINITY when unknown */
+    double ws_lo, ws_hi; /* working set, bytes (ws_hi: RAM if unknown) */
+    double rate_est;     /* point estimates (no margin), for planning */
     double ws_est;
-    double bandwidth;     /* bytes/s the verdict assumes */
-    double need_lo_s;     /* downtime the switch-over needs, bounds */
+    double bandwidth; /* bytes/s the verdict assumes */
+    double need_lo_s; /* downtime the switch-over needs, bounds */
     double need_hi_s;
 };
 
@@ -429,23 +434,23 @@ struct policy_preflight_state {
     struct policy_measure_caps caps;
     uint64_t ram_bytes;
     bool started;
-    bool migrating;      /* migrate ran: results come in samples */
-    bool finished;       /* policy_preflight_finish() ran */
-    bool running;        /* a measurement was asked for, no result yet */
-    bool failed;         /* QEMU refused one: no more */
-    double t0;           /* when the preflight began */
-    double budget_s;     /* measuring before migrate, at most */
-    double t_last_end;   /* when the last result came */
-    size_t rung;         /* next period of the ladder */
-    size_t n;            /* measurements kept (all epochs) */
+    bool migrating;    /* migrate ran: results come in samples */
+    bool finished;     /* policy_preflight_finish() ran */
+    bool running;      /* a measurement was asked for, no result yet */
+    bool failed;       /* QEMU refused one: no more */
+    double t0;         /* when the preflight began */
+    double budget_s;   /* measuring before migrate, at most */
+    double t_last_end; /* when the last result came */
+    size_t rung;       /* next period of the ladder */
+    size_t n;          /* measurements kept (all epochs) */
     struct policy_dirty_rate m[POLICY_MEASURE_MAX];
-    size_t epoch;        /* first measurement of the current epoch */
-    unsigned changes;    /* epochs begun by a guest that changed */
-    size_t epoch_prev;   /* first measurement of the epoch before */
-    unsigned returns;    /* a new epoch looked like an older one: bursts */
-    double t_epoch;      /* when the current epoch's first one began */
-    bool acted;          /* the verdict's actions went out */
-    bool hopeless_now;   /* the current epoch says hopeless */
+    size_t epoch;      /* first measurement of the current epoch */
+    unsigned changes;  /* epochs begun by a guest that changed */
+    size_t epoch_prev; /* first measurement of the epoch before */
+    unsigned returns;  /* a new epoch looked like an older one: bursts */
+    double t_epoch;    /* when the current epoch's first one began */
+    bool acted;        /* the verdict's actions went out */
+    bool hopeless_now; /* the current epoch says hopeless */
     struct policy_preflight_report report;
 };
 
@@ -513,7 +518,8 @@ const char *policy_preflight_name(enum policy_preflight p);
 /* 0 and *p set, or -1 for a name that is none of off, measure, decide. */
 int policy_preflight_from_name(const char *name, enum policy_preflight *p);
 /* DEFAULT resolved: decide for adaptive, off for the others. */
-enum policy_preflight policy_preflight_effective(const struct policy_config *cfg);
+enum policy_preflight
+policy_preflight_effective(const struct policy_config *cfg);
 /* "none", "converges", "downtime", "lever", "hopeless", "unsettled". */
 const char *policy_verdict_name(enum policy_verdict v);
 
@@ -534,8 +540,7 @@ void policy_preflight_feed(const struct policy_config *cfg,
  * QEMU refused calc-dirty-rate or query-dirty-rate (why: its error):
  * no more measurements; the verdict says why.
  */
-void policy_measure_failed(struct policy_state *st, double t,
-                           const char *why);
+void policy_measure_failed(struct policy_state *st, double t, const char *why);
 /*
  * The preflight's verdict before migrate: out->actions get what to apply
  * (set-downtime X; auto-converge; cancel, for a refusal); returns their

@@ -72,9 +72,9 @@ policy_preflight_name(enum policy_preflight p)
 int
 policy_preflight_from_name(const char *name, enum policy_preflight *p)
 {
-    static const enum policy_preflight all[] = {
-        POLICY_PREFLIGHT_OFF, POLICY_PREFLIGHT_MEASURE,
-        POLICY_PREFLIGHT_DECIDE};
+    static const enum policy_preflight all[] = {POLICY_PREFLIGHT_OFF,
+                                                POLICY_PREFLIGHT_MEASURE,
+                                                POLICY_PREFLIGHT_DECIDE};
     size_t i;
 
     for (i = 0; name != NULL && i < sizeof(all) / sizeof(all[0]); i++) {
@@ -198,8 +198,7 @@ sample_pages(const struct policy_preflight_state *pf, uint64_t t_ms)
 {
     const struct policy_estimate *e = &pf->report.est;
     double gib = (double)pf->ram_bytes / POLICY_GIB;
-    double n = fmin((double)t_ms / 1000.0 * HASH_BYTES_PER_S /
-                        (2 * PAGE_BYTES),
+    double n = fmin((double)t_ms / 1000.0 * HASH_BYTES_PER_S / (2 * PAGE_BYTES),
                     SAMPLES_ENOUGH);
     double per;
 
@@ -280,11 +279,11 @@ next_period(const struct policy_config *cfg, const struct policy_state *st)
 {
     const struct policy_preflight_state *pf = &st->pf;
     const struct policy_estimate *e = &pf->report.est;
-    double want = (double)period_ms(pf, pf->rung < LADDER_N ? pf->rung
-                                                            : LADDER_N - 1);
+    double want =
+        (double)period_ms(pf, pf->rung < LADDER_N ? pf->rung : LADDER_N - 1);
     double b = e->bandwidth;
-    double hop = (double)cfg->downtime_ms / 1000.0 * HOPELESS_RATIO +
-                 HOPELESS_ABS_S;
+    double hop =
+        (double)cfg->downtime_ms / 1000.0 * HOPELESS_RATIO + HOPELESS_ABS_S;
 
     /* it takes two periods to tell a rate from a saturated working set */
     if (periods(pf) >= 2 && b > 0 && e->rate_est > b * OUTRUNS &&
@@ -400,8 +399,8 @@ policy_measure_failed(struct policy_state *st, double t, const char *why)
 
 /* The bandwidth a verdict may use: --bandwidth, else pass 1's. */
 static double
-verdict_bandwidth(const struct policy_config *cfg, const struct policy_state *st,
-                  const struct policy_sample *s)
+verdict_bandwidth(const struct policy_config *cfg,
+                  const struct policy_state *st, const struct policy_sample *s)
 {
     const struct policy_track *tr = &st->track;
 
@@ -695,9 +694,8 @@ policy_preflight_finish(const struct policy_config *cfg,
 static bool
 qemu_converging(const struct policy_track *tr)
 {
-    return tr->n_rem >= 2 &&
-           (double)tr->rem_at_sync[0] <
-               CONVERGING_RATIO * (double)tr->rem_at_sync[1];
+    return tr->n_rem >= 2 && (double)tr->rem_at_sync[0] <
+                                 CONVERGING_RATIO * (double)tr->rem_at_sync[1];
 }
 
 /*
@@ -735,8 +733,7 @@ policy_internal_preflight_step(const struct policy_config *cfg,
     bw = verdict_bandwidth(cfg, st, s);
     if (s->dirty_measured && pf->running) {
         add(cfg, st, &s->dirty, bw);
-    } else if (pf->n == 0 || settled(before) ||
-               pf->report.est.bandwidth > 0) {
+    } else if (pf->n == 0 || settled(before) || pf->report.est.bandwidth > 0) {
         return; /* nothing new: no result, no new bandwidth */
     }
     if (pf->n == 0 || !policy_internal_running(s->status)) {
@@ -763,8 +760,7 @@ policy_internal_preflight_hopeless(const struct policy_config *cfg,
 {
     const struct policy_preflight_state *pf = &st->pf;
 
-    return acting(cfg, st) && !pf->failed && pf->hopeless_now &&
-           believed(pf);
+    return acting(cfg, st) && !pf->failed && pf->hopeless_now && believed(pf);
 }
 
 bool

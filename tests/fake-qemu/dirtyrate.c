@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* fake-qemu: calc-dirty-rate and query-dirty-rate, as each version takes them. */
+/* fake-qemu: calc-dirty-rate and query-dirty-rate, as each version takes them.
+ */
 #include "tests/fake-qemu/fake.h"
 
 #include <math.h>
@@ -96,8 +97,8 @@ visit(const json_t *args, const struct member *m, size_t n,
         if (m[i].type == MT_ENUM &&
             !enum_has(m[i].values, json_string_value(v))) {
             fq_error_set(err, "GenericError",
-                         "Parameter '%s' does not accept value '%s'",
-                         m[i].name, json_string_value(v));
+                         "Parameter '%s' does not accept value '%s'", m[i].name,
+                         json_string_value(v));
             return -1;
         }
     }
@@ -138,8 +139,9 @@ fq_cmd_calc_dirty_rate(struct fq_vm *vm, const json_t *args,
     json_int_t t;
     const char *mode;
 
-    if (visit(args, calc_members, sizeof(calc_members) / sizeof(calc_members[0]),
-              &vm->version, err) < 0) {
+    if (visit(args, calc_members,
+              sizeof(calc_members) / sizeof(calc_members[0]), &vm->version,
+              err) < 0) {
         return NULL;
     }
     fq_model_query_dirty_rate(vm->model, &info);
@@ -169,7 +171,8 @@ fq_cmd_calc_dirty_rate(struct fq_vm *vm, const json_t *args,
     a.calc_time_ms = (int64_t)t;
     a.has_sample_pages = json_object_get(args, "sample-pages") != NULL;
     if (a.has_sample_pages) {
-        json_int_t sp = json_integer_value(json_object_get(args, "sample-pages"));
+        json_int_t sp =
+            json_integer_value(json_object_get(args, "sample-pages"));
 
         /* out of range for uint64 reads as out of QEMU's range too */
         a.sample_pages = sp < 0 ? 0 : (uint64_t)sp;
@@ -215,7 +218,8 @@ fq_cmd_query_dirty_rate(struct fq_vm *vm, const json_t *args,
         rc |= add(o, "dirty-rate", json_integer(info.dirty_rate));
     }
     rc |= add(o, "status", json_string(fq_dirty_status_name(info.status)));
-    rc |= add(o, "start-time", json_integer((json_int_t)floor(info.start_time)));
+    rc |=
+        add(o, "start-time", json_integer((json_int_t)floor(info.start_time)));
     rc |= add(o, "calc-time",
               json_integer(ms ? info.calc_time_ms : info.calc_time_ms / 1000));
     if (v82) {

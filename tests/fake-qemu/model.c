@@ -82,10 +82,9 @@ fq_model_config_check(const struct fq_model_config *cfg, struct fq_error *err)
         bad = "disk working set is larger than the disk";
     } else if (!(cfg->hash_rate > 0) || isinf(cfg->hash_rate)) {
         bad = "page hashing rate must be a positive number of bytes/s";
-    } else if (cfg->dirty_ring && (cfg->dirty_ring_size < 1024 ||
-                                   cfg->dirty_ring_size > 65536 ||
-                                   (cfg->dirty_ring_size &
-                                    (cfg->dirty_ring_size - 1)) != 0)) {
+    } else if (cfg->dirty_ring &&
+               (cfg->dirty_ring_size < 1024 || cfg->dirty_ring_size > 65536 ||
+                (cfg->dirty_ring_size & (cfg->dirty_ring_size - 1)) != 0)) {
         bad = "dirty ring size must be a power of two in 1024..65536";
     }
     if (bad != NULL) {

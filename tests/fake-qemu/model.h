@@ -81,10 +81,10 @@ struct fq_model_config {
     double disk_dirty_rate;          /* bytes/s the guest writes to disk */
     uint64_t disk_working_set_bytes; /* where those writes land */
     /* calc-dirty-rate (model_dirtyrate.c) */
-    bool dirty_ring;           /* KVM runs with a dirty ring */
-    uint64_t dirty_ring_size;  /* its entries per vCPU */
-    double hash_rate;          /* bytes/s of sampled pages hashed */
-    uint64_t seed;             /* page sampling's random draws */
+    bool dirty_ring;          /* KVM runs with a dirty ring */
+    uint64_t dirty_ring_size; /* its entries per vCPU */
+    double hash_rate;         /* bytes/s of sampled pages hashed */
+    uint64_t seed;            /* page sampling's random draws */
 };
 
 /* The migration parameters the model uses (migrate-set-parameters). */

@@ -83,8 +83,8 @@ fq_model_calc_dirty_rate(struct fq_model *m, const struct fq_dirty_args *a,
 {
     struct fq_dirty_state *d = &m->dirty;
     double period, hash = 0;
-    uint64_t pages = a->has_sample_pages ? a->sample_pages
-                                         : FQ_DIRTY_SAMPLE_PAGES_DEFAULT;
+    uint64_t pages =
+        a->has_sample_pages ? a->sample_pages : FQ_DIRTY_SAMPLE_PAGES_DEFAULT;
 
     /* QEMU's thread says "measuring" a moment after the command */
     if (d->status == FQ_DIRTY_MEASURING && m->now > d->start) {
@@ -164,8 +164,8 @@ ring_run(struct fq_model *m, double from, double to, double rate)
 
     while (from < to) {
         double since = from - d->win_start;
-        double next = d->win_start + (floor(since / RING_REAP_S) + 1) *
-                                         RING_REAP_S;
+        double next =
+            d->win_start + (floor(since / RING_REAP_S) + 1) * RING_REAP_S;
         double end = fmin(to, next);
         double before = d->ring_fill;
 

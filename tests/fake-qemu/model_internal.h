@@ -100,15 +100,15 @@ struct fq_model {
     struct fq_dirty_state {
         enum fq_dirty_status status;
         struct fq_dirty_args args;
-        double start;      /* when calc-dirty-rate ran */
-        double win_start;  /* the pages' window, model seconds */
+        double start;     /* when calc-dirty-rate ran */
+        double win_start; /* the pages' window, model seconds */
         double win_end;
         double done;       /* when the result is there */
         double ws_pages;   /* distinct pages written in the window */
         double ring_pages; /* ring entries in the window */
         double ring_fill;  /* entries since the last harvest */
         int64_t calc_ms;
-        int64_t rate; /* MiB/s */
+        int64_t rate;   /* MiB/s */
         uint64_t count; /* measurements started, for the draws */
     } dirty;
 

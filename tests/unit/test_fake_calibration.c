@@ -210,8 +210,8 @@ test_numbers_close_to_qemu(void **unused)
  */
 static const struct dirty_calib {
     unsigned ws_mib;
-    double rate;   /* pages/s the guest wrote */
-    int64_t ms;    /* calc-time */
+    double rate;    /* pages/s the guest wrote */
+    int64_t ms;     /* calc-time */
     uint64_t pages; /* sample-pages per GiB */
     int n;
     int64_t qemu[3]; /* MiB/s */
@@ -249,8 +249,7 @@ test_dirty_rate_as_qemu(void **unused)
         double p = fmin(1.0, (double)r->ws_mib / 1024.0 *
                                  fmax(1.0, 1000.0 / (double)r->ms));
         double expect = (double)r->ws_mib * 1000.0 / (double)r->ms;
-        double sd = sqrt(n * p * (1 - p)) / n * 1024.0 * 1000.0 /
-                    (double)r->ms;
+        double sd = sqrt(n * p * (1 - p)) / n * 1024.0 * 1000.0 / (double)r->ms;
         char q[32] = "", f[32] = "";
         size_t used = 0;
 
@@ -280,9 +279,9 @@ test_dirty_rate_as_qemu(void **unused)
             fq_model_advance(m, (double)r->ms / 1000.0 + 0.2);
             fq_model_query_dirty_rate(m, &info);
             assert_int_equal(info.status, FQ_DIRTY_MEASURED);
-            used += (size_t)snprintf(f + used, sizeof(f) - used, "%s%lld",
-                                     j > 1 ? " " : "",
-                                     (long long)info.dirty_rate);
+            used +=
+                (size_t)snprintf(f + used, sizeof(f) - used, "%s%lld",
+                                 j > 1 ? " " : "", (long long)info.dirty_rate);
             bad += fabs((double)info.dirty_rate - expect) > 4 * sd + 1;
             fq_model_free(m);
         }

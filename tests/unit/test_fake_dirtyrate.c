@@ -236,8 +236,7 @@ test_version_10(void **unused)
     assert_string_equal(json_string_value(json_object_get(info, "status")),
                         "measured");
     /* in seconds unless asked: 250 ms shows as 0 */
-    assert_int_equal(json_integer_value(json_object_get(info, "calc-time")),
-                     0);
+    assert_int_equal(json_integer_value(json_object_get(info, "calc-time")), 0);
     assert_string_equal(
         json_string_value(json_object_get(info, "calc-time-unit")), "second");
     /* 64 MiB in a quarter second: 256 MiB/s, give or take the samples */
@@ -456,8 +455,7 @@ test_scenario_options(void **unused)
 
     (void)unused;
     fq_model_config_init(&c);
-    assert_int_equal(fq_dirtyrate_set_model(&c, "dirty-ring", "4096", &err),
-                     1);
+    assert_int_equal(fq_dirtyrate_set_model(&c, "dirty-ring", "4096", &err), 1);
     assert_true(c.dirty_ring);
     assert_int_equal(c.dirty_ring_size, 4096);
     assert_int_equal(fq_dirtyrate_set_model(&c, "dirty-ring", "0", &err), 1);
@@ -468,8 +466,7 @@ test_scenario_options(void **unused)
                                   "power of two in 1024..65536 (entries)");
     assert_int_equal(fq_dirtyrate_set_model(&c, "hash-rate", "1G", &err), 1);
     assert_true(c.hash_rate == 1073741824.0);
-    assert_int_equal(fq_dirtyrate_set_model(&c, "hash-rate", "fast", &err),
-                     -1);
+    assert_int_equal(fq_dirtyrate_set_model(&c, "hash-rate", "fast", &err), -1);
     assert_int_equal(fq_dirtyrate_set_model(&c, "seed", "42", &err), 1);
     assert_int_equal(c.seed, 42);
     assert_int_equal(fq_dirtyrate_set_model(&c, "seed", "-1", &err), -1);

@@ -65,9 +65,17 @@ test_initial_downtime(void **unused)
     assert_int_equal(r.out.actions[1].kind, POLICY_ACTION_SET_DOWNTIME);
     assert_int_equal(r.out.actions[1].value, 150);
     assert_non_null(strstr(r.out.actions[1].reason, "initialMs"));
+    /* KubeVirt's 150 s per GB unless --completion-timeout was given */
+    assert_true(r.cfg.completion_timeout_s == 150);
     /* maxDowntimeMs below 150: honoured from the start */
     start(&r, 100);
     assert_int_equal(r.out.actions[1].value, 100);
+    policy_config_init(&r.cfg);
+    r.cfg.kind = POLICY_KUBEVIRT;
+    r.cfg.completion_timeout_s = 20;
+    r.cfg.completion_timeout_given = true;
+    assert_int_equal(policy_config_validate(&r.cfg, NULL, 0), 0);
+    assert_true(r.cfg.completion_timeout_s == 20);
     assert_string_equal(policy_kind_name(POLICY_KUBEVIRT), "kubevirt");
 }
 
@@ -90,8 +98,7 @@ test_downtime_tuning_ramp(void **unused)
         /* converging slowly: remaining falls, a pass every 5 s */
         uint64_t sync = 1 + (uint64_t)(t / 5);
 
-        s = sample(t, sync, (uint64_t)(4000 - t * 10) * MB,
-                   fmod(t, 5) == 0);
+        s = sample(t, sync, (uint64_t)(4000 - t * 10) * MB, fmod(t, 5) == 0);
         policy_step(&r.cfg, &r.st, &s, &r.out);
         for (i = 0; i < r.out.n_actions; i++) {
             assert_int_equal(r.out.actions[i].kind, POLICY_ACTION_SET_DOWNTIME);
@@ -125,14 +132,13 @@ run_stall(struct run *r, uint64_t plateau_mb, double *t_action)
         uint64_t sync = 1 + (uint64_t)(t / 2);
         bool pass = fmod(t, 2) == 0;
         /* plateau with a wobble of +/- 2 % */
-        uint64_t rem = plateau_mb * MB + (uint64_t)(sync % 3) * plateau_mb *
-                                             MB / 50;
+        uint64_t rem =
+            plateau_mb * MB + (uint64_t)(sync % 3) * plateau_mb * MB / 50;
 
         s = sample(t, sync, rem, pass);
         policy_step(&r->cfg, &r->st, &s, &r->out);
-        if (r->out.n_actions > 0 &&
-            r->out.actions[r->out.n_actions - 1].kind !=
-                POLICY_ACTION_SET_DOWNTIME) {
+        if (r->out.n_actions > 0 && r->out.actions[r->out.n_actions - 1].kind !=
+                                        POLICY_ACTION_SET_DOWNTIME) {
             *t_action = t;
         } else if (r->out.n_actions > 0 &&
                    r->out.actions[0].value == r->cfg.downtime_ms &&
@@ -237,8 +243,7 @@ test_completion_budget(void **unused)
     }
     assert_true(r.st.cancelled);
     assert_true(t > 750 && t <= 751.5); /* elapsed from the first sample */
-    assert_non_null(strstr(r.out.actions[0].reason,
-                           "completion budget 750 s"));
+    assert_non_null(strstr(r.out.actions[0].reason, "completion budget 750 s"));
     /* --completion-timeout, when given, replaces the 150 s */
     start(&r, 500);
     r.cfg.completion_timeout_s = 10;

@@ -123,8 +123,8 @@ test_estimate_contains_truth(void **unused)
     static const struct {
         double ram_gib, d_mib, ws_mib, bw;
     } g[] = {
-        {1, 512, 128, 125e6},   {1, 4096, 48, 125e6},
-        {4, 4096, 1024, 1.25e9}, {16, 4096, 4096, 3.125e9},
+        {1, 512, 128, 125e6},       {1, 4096, 48, 125e6},
+        {4, 4096, 1024, 1.25e9},    {16, 4096, 4096, 3.125e9},
         {64, 4096, 16384, 3.125e9}, {16, 64, 512, 125e6},
     };
     static const uint64_t ms[] = {50, 400, 2000};
@@ -223,8 +223,7 @@ test_verdict_idle_converges(void **unused)
     assert_non_null(strstr(r->reason, "measurement 2 (200 ms"));
     assert_non_null(strstr(r->reason, "converges at 0.30 s"));
     /* during the migration the ladder goes on, then every second */
-    assert_int_equal(policy_measure_next(&cfg, &st, st.pf.t_last_end, &req),
-                     1);
+    assert_int_equal(policy_measure_next(&cfg, &st, st.pf.t_last_end, &req), 1);
     assert_int_equal(req.calc_time, 800);
     assert_int_equal(policy_measure_next(&cfg, &st, st.pf.t_last_end, &req),
                      0); /* one at a time */
@@ -241,8 +240,7 @@ test_verdict_hopeless_refuses(void **unused)
     (void)unused;
     /* 64 GiB, 512 MiB rewritten at 512 MiB/s, 1 Gbit/s: needs 3.4 s */
     config(&cfg, POLICY_ADAPTIVE, 125e6);
-    assert_int_equal(run_preflight(&cfg, &st, &caps_10, 64, 512, 512, &out),
-                     1);
+    assert_int_equal(run_preflight(&cfg, &st, &caps_10, 64, 512, 512, &out), 1);
     r = policy_preflight_report(&st);
     assert_int_equal(r->verdict, POLICY_VERDICT_HOPELESS);
     assert_int_equal(out.actions[0].kind, POLICY_ACTION_CANCEL);
@@ -292,8 +290,7 @@ test_verdict_levers(void **unused)
     cfg.postcopy_permitted = true;
     cfg.auto_converge_permitted = true;
     assert_int_equal(policy_config_validate(&cfg, err, sizeof(err)), 0);
-    assert_int_equal(run_preflight(&cfg, &st, &caps_10, 64, 512, 512, &out),
-                     2);
+    assert_int_equal(run_preflight(&cfg, &st, &caps_10, 64, 512, 512, &out), 2);
     assert_int_equal(policy_preflight_report(&st)->verdict,
                      POLICY_VERDICT_LEVER);
     assert_int_equal(policy_preflight_report(&st)->levers,
@@ -328,8 +325,7 @@ test_measure_only_reports(void **unused)
     cfg.preflight = POLICY_PREFLIGHT_MEASURE;
     assert_int_equal(policy_config_validate(&cfg, err, sizeof(err)), 0);
     /* the verdict adds no action */
-    assert_int_equal(run_preflight(&cfg, &st, &caps_10, 64, 512, 512, &out),
-                     0);
+    assert_int_equal(run_preflight(&cfg, &st, &caps_10, 64, 512, 512, &out), 0);
     assert_int_equal(policy_preflight_report(&st)->verdict,
                      POLICY_VERDICT_HOPELESS);
     assert_false(st.cancelled);
@@ -434,8 +430,9 @@ test_failure_stops(void **unused)
     policy_state_init(&st, &cfg);
     policy_preflight_start(&cfg, &st, &caps_10, 64ull << 30, 0);
     assert_int_equal(policy_measure_next(&cfg, &st, 0, &req), 1);
-    policy_measure_failed(&st, 0.1, "the dirty rate is already being "
-                                    "measured.");
+    policy_measure_failed(&st, 0.1,
+                          "the dirty rate is already being "
+                          "measured.");
     assert_int_equal(policy_measure_next(&cfg, &st, 0.2, &req), 0);
     assert_non_null(strstr(policy_preflight_report(&st)->reason,
                            "calc-dirty-rate refused: the dirty rate is"));
@@ -707,8 +704,7 @@ test_never_false_hopeless_with_noise(void **unused)
                                 fail_msg("hopeless verdict for ram %.0f GiB "
                                          "ws %.0f MiB d %.0f MiB/s bw %.0f: "
                                          "needs %.3f s: %s",
-                                         rams[a], wss[b], ds[c], bws[e],
-                                         need,
+                                         rams[a], wss[b], ds[c], bws[e], need,
                                          policy_preflight_report(&st)->reason);
                             }
                         }
