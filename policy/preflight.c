@@ -48,6 +48,8 @@ static const uint64_t ladder_s[] = {1, 2, 4, 8};
 #define SATURATED 1.5
 /* A guest seen to change must stay hopeless this long before an abort. */
 #define PERSIST_S 10.0
+/* Passes without a new least remaining: QEMU shows no progress. */
+#define PROGRESS_PASSES 3
 /* Without --bandwidth: pass 1 measures it for this long first. */
 #define BW_SETTLE_S 2.0
 /* A pass leaving below 75 % of the one before: QEMU shows convergence. */
@@ -785,5 +787,12 @@ policy_internal_preflight_vetoes_abort(const struct policy_config *cfg,
     if (!(pf->report.est.bandwidth > 0)) {
         return false;
     }
-    return !(pf->hopeless_now && believed(pf));
+    if (pf->hopeless_now) {
+        return !believed(pf); /* a changed guest, not for 10 s yet */
+    }
+    /*
+     * The measurements say it may converge: wait while QEMU's passes
+     * still beat their best (a slow convergence), not once they are flat.
+     */
+    return st->track.passes_since_low < PROGRESS_PASSES;
 }
