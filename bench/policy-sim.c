@@ -1372,7 +1372,8 @@ table_goals(FILE *f, const struct goals *g)
             "(dirty-sync-count 1, at setup); %zu hopeless scenarios took "
             "more than 3, %zu were not given up; counted from the end of "
             "pass 1 instead: at most %.0f | %s |\n",
-            g->iter_max, g->iter_over, g->hopeless_kept, g->iter_max - 1,
+            g->iter_max, g->iter_over, g->hopeless_kept,
+            g->iter_max > 1 ? g->iter_max - 1 : 0,
             met(g->iter_over == 0 && g->hopeless_kept == 0));
     fprintf(f,
             "| gives up at least 20× sooner than Nova's defaults | Nova's "

@@ -628,6 +628,38 @@ test_pass1_qemu_converging_wins(void **unused)
 }
 
 /*
+ * A guest that may converge (16 GiB, 4 GiB rewritten at 4 GiB/s, 25
+ * Gbit/s: needs 0.48 s of 0.50): its passes' abort waits while they
+ * still beat their best, not once they are flat.
+ */
+static void
+test_veto_needs_progress(void **unused)
+{
+    struct policy_config cfg;
+    struct policy_state st;
+    struct policy_output out;
+    const struct policy_preflight_report *r;
+
+    (void)unused;
+    config(&cfg, POLICY_ADAPTIVE, 3.125e9);
+    run_preflight(&cfg, &st, &caps_10, 16, 4096, 4096, &out);
+    r = policy_preflight_report(&st);
+    assert_false(st.cancelled);
+    assert_false(st.pf.hopeless_now);
+    assert_true(r->est.need_lo_s <= 0.48);
+    st.track.passes_since_low = 0;
+    assert_true(policy_internal_preflight_vetoes_abort(&cfg, &st));
+    st.track.passes_since_low = 2;
+    assert_true(policy_internal_preflight_vetoes_abort(&cfg, &st));
+    st.track.passes_since_low = 3;
+    assert_false(policy_internal_preflight_vetoes_abort(&cfg, &st));
+    /* measure only (as started with --preflight measure): never a veto */
+    st.pf.mode = POLICY_PREFLIGHT_MEASURE;
+    st.track.passes_since_low = 0;
+    assert_false(policy_internal_preflight_vetoes_abort(&cfg, &st));
+}
+
+/*
  * The fake's own measurements, noise included, over many guests and
  * seeds: a hopeless verdict only where the physics say so.
  */
@@ -740,6 +772,7 @@ main(void)
         cmocka_unit_test(test_pass1_changing_guest_waits),
         cmocka_unit_test(test_pass1_burst_never_aborts),
         cmocka_unit_test(test_pass1_qemu_converging_wins),
+        cmocka_unit_test(test_veto_needs_progress),
         cmocka_unit_test(test_never_false_hopeless_with_noise),
     };
 
