@@ -39,7 +39,8 @@ plot data."/sim-time.dat" using 1:4 title "nova" with points pt 6 ps 0.8 lc rgb 
      "" using 1:5 title "vdsm" with points pt 4 ps 0.7 lc rgb "#228833", \
      "" using 1:6 title "proxmox" with points pt 8 ps 0.7 lc rgb "#aa3377", \
      "" using 1:2 title "pray (QEMU defaults)" with points pt 1 ps 0.7 lc rgb "#bbbbbb", \
-     "" using 1:7 title "adaptive" with points pt 7 ps 0.5 lc rgb "#4477aa", \
+     "" using 1:7 title "kubevirt" with points pt 12 ps 0.7 lc rgb "#ee7733", \
+     "" using 1:9 title "adaptive" with points pt 7 ps 0.5 lc rgb "#4477aa", \
      x title "same as the oracle" with lines dt 2 lc rgb "#000000", \
      1.5 * x title "1.5x the oracle" with lines dt 3 lc rgb "#ee6677"
 
@@ -51,10 +52,12 @@ set output out."/sim-giveup.png"
 set title "Simulated hopeless migrations: time until the policy gives up (cumulative share)"
 set logscale x
 set grid lc rgb "#dddddd"
-set xlabel "model time from migrate to cancelled (s)"
+set xlabel "model time from the start (preflight included) to cancelled or refused (s)"
 set ylabel "share of the hopeless scenarios given up"
 set yrange [0:1.05]
 set key bottom right
-plot data."/sim-giveup.dat" using 6:(1) smooth cnormal title "adaptive" lw 2 lc rgb "#4477aa", \
+plot data."/sim-giveup.dat" using 8:(1) smooth cnormal title "adaptive" lw 2 lc rgb "#4477aa", \
+     "" using 7:(1) smooth cnormal title "adaptive-pass (pass by pass)" lw 2 dt 2 lc rgb "#4477aa", \
+     "" using 6:(1) smooth cnormal title "kubevirt" lw 2 lc rgb "#ee7733", \
      "" using 4:(1) smooth cnormal title "vdsm" lw 2 lc rgb "#228833", \
      "" using 3:(1) smooth cnormal title "nova" lw 2 lc rgb "#ccbb44"

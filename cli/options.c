@@ -20,6 +20,10 @@
 
 static int set_policy(struct qm_options *o, const char *value, char *err,
                       size_t errlen);
+static int set_preflight(struct qm_options *o, const char *value, char *err,
+                         size_t errlen);
+static int set_completion_timeout(struct qm_options *o, const char *value,
+                                  char *err, size_t errlen);
 static int set_progress_timeout(struct qm_options *o, const char *value,
                                 char *err, size_t errlen);
 static int set_timeout_action(struct qm_options *o, const char *value,
@@ -70,7 +74,12 @@ const struct option_spec option_specs[] = {
      "for ssh:// monitors: pass -o OPT to ssh (repeatable)",
      SPECIAL(ssh_options, set_ssh_option)},
     {"policy", 0, "NAME", CMD_POLICY, IN_BOTH,
-     "adaptive, nova, vdsm, proxmox, pray", SPECIAL(policy.kind, set_policy)},
+     "adaptive, nova, vdsm, proxmox, pray, kubevirt",
+     SPECIAL(policy.kind, set_policy)},
+    {"preflight", 0, "off|measure|decide", CMD_POLICY, IN_BOTH,
+     "measure the dirty rate before migrate; adaptive decides, the others "
+     "are off unless given",
+     SPECIAL(policy.preflight, set_preflight)},
     {"downtime", 0, "MS", CMD_POLICY, IN_BOTH, "final downtime limit",
      FIELD(OPTION_U64, policy.downtime_ms, 1, POLICY_DOWNTIME_MAX_MS)},
     {"downtime-initial", 0, "MS", CMD_POLICY, IN_BOTH,
@@ -82,8 +91,8 @@ const struct option_spec option_specs[] = {
      "nova/vdsm seconds per GiB between steps",
      FIELD(OPTION_DOUBLE, policy.downtime_delay_s, 0, 1e6)},
     {"completion-timeout", 0, "S", CMD_POLICY, IN_BOTH,
-     "seconds per GiB before the timeout action, 0 off",
-     FIELD(OPTION_DOUBLE, policy.completion_timeout_s, 0, 1e7)},
+     "seconds per GiB before the timeout action, 0 off; kubevirt: 150",
+     SPECIAL(policy.completion_timeout_s, set_completion_timeout)},
     {"progress-timeout", 0, "S", CMD_POLICY, IN_BOTH,
      "seconds without progress before it, 0 off; nova: off unless given",
      SPECIAL(policy.progress_timeout_s, set_progress_timeout)},
@@ -200,10 +209,34 @@ set_policy(struct qm_options *o, const char *value, char *err, size_t errlen)
     if (policy_kind_from_name(value, &o->policy.kind) < 0) {
         snprintf(err, errlen,
                  "--policy: '%s' is not one of adaptive, nova, vdsm, "
-                 "proxmox, pray",
+                 "proxmox, pray, kubevirt",
                  value);
         return -1;
     }
+    return 0;
+}
+
+static int
+set_preflight(struct qm_options *o, const char *value, char *err,
+              size_t errlen)
+{
+    if (policy_preflight_from_name(value, &o->policy.preflight) < 0) {
+        snprintf(err, errlen, "--preflight: '%s' is not off, measure or decide",
+                 value);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+set_completion_timeout(struct qm_options *o, const char *value, char *err,
+                       size_t errlen)
+{
+    if (util_parse_double("completion-timeout", value, 0, 1e7,
+                          &o->policy.completion_timeout_s, err, errlen) < 0) {
+        return -1;
+    }
+    o->policy.completion_timeout_given = true; /* kubevirt: 150 unless given */
     return 0;
 }
 
@@ -440,6 +473,8 @@ option_default_text(const struct option_spec *f, char *buf, size_t size)
     case OPTION_SPECIAL:
         if (f->set == set_policy) {
             snprintf(buf, size, "%s", policy_kind_name(d.policy.kind));
+        } else if (f->set == set_completion_timeout) {
+            snprintf(buf, size, "%g", d.policy.completion_timeout_s);
         } else if (f->set == set_progress_timeout) {
             snprintf(buf, size, "%g", d.policy.progress_timeout_s);
         } else if (f->set == set_timeout_action) {

@@ -80,6 +80,19 @@ describe(const struct evidence *ev, char *buf, size_t len)
     }
 }
 
+/*
+ * The most adaptive sets: --downtime; when the preflight measured the
+ * guest (and so a migration may go on where it once aborted), less the
+ * room for the device state (policy_internal_downtime_max()).
+ */
+static uint64_t
+top_ms(const struct policy_config *cfg, const struct policy_state *st)
+{
+    return policy_internal_preflight_measured(cfg, st)
+               ? policy_internal_downtime_max(cfg)
+               : cfg->downtime_ms;
+}
+
 static uint64_t
 limit_in_force(const struct policy_state *st, const struct policy_sample *s)
 {
@@ -169,8 +182,8 @@ give_downtime(const struct policy_config *cfg, struct policy_state *st,
     uint64_t ms = round_up_ms(ev->need_s * 1000.0 * MARGIN);
     char why[POLICY_REASON_MAX];
 
-    if (ms > cfg->downtime_ms) {
-        ms = cfg->downtime_ms;
+    if (ms > top_ms(cfg, st)) {
+        ms = top_ms(cfg, st);
     }
     if (ms <= limit_in_force(st, s)) {
         return;
@@ -252,8 +265,8 @@ escalate(const struct policy_config *cfg, struct policy_state *st,
              what, seconds_precision(ev->need_s, ev->allowed_s), ev->need_s,
              seconds_precision(ev->need_s, ev->allowed_s), ev->allowed_s);
     ad->evidence++;
-    if (limit_in_force(st, s) < cfg->downtime_ms) {
-        set_downtime(st, s, out, cfg->downtime_ms, why);
+    if (limit_in_force(st, s) < top_ms(cfg, st)) {
+        set_downtime(st, s, out, top_ms(cfg, st), why);
     }
     if (cfg->auto_converge_permitted && !ad->throttle_released) {
         if (policy_internal_emit(out, s, POLICY_ACTION_AUTO_CONVERGE, 0,
@@ -281,6 +294,9 @@ escalate(const struct policy_config *cfg, struct policy_state *st,
             ad->postcopy_wait = 0;
         }
         return;
+    }
+    if (policy_internal_preflight_vetoes_abort(cfg, st)) {
+        return; /* measured: it may still converge within --downtime */
     }
     if (ad->throttle_released) {
         size_t n = strlen(why);

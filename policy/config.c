@@ -99,7 +99,7 @@ policy_config_validate(struct policy_config *cfg, char *err, size_t errlen)
 {
     bool nova = cfg->kind == POLICY_NOVA;
 
-    if ((size_t)cfg->kind > POLICY_PRAY) {
+    if ((size_t)cfg->kind > POLICY_KUBEVIRT) {
         return refuse(err, errlen, "--policy: unknown policy %d",
                       (int)cfg->kind);
     }
@@ -167,6 +167,24 @@ policy_config_validate(struct policy_config *cfg, char *err, size_t errlen)
     if (cfg->n_disks > POLICY_MAX_DISKS) {
         return refuse(err, errlen, "%zu disks: at most %d are supported",
                       cfg->n_disks, POLICY_MAX_DISKS);
+    }
+    if ((size_t)cfg->preflight > POLICY_PREFLIGHT_DECIDE) {
+        return refuse(err, errlen, "--preflight: unknown mode %d",
+                      (int)cfg->preflight);
+    }
+    if (cfg->preflight == POLICY_PREFLIGHT_DECIDE &&
+        cfg->kind != POLICY_ADAPTIVE) {
+        return refuse(err, errlen,
+                      "--preflight decide: --policy %s never acts on a "
+                      "measurement (it reproduces %s); use --preflight "
+                      "measure to see it",
+                      policy_kind_name(cfg->kind),
+                      cfg->kind == POLICY_PRAY ? "QEMU's defaults"
+                                               : "that project exactly");
+    }
+    if (cfg->kind == POLICY_KUBEVIRT && !cfg->completion_timeout_given) {
+        /* KubeVirt's completionTimeoutPerGiB, not Nova's 800 */
+        cfg->completion_timeout_s = POLICY_KUBEVIRT_PER_GIB_S;
     }
     if (cfg->kind == POLICY_VDSM) {
         return validate_schedule(cfg, err, errlen);

@@ -40,6 +40,12 @@ bool policy_internal_disk_busy(const struct policy_sample *s);
 bool policy_internal_running(enum migration_status status);
 /* Dirty rate in bytes/s. */
 double policy_internal_dirty_rate(const struct policy_sample *s);
+/*
+ * The highest downtime-limit a policy sets: --downtime less room (10 %,
+ * at most 20 ms) for the device state QEMU sends with the guest stopped,
+ * which the limit does not cover.
+ */
+uint64_t policy_internal_downtime_max(const struct policy_config *cfg);
 
 /* track.c */
 void policy_internal_track_init(struct policy_track *tr);
@@ -97,6 +103,56 @@ void policy_internal_vdsm(const struct policy_config *cfg,
 
 /* adaptive.c */
 void policy_internal_adaptive(const struct policy_config *cfg,
+                              struct policy_state *st,
+                              const struct policy_sample *s,
+                              struct policy_output *out);
+
+/* measure.c */
+/* QEMU syncs the bitmap at the edge of its 100 ms rate-limit window. */
+#define POLICY_QEMU_WINDOW_S 0.1
+/* What one measurement bounds: W(t_s) in [lo, hi] bytes. */
+struct policy_internal_w {
+    bool valid;
+    double t_s;        /* its period, seconds */
+    double lo, hi;     /* distinct bytes dirtied in it */
+    double hi_soft;    /* a ceiling with a smaller margin */
+    double n;          /* page-sampling: pages sampled (0 otherwise) */
+    double k_lo, k_hi; /* of which changed, as QEMU's integer allows */
+    double ram;        /* bytes the pages were sampled from */
+    double rate_floor; /* dirty-ring: bytes/s the guest writes, at least */
+};
+bool policy_internal_w_bounds(const struct policy_dirty_rate *m, uint64_t ram,
+                              struct policy_internal_w *w);
+/* The estimate from measurements m[0..n) at bandwidth bw (bytes/s). */
+void policy_internal_estimate(const struct policy_dirty_rate *m, size_t n,
+                              uint64_t ram, double bw,
+                              struct policy_estimate *e);
+
+/* preflight.c */
+/* Every sample, every policy: results in, verdicts (adaptive acts). */
+void policy_internal_preflight_step(const struct policy_config *cfg,
+                                    struct policy_state *st,
+                                    const struct policy_sample *s,
+                                    struct policy_output *out);
+/*
+ * True when the measurements say the guest may still converge within
+ * --downtime (or it changed too recently to tell): adaptive then does
+ * not abort on what its passes show.
+ */
+bool policy_internal_preflight_vetoes_abort(const struct policy_config *cfg,
+                                            const struct policy_state *st);
+/* adaptive acts on measurements, and has one. */
+bool policy_internal_preflight_measured(const struct policy_config *cfg,
+                                        const struct policy_state *st);
+/* The measurements say nothing permitted can work (adaptive, decide). */
+bool policy_internal_preflight_hopeless(const struct policy_config *cfg,
+                                        const struct policy_state *st);
+
+/* kubevirt.c */
+void policy_internal_kubevirt_init(const struct policy_config *cfg,
+                                   struct policy_kubevirt_state *ks);
+uint64_t policy_internal_kubevirt_initial_ms(const struct policy_config *cfg);
+void policy_internal_kubevirt(const struct policy_config *cfg,
                               struct policy_state *st,
                               const struct policy_sample *s,
                               struct policy_output *out);

@@ -25,6 +25,19 @@ enum policy_kind {
     POLICY_VDSM,         /* oVirt VDSM's convergence schedule */
     POLICY_PROXMOX,      /* Proxmox VE's downtime doubling (baseline) */
     POLICY_PRAY,         /* launch and pray: never acts (baseline) */
+    POLICY_KUBEVIRT,     /* KubeVirt's 2026 alpha tuning (baseline) */
+};
+
+/*
+ * --preflight: measure the guest's dirty rate before migrate (QEMU's
+ * calc-dirty-rate) and, for adaptive, act on the verdict.  DEFAULT is
+ * decide for adaptive and off for the others, which never act on it.
+ */
+enum policy_preflight {
+    POLICY_PREFLIGHT_DEFAULT = 0,
+    POLICY_PREFLIGHT_OFF,
+    POLICY_PREFLIGHT_MEASURE, /* measure and report only */
+    POLICY_PREFLIGHT_DECIDE,  /* act on the verdict (adaptive) */
 };
 
 enum policy_timeout_action {
@@ -61,6 +74,27 @@ bool migration_status_is_final(enum migration_status status);
 /* postcopy-active, -paused, -recover(-setup): the guest runs on the dest. */
 bool migration_status_is_postcopy(enum migration_status status);
 
+/* calc-dirty-rate's modes; page-sampling works under TCG and KVM. */
+enum policy_dirty_mode {
+    POLICY_DIRTY_PAGE_SAMPLING = 0,
+    POLICY_DIRTY_RING,   /* KVM with a dirty ring only */
+    POLICY_DIRTY_BITMAP, /* KVM without a dirty ring; not used */
+};
+
+/*
+ * One result of QEMU's calc-dirty-rate, read from query-dirty-rate once
+ * its status is "measured".  dirty-rate is MiB/s of distinct pages
+ * dirtied over calc-time (QEMU truncates it to an integer).
+ */
+struct policy_dirty_rate {
+    double t_start;        /* job seconds when calc-dirty-rate returned */
+    double t_end;          /* job seconds when query-dirty-rate said so */
+    uint64_t calc_time_ms; /* calc-time in ms (QEMU < 8.2: seconds x 1000) */
+    int64_t dirty_rate;    /* MiB/s; -1 when QEMU measured nothing */
+    uint64_t sample_pages; /* per GiB as reported; 0 outside sampling */
+    enum policy_dirty_mode mode;
+};
+
 /*
  * One instant of a migration, as the job read it from query-migrate (and
  * query-block-jobs for mirrored disks).  Byte counts are bytes; zero where
@@ -84,6 +118,9 @@ struct policy_sample {
     uint64_t bandwidth_limit;     /* max-bandwidth, bytes/s; 0 unlimited */
     int throttle_percent;         /* cpu-throttle-percentage, 0 if absent */
     bool pass_event;              /* MIGRATION_PASS since the last sample */
+    /* A calc-dirty-rate that ended since the last sample (see below). */
+    bool dirty_measured;
+    struct policy_dirty_rate dirty;
 };
 
 enum policy_action_kind {
@@ -185,6 +222,8 @@ struct policy_config {
     size_t n_disks;               /* disks copied, for Nova's 2 GiB floor */
     uint64_t disk_bytes[POLICY_MAX_DISKS];
     struct policy_schedule schedule; /* vdsm */
+    enum policy_preflight preflight; /* --preflight */
+    bool completion_timeout_given;   /* kubevirt: 150 s/GiB unless given */
 };
 
 /* Bounds that policy_config_validate() enforces. */
@@ -201,15 +240,20 @@ struct policy_config {
  */
 void policy_config_init(struct policy_config *cfg);
 
+/* KubeVirt's completionTimeoutPerGiB, --policy kubevirt's default. */
+#define POLICY_KUBEVIRT_PER_GIB_S 150
+
 /*
  * Refuses what cannot work, with a message naming the option and value:
- * 0, or -1 with err filled.  It changes cfg in one case only: the default
+ * 0, or -1 with err filled.  It changes cfg in two cases only: the default
  * --downtime-initial 300 is lowered to a --downtime below it (a value
- * other than 300 above --downtime is refused).  See docs/policy.md.
+ * other than 300 above --downtime is refused); under --policy kubevirt
+ * a --completion-timeout not given becomes KubeVirt's 150.  See
+ * docs/policy.md.
  */
 int policy_config_validate(struct policy_config *cfg, char *err, size_t errlen);
 
-/* "adaptive", "nova", "vdsm", "proxmox", "pray". */
+/* "adaptive", "nova", "vdsm", "proxmox", "pray", "kubevirt". */
 const char *policy_kind_name(enum policy_kind kind);
 /* 0 and *kind set, or -1 for an unknown name. */
 int policy_kind_from_name(const char *name, enum policy_kind *kind);
@@ -298,10 +342,116 @@ struct policy_adaptive_state {
     bool postcopy_failed;   /* still pre-copy after that: it failed */
 };
 
+/* --policy kubevirt: VEP 248's stall detector and VEP 291's tuning. */
+#define POLICY_KUBEVIRT_RECORDS 512
+struct policy_kubevirt_state {
+    double ewma_bw; /* bytes/s; 0 until the first sample */
+    size_t n_rec;   /* iteration records still inside the window */
+    double rec_t[POLICY_KUBEVIRT_RECORDS];
+    uint64_t rec_rem[POLICY_KUBEVIRT_RECORDS];
+    bool have_outside;
+    uint64_t outside_min; /* least remaining among records aged out */
+    bool stalled;
+    uint64_t best; /* bestRemainingBytes */
+    size_t n_hist; /* remaining since the stall, not yet used */
+    uint64_t hist[POLICY_KUBEVIRT_RECORDS];
+    double patience_s;
+    double deadline;        /* relaxation deadline (elapsed s) */
+    bool switched;          /* soft stop-and-copy set: downtime maxDowntime */
+    double switch_deadline; /* abort if not done by then */
+    double budget_s;        /* completionTimeoutPerGiB x GB */
+    bool tuning_started;    /* iteration reached startAfterIteration */
+    double t_tuned;         /* last increase (or the start of the cooldown) */
+    uint64_t tuned_ms;      /* the downtime the ramp set last */
+};
+
 struct policy_proxmox_state {
     uint64_t last_transferred;
     uint64_t last_remaining;
     unsigned counter;
+};
+
+/* What this QEMU can measure; the job probes it (query-version, schema). */
+struct policy_measure_caps {
+    bool calc_dirty_rate; /* the command exists (QEMU 5.2+) */
+    bool sample_pages;    /* sample-pages and mode (6.1+) */
+    bool milliseconds;    /* calc-time-unit "millisecond" (8.2+) */
+    bool dirty_ring;      /* -accel kvm,dirty-ring-size=N */
+};
+
+/* One calc-dirty-rate for the job to run. */
+struct policy_measure_request {
+    uint64_t calc_time;    /* in seconds, or ms when milliseconds */
+    bool milliseconds;     /* send "calc-time-unit": "millisecond" */
+    uint64_t sample_pages; /* per GiB; 0: leave it out (QEMU's 512) */
+    enum policy_dirty_mode mode;
+};
+
+/* The verdict of the preflight (docs/policy.md, "preflight"). */
+enum policy_verdict {
+    POLICY_VERDICT_NONE = 0,  /* nothing measured (yet), or off */
+    POLICY_VERDICT_CONVERGES, /* at the initial downtime */
+    POLICY_VERDICT_DOWNTIME,  /* with downtime_ms, set from t = 0 */
+    POLICY_VERDICT_LEVER,     /* needs one of levers, permitted */
+    POLICY_VERDICT_HOPELESS,  /* nothing permitted can work: refuse */
+    POLICY_VERDICT_UNSETTLED, /* measured, cannot tell: pass by pass */
+};
+
+/* The levers a verdict may need (bits). */
+#define POLICY_LEVER_AUTO_CONVERGE 1u
+#define POLICY_LEVER_POSTCOPY 2u
+#define POLICY_LEVER_PAUSE 4u       /* --timeout-action force-complete */
+#define POLICY_LEVER_DIRTY_LIMIT 8u /* issue 15: not yet permitted */
+
+/* What the measurements say about the guest, bytes and seconds. */
+struct policy_estimate {
+    size_t n;            /* measurements behind it (this epoch) */
+    bool steady;         /* one steady guest explains them all */
+    double rate_lo;      /* distinct bytes/s it dirties, lower bound */
+    double rate_hi;      /* upper bound; INFINITY when unknown */
+    double ws_lo, ws_hi; /* working set, bytes (ws_hi: RAM if unknown) */
+    double rate_est;     /* point estimates (no margin), for planning */
+    double ws_est;
+    double bandwidth; /* bytes/s the verdict assumes */
+    double need_lo_s; /* downtime the switch-over needs, bounds */
+    double need_hi_s;
+};
+
+#define POLICY_MEASURE_MAX 24
+
+struct policy_preflight_report {
+    enum policy_verdict verdict;
+    uint64_t downtime_ms; /* DOWNTIME: the limit to set */
+    unsigned levers;      /* LEVER: POLICY_LEVER_* needed and permitted */
+    size_t decided_by;    /* the measurement that decided, from 1; 0 none */
+    double t;             /* job seconds of the verdict */
+    struct policy_estimate est;
+    char reason[POLICY_REASON_MAX]; /* the numbers; the deciding one */
+};
+
+struct policy_preflight_state {
+    enum policy_preflight mode; /* the effective one */
+    struct policy_measure_caps caps;
+    uint64_t ram_bytes;
+    bool started;
+    bool migrating;    /* migrate ran: results come in samples */
+    bool finished;     /* policy_preflight_finish() ran */
+    bool running;      /* a measurement was asked for, no result yet */
+    bool failed;       /* QEMU refused one: no more */
+    double t0;         /* when the preflight began */
+    double budget_s;   /* measuring before migrate, at most */
+    double t_last_end; /* when the last result came */
+    size_t rung;       /* next period of the ladder */
+    size_t n;          /* measurements kept (all epochs) */
+    struct policy_dirty_rate m[POLICY_MEASURE_MAX];
+    size_t epoch;      /* first measurement of the current epoch */
+    unsigned changes;  /* epochs begun by a guest that changed */
+    size_t epoch_prev; /* first measurement of the epoch before */
+    unsigned returns;  /* a new epoch looked like an older one: bursts */
+    double t_epoch;    /* when the current epoch's first one began */
+    bool acted;        /* the verdict's actions went out */
+    bool hopeless_now; /* the current epoch says hopeless */
+    struct policy_preflight_report report;
 };
 
 /*
@@ -321,6 +471,8 @@ struct policy_state {
     struct policy_vdsm_state vdsm;
     struct policy_adaptive_state adaptive;
     struct policy_proxmox_state proxmox;
+    struct policy_kubevirt_state kubevirt;
+    struct policy_preflight_state pf;
 };
 
 /* Sets st up for one migration under cfg (a validated config). */
@@ -343,5 +495,62 @@ int policy_initial_actions(const struct policy_config *cfg,
  */
 void policy_step(const struct policy_config *cfg, struct policy_state *st,
                  const struct policy_sample *s, struct policy_output *out);
+
+/*
+ * The preflight (docs/policy.md, "preflight"), after
+ * policy_initial_actions() and before migrate:
+ *
+ *   policy_preflight_start(cfg, st, &caps, ram_bytes, t);
+ *   while (policy_measure_next(cfg, st, t, &req)) {
+ *       run calc-dirty-rate req, poll query-dirty-rate until measured;
+ *       policy_preflight_feed(cfg, st, &result);
+ *   }
+ *   policy_preflight_finish(cfg, st, t, &out);   apply out.actions;
+ *   a cancel among them: refuse (exit 3), migrate never runs.
+ *
+ * During the migration, after each policy_step(), when no measurement
+ * runs, policy_measure_next() may ask for another; its result comes in
+ * the next sample (dirty_measured, dirty).  With --preflight off (or a
+ * QEMU without calc-dirty-rate) policy_measure_next() never asks.
+ */
+/* "off", "measure", "decide" ("default" for DEFAULT). */
+const char *policy_preflight_name(enum policy_preflight p);
+/* 0 and *p set, or -1 for a name that is none of off, measure, decide. */
+int policy_preflight_from_name(const char *name, enum policy_preflight *p);
+/* DEFAULT resolved: decide for adaptive, off for the others. */
+enum policy_preflight
+policy_preflight_effective(const struct policy_config *cfg);
+/* "none", "converges", "downtime", "lever", "hopeless", "unsettled". */
+const char *policy_verdict_name(enum policy_verdict v);
+
+/* ram_bytes: the guest's RAM (query-memory-size-summary's base-memory). */
+void policy_preflight_start(const struct policy_config *cfg,
+                            struct policy_state *st,
+                            const struct policy_measure_caps *caps,
+                            uint64_t ram_bytes, double t);
+/* 1 and *req filled: run it now.  0: nothing to run now. */
+int policy_measure_next(const struct policy_config *cfg,
+                        struct policy_state *st, double t,
+                        struct policy_measure_request *req);
+/* A result before migrate. */
+void policy_preflight_feed(const struct policy_config *cfg,
+                           struct policy_state *st,
+                           const struct policy_dirty_rate *m);
+/*
+ * QEMU refused calc-dirty-rate or query-dirty-rate (why: its error):
+ * no more measurements; the verdict says why.
+ */
+void policy_measure_failed(struct policy_state *st, double t, const char *why);
+/*
+ * The preflight's verdict before migrate: out->actions get what to apply
+ * (set-downtime X; auto-converge; cancel, for a refusal); returns their
+ * number.  Under measure only the report.
+ */
+int policy_preflight_finish(const struct policy_config *cfg,
+                            struct policy_state *st, double t,
+                            struct policy_output *out);
+/* The verdict so far (every policy fills it, only adaptive acts). */
+const struct policy_preflight_report *
+policy_preflight_report(const struct policy_state *st);
 
 #endif /* QMIGRATE_POLICY_H */

@@ -98,3 +98,17 @@ policy_internal_u64(double v)
     }
     return (uint64_t)v;
 }
+
+/* Room left under --downtime for the device state (docs/policy.md). */
+#define DEVICE_STATE_MS 20
+
+uint64_t
+policy_internal_downtime_max(const struct policy_config *cfg)
+{
+    uint64_t room = cfg->downtime_ms / 10;
+
+    if (room > DEVICE_STATE_MS) {
+        room = DEVICE_STATE_MS;
+    }
+    return cfg->downtime_ms - room;
+}

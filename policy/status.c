@@ -91,7 +91,7 @@ policy_action_name(enum policy_action_kind kind)
 static const char *const kind_names[] = {
     [POLICY_ADAPTIVE] = "adaptive", [POLICY_NOVA] = "nova",
     [POLICY_VDSM] = "vdsm",         [POLICY_PROXMOX] = "proxmox",
-    [POLICY_PRAY] = "pray",
+    [POLICY_PRAY] = "pray",         [POLICY_KUBEVIRT] = "kubevirt",
 };
 
 #define N_KIND (sizeof(kind_names) / sizeof(kind_names[0]))

@@ -12,6 +12,7 @@ policy_state_init(struct policy_state *st, const struct policy_config *cfg)
     st->kind = cfg->kind;
     policy_internal_track_init(&st->track);
     policy_internal_vdsm_init(cfg, &st->vdsm);
+    policy_internal_kubevirt_init(cfg, &st->kubevirt);
 }
 
 int
@@ -46,6 +47,12 @@ policy_initial_actions(const struct policy_config *cfg, struct policy_state *st,
         ms = POLICY_PROXMOX_INITIAL_MS;
         snprintf(why, sizeof(why), "proxmox's migrate_downtime 0.1 s");
         break;
+    case POLICY_KUBEVIRT:
+        ms = policy_internal_kubevirt_initial_ms(cfg);
+        snprintf(why, sizeof(why),
+                 "kubevirt's downtimeTuning initialMs, at most "
+                 "maxDowntimeMs (--downtime)");
+        break;
     case POLICY_NOVA: /* step 0 comes at the first poll */
     case POLICY_PRAY:
         break;
@@ -64,6 +71,7 @@ policy_step(const struct policy_config *cfg, struct policy_state *st,
 {
     out->n_actions = 0;
     policy_internal_track(&st->track, s);
+    policy_internal_preflight_step(cfg, st, s, out);
     if (!migration_status_is_final(s->status)) {
         switch (cfg->kind) {
         case POLICY_ADAPTIVE:
@@ -77,6 +85,9 @@ policy_step(const struct policy_config *cfg, struct policy_state *st,
             break;
         case POLICY_PROXMOX:
             policy_internal_proxmox(cfg, st, s, out);
+            break;
+        case POLICY_KUBEVIRT:
+            policy_internal_kubevirt(cfg, st, s, out);
             break;
         case POLICY_PRAY:
             break;

@@ -142,6 +142,7 @@ cmd_query_version(struct fq_vm *vm)
 }
 
 static const char *const command_names[] = {
+    "calc-dirty-rate",
     "cont",
     "migrate",
     "migrate-continue",
@@ -152,6 +153,7 @@ static const char *const command_names[] = {
     "qmp_capabilities",
     "query-block-jobs",
     "query-commands",
+    "query-dirty-rate",
     "query-migrate",
     "query-migrate-capabilities",
     "query-migrate-parameters",
@@ -214,6 +216,10 @@ fq_command_run(struct fq_vm *vm, const char *name, const json_t *args,
         return cmd_set_capabilities(vm, args, err);
     } else if (strcmp(name, "migrate-continue") == 0) {
         return cmd_continue(vm, args, err);
+    } else if (strcmp(name, "calc-dirty-rate") == 0) {
+        return fq_cmd_calc_dirty_rate(vm, args, err);
+    } else if (strcmp(name, "query-dirty-rate") == 0) {
+        return fq_cmd_query_dirty_rate(vm, args, err);
     }
     if (!no_args(args, err)) {
         return NULL;

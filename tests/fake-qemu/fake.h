@@ -97,6 +97,20 @@ bool fq_command_exists(const struct fq_version *v, const char *name);
 json_t *fq_command_run(struct fq_vm *vm, const char *name, const json_t *args,
                        struct fq_error *err);
 
+/* dirtyrate.c */
+/* calc-dirty-rate: QEMU's checks for vm's version; {} or NULL + err. */
+json_t *fq_cmd_calc_dirty_rate(struct fq_vm *vm, const json_t *args,
+                               struct fq_error *err);
+/* query-dirty-rate's DirtyRateInfo (new ref), or NULL + err. */
+json_t *fq_cmd_query_dirty_rate(struct fq_vm *vm, const json_t *args,
+                                struct fq_error *err);
+/*
+ * The guest's measurement options: dirty-ring ENTRIES (0: none),
+ * hash-rate RATE, seed N.  1 if handled, 0 if not one, -1 with err.
+ */
+int fq_dirtyrate_set_model(struct fq_model_config *c, const char *key,
+                           const char *value, struct fq_error *err);
+
 /* monitor.c */
 /* One client's session: negotiation state. */
 struct fq_session {

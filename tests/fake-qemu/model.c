@@ -43,6 +43,10 @@ fq_model_config_init(struct fq_model_config *cfg)
     cfg->disk_bytes = 0;
     cfg->disk_dirty_rate = 0;
     cfg->disk_working_set_bytes = 64ull << 20;
+    cfg->dirty_ring = false;
+    cfg->dirty_ring_size = 4096;
+    cfg->hash_rate = 650e6;
+    cfg->seed = 1;
 }
 
 int
@@ -76,6 +80,12 @@ fq_model_config_check(const struct fq_model_config *cfg, struct fq_error *err)
     } else if (cfg->disk_working_set_bytes > cfg->disk_bytes &&
                cfg->disk_dirty_rate > 0) {
         bad = "disk working set is larger than the disk";
+    } else if (!(cfg->hash_rate > 0) || isinf(cfg->hash_rate)) {
+        bad = "page hashing rate must be a positive number of bytes/s";
+    } else if (cfg->dirty_ring &&
+               (cfg->dirty_ring_size < 1024 || cfg->dirty_ring_size > 65536 ||
+                (cfg->dirty_ring_size & (cfg->dirty_ring_size - 1)) != 0)) {
+        bad = "dirty ring size must be a power of two in 1024..65536";
     }
     if (bad != NULL) {
         set_error(err, "GenericError", "%s", bad);

@@ -81,6 +81,11 @@ struct fq_model_config {
     double disk_dirty_rate;          /* bytes/s the guest writes to disk */
     uint64_t disk_working_set_bytes; /* where those writes land */
     bool device_switchover; /* 10.0: the switchover is status 'device' */
+    /* calc-dirty-rate (model_dirtyrate.c) */
+    bool dirty_ring;          /* KVM runs with a dirty ring */
+    uint64_t dirty_ring_size; /* its entries per vCPU */
+    double hash_rate;         /* bytes/s of sampled pages hashed */
+    uint64_t seed;            /* page sampling's random draws */
 };
 
 /* The migration parameters the model uses (migrate-set-parameters). */
@@ -209,6 +214,75 @@ void fq_model_query(const struct fq_model *m, struct fq_migration_info *info);
 
 /* Takes the oldest queued event: 1 and *ev filled, or 0 when none. */
 int fq_model_next_event(struct fq_model *m, struct fq_event *ev);
+
+/*
+ * calc-dirty-rate / query-dirty-rate (model_dirtyrate.c), as QEMU's
+ * migration/dirtyrate.c measures: page-sampling hashes sample-pages
+ * random pages per GiB of RAM before and after calc-time and counts the
+ * changed ones; dirty-bitmap counts every page dirtied (no dirty ring);
+ * dirty-ring counts the ring's entries (a dirty ring only).
+ */
+enum fq_dirty_mode {
+    FQ_DIRTY_PAGE_SAMPLING = 0,
+    FQ_DIRTY_BITMAP,
+    FQ_DIRTY_RING,
+};
+
+enum fq_dirty_status {
+    FQ_DIRTY_UNSTARTED = 0,
+    FQ_DIRTY_MEASURING,
+    FQ_DIRTY_MEASURED,
+};
+
+struct fq_dirty_args {
+    int64_t calc_time_ms;  /* the QMP layer converts calc-time-unit */
+    bool has_sample_pages; /* else QEMU's 512 per GiB */
+    uint64_t sample_pages;
+    enum fq_dirty_mode mode;
+    bool before_80; /* QEMU < 8.0: only dirty-ring refuses sample-pages */
+};
+
+/* DirtyRateInfo, times in model time. */
+struct fq_dirty_info {
+    enum fq_dirty_status status;
+    double start_time;    /* model seconds when it started */
+    int64_t calc_time_ms; /* the period QEMU measured over */
+    uint64_t sample_pages;
+    enum fq_dirty_mode mode;
+    bool has_dirty_rate;
+    int64_t dirty_rate; /* MiB/s, QEMU's integer */
+    bool has_vcpu_dirty_rate;
+    int64_t vcpu_dirty_rate; /* the fake's one vCPU, ring mode */
+};
+
+/* QEMU's limits on calc-dirty-rate's arguments. */
+#define FQ_DIRTY_SAMPLE_PAGES_DEFAULT 512
+#define FQ_DIRTY_SAMPLE_PAGES_MIN 128
+#define FQ_DIRTY_SAMPLE_PAGES_MAX 16384
+
+/*
+ * Starts a measurement (the ranges of calc-time are the QMP layer's, as
+ * they depend on the version).  -1 with QEMU's error: one already runs,
+ * sample-pages out of range or outside page-sampling, a mode this guest's
+ * accelerator cannot do.
+ */
+int fq_model_calc_dirty_rate(struct fq_model *m, const struct fq_dirty_args *a,
+                             struct fq_error *err);
+/* What query-dirty-rate says at this instant. */
+void fq_model_query_dirty_rate(const struct fq_model *m,
+                               struct fq_dirty_info *info);
+/* "page-sampling", "dirty-bitmap", "dirty-ring"; NULL out of range. */
+const char *fq_dirty_mode_name(enum fq_dirty_mode mode);
+/* -1 when name is none of them. */
+int fq_dirty_mode_from_name(const char *name);
+/* "unstarted", "measuring", "measured". */
+const char *fq_dirty_status_name(enum fq_dirty_status s);
+/*
+ * A changing guest: from now on it rewrites bytes of RAM (rounded down
+ * to pages, at most what is not zero pages).  Pages joining the working
+ * set keep whether they are dirty; so do pages leaving it.
+ */
+void fq_model_set_working_set(struct fq_model *m, uint64_t bytes);
 
 /* QEMU's names; NULL for a value out of range. */
 const char *fq_status_name(enum fq_status s);

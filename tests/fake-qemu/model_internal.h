@@ -96,6 +96,22 @@ struct fq_model {
     double disk_dirty;
     bool bulk_completed;
 
+    /* calc-dirty-rate (model_dirtyrate.c) */
+    struct fq_dirty_state {
+        enum fq_dirty_status status;
+        struct fq_dirty_args args;
+        double start;     /* when calc-dirty-rate ran */
+        double win_start; /* the pages' window, model seconds */
+        double win_end;
+        double done;       /* when the result is there */
+        double ws_pages;   /* distinct pages written in the window */
+        double ring_pages; /* ring entries in the window */
+        double ring_fill;  /* entries since the last harvest */
+        int64_t calc_ms;
+        int64_t rate;   /* MiB/s */
+        uint64_t count; /* measurements started, for the draws */
+    } dirty;
+
     /* events not yet taken */
     struct fq_event *events;
     size_t ev_head;
@@ -117,6 +133,12 @@ double fq_send(struct fq_model *m, double dt, double rate);
 void fq_guest_run(struct fq_model *m, double dt);
 void fq_bitmap_sync(struct fq_model *m);
 void fq_window_update(struct fq_model *m);
+
+/* model_dirtyrate.c */
+/* The guest ran dt seconds from m->now at run (0..1) of its speed. */
+void fq_dirty_guest_run(struct fq_model *m, double dt, double run);
+/* Ends a measurement whose time is up (after time moved). */
+void fq_dirty_settle(struct fq_model *m);
 
 /* model_throttle.c */
 void fq_throttle_trigger(struct fq_model *m);

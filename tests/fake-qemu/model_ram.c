@@ -181,6 +181,7 @@ fq_guest_run(struct fq_model *m, double dt)
     run = (100.0 - m->throttle) / 100.0;
     /* A walker over the working set: distinct pages since the sync. */
     m->log_ws = fmin(m->pages_ws, m->log_ws + m->dirty_rate * run * dt);
+    fq_dirty_guest_run(m, dt, run);
 
     if (m->blk && m->cfg.disk_dirty_rate > 0 && m->disk_total > 0) {
         double ws = (double)m->cfg.disk_working_set_bytes;

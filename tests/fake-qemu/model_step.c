@@ -347,6 +347,7 @@ fq_model_advance(struct fq_model *m, double dt)
         }
     }
     m->now = end;
+    fq_dirty_settle(m);
 }
 
 void

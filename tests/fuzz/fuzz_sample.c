@@ -13,7 +13,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const enum policy_kind kinds[] = {POLICY_ADAPTIVE, POLICY_NOVA,
-                                             POLICY_VDSM, POLICY_PROXMOX};
+                                             POLICY_VDSM, POLICY_PROXMOX,
+                                             POLICY_KUBEVIRT};
     struct policy_sample s;
     struct migrate_summary sum;
     json_error_t jerr;

@@ -135,14 +135,15 @@ test_regression_huge_mbps(void **state)
     json_t *r = load("{\"status\":\"active\", \"ram\": {\"total\": 0, "
                      "\"mbps\": 39642609089108905}}");
     static const enum policy_kind kinds[] = {POLICY_ADAPTIVE, POLICY_NOVA,
-                                             POLICY_VDSM, POLICY_PROXMOX};
+                                             POLICY_VDSM, POLICY_PROXMOX,
+                                             POLICY_KUBEVIRT};
     struct policy_sample s;
     char err[256];
     size_t k;
 
     (void)state;
     assert_int_equal(sample_from_query_migrate(r, &s, err, sizeof(err)), 0);
-    for (k = 0; k < 4; k++) {
+    for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         struct policy_config cfg;
         struct policy_state st;
         struct policy_output out;
@@ -481,10 +482,44 @@ test_settings_round_trip(void **state)
     json_decref(j);
 }
 
+static void
+test_preflight_and_kubevirt(void **state)
+{
+    struct qm_options o;
+    char err[512];
+
+    (void)state;
+    options_init(&o);
+    o.command = CMD_MIGRATE;
+    assert_int_equal(o.policy.preflight, POLICY_PREFLIGHT_DEFAULT);
+    assert_int_equal(options_set(&o, "preflight", "measure", err, sizeof(err)),
+                     0);
+    assert_int_equal(o.policy.preflight, POLICY_PREFLIGHT_MEASURE);
+    assert_int_equal(options_set(&o, "preflight", "maybe", err, sizeof(err)),
+                     -1);
+    assert_string_equal(err,
+                        "--preflight: 'maybe' is not off, measure or decide");
+    assert_int_equal(options_set(&o, "policy", "kubevirt", err, sizeof(err)),
+                     0);
+    assert_int_equal(o.policy.kind, POLICY_KUBEVIRT);
+    assert_false(o.policy.completion_timeout_given);
+    assert_int_equal(
+        options_set(&o, "completion-timeout", "20", err, sizeof(err)), 0);
+    assert_true(o.policy.completion_timeout_given);
+    assert_int_equal(options_set(&o, "policy", "kube", err, sizeof(err)), -1);
+    assert_string_equal(err, "--policy: 'kube' is not one of adaptive, nova, "
+                             "vdsm, proxmox, pray, kubevirt");
+    assert_int_equal(
+        config_apply(&o, "preflight = decide\n", "p.conf", err, sizeof(err)),
+        0);
+    assert_int_equal(o.policy.preflight, POLICY_PREFLIGHT_DECIDE);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_preflight_and_kubevirt),
         cmocka_unit_test(test_sample_from_qemu_72),
         cmocka_unit_test(test_sample_empty_and_final),
         cmocka_unit_test(test_sample_wrong_types),
