@@ -169,6 +169,8 @@ int sample_from_json(json_t *obj, struct policy_sample *s, char *err,
 json_t *start_json(const struct engine_start *st);
 /* The end line's members: result, reason, exit code, downtime, totals. */
 json_t *end_json(const struct engine_result *res);
+/* The preflight line's members: the verdict, its reason and its numbers. */
+json_t *preflight_json(const struct policy_preflight_report *r);
 
 /* output.c */
 struct metrics;

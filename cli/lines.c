@@ -41,3 +41,44 @@ end_json(const struct engine_result *res)
                         json_integer((json_int_t)res->transferred));
     return obj;
 }
+
+/* A bound as JSON: null when it is unknown (infinite). */
+static json_t *
+bound(double v)
+{
+    return isfinite(v) ? json_real(round(v)) : json_null();
+}
+
+json_t *
+preflight_json(const struct policy_preflight_report *r)
+{
+    json_t *obj = json_object();
+
+    json_object_set_new(obj, "verdict",
+                        json_string(policy_verdict_name(r->verdict)));
+    json_object_set_new(obj, "reason", json_string(r->reason));
+    json_object_set_new(obj, "downtime_ms",
+                        r->verdict == POLICY_VERDICT_DOWNTIME
+                            ? json_integer((json_int_t)r->downtime_ms)
+                            : json_null());
+    json_object_set_new(obj, "measurements",
+                        json_integer((json_int_t)r->est.n));
+    json_object_set_new(obj, "decided_by",
+                        r->decided_by > 0
+                            ? json_integer((json_int_t)r->decided_by)
+                            : json_null());
+    json_object_set_new(obj, "dirty_rate_low", bound(r->est.rate_lo));
+    json_object_set_new(obj, "dirty_rate_high", bound(r->est.rate_hi));
+    json_object_set_new(obj, "working_set_low", bound(r->est.ws_lo));
+    json_object_set_new(obj, "working_set_high", bound(r->est.ws_hi));
+    json_object_set_new(obj, "bandwidth", bound(r->est.bandwidth));
+    json_object_set_new(obj, "needs_s_low",
+                        isfinite(r->est.need_lo_s)
+                            ? json_real(round(r->est.need_lo_s * 1000) / 1000)
+                            : json_null());
+    json_object_set_new(obj, "needs_s_high",
+                        isfinite(r->est.need_hi_s)
+                            ? json_real(round(r->est.need_hi_s * 1000) / 1000)
+                            : json_null());
+    return obj;
+}

@@ -217,8 +217,7 @@ set_policy(struct qm_options *o, const char *value, char *err, size_t errlen)
 }
 
 static int
-set_preflight(struct qm_options *o, const char *value, char *err,
-              size_t errlen)
+set_preflight(struct qm_options *o, const char *value, char *err, size_t errlen)
 {
     if (policy_preflight_from_name(value, &o->policy.preflight) < 0) {
         snprintf(err, errlen, "--preflight: '%s' is not off, measure or decide",

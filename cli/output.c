@@ -323,6 +323,13 @@ sink_action(struct engine *e, void *opaque, double t,
 }
 
 static void
+sink_preflight(struct engine *e, void *opaque, double t,
+               const struct policy_preflight_report *r)
+{
+    output_json(opaque, engine_name(e), "preflight", t, preflight_json(r));
+}
+
+static void
 sink_note(struct engine *e, void *opaque, int level, const char *text)
 {
     (void)e;
@@ -356,6 +363,7 @@ const struct engine_sink output_sink = {
     .start = sink_start,
     .sample = sink_sample,
     .action = sink_action,
+    .preflight = sink_preflight,
     .note = sink_note,
     .error = sink_error,
     .end = sink_end,

@@ -22,6 +22,7 @@ enum trace_kind {
     TRACE_I64,     /* an integer */
     TRACE_PERCENT, /* an int, 0..100 */
     TRACE_BOOL,
+    TRACE_DIRTY_MODE, /* enum policy_dirty_mode, by QEMU's name */
 };
 
 struct trace_field {
@@ -55,6 +56,20 @@ static const struct trace_field fields[] = {
     FIELD("bandwidth_limit", TRACE_U64, bandwidth_limit, false, 0),
     FIELD("throttle_percent", TRACE_PERCENT, throttle_percent, false, 0),
     FIELD("pass_event", TRACE_BOOL, pass_event, false, 0),
+    /* since 2: a dirty-rate measurement that ended since the last sample */
+    FIELD("dirty_measured", TRACE_BOOL, dirty_measured, false, 0),
+    FIELD("dirty_t_start", TRACE_DOUBLE, dirty.t_start, false, 0),
+    FIELD("dirty_t_end", TRACE_DOUBLE, dirty.t_end, false, 0),
+    FIELD("dirty_calc_time_ms", TRACE_U64, dirty.calc_time_ms, false, 0),
+    FIELD("dirty_rate_mib", TRACE_I64, dirty.dirty_rate, false, 0),
+    FIELD("dirty_sample_pages", TRACE_U64, dirty.sample_pages, false, 0),
+    FIELD("dirty_mode", TRACE_DIRTY_MODE, dirty.mode, false, 0),
+};
+
+static const char *const dirty_modes[] = {
+    [POLICY_DIRTY_PAGE_SAMPLING] = "page-sampling",
+    [POLICY_DIRTY_RING] = "dirty-ring",
+    [POLICY_DIRTY_BITMAP] = "dirty-bitmap",
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -76,6 +91,8 @@ field_to_json(const struct trace_field *f, const struct policy_sample *s)
         return json_integer((json_int_t) * (const int64_t *)at);
     case TRACE_PERCENT:
         return json_integer(*(const int *)at);
+    case TRACE_DIRTY_MODE:
+        return json_string(dirty_modes[*(const enum policy_dirty_mode *)at]);
     default:
         return json_boolean(*(const bool *)at);
     }
@@ -139,6 +156,16 @@ field_from_json(const struct trace_field *f, json_t *v, struct policy_sample *s)
     case TRACE_BOOL:
         *(bool *)at = json_is_true(v);
         return 0;
+    case TRACE_DIRTY_MODE:
+        for (size_t i = 0; i < sizeof(dirty_modes) / sizeof(dirty_modes[0]);
+             i++) {
+            if (json_is_string(v) &&
+                strcmp(json_string_value(v), dirty_modes[i]) == 0) {
+                *(enum policy_dirty_mode *)at = (enum policy_dirty_mode)i;
+                return 0;
+            }
+        }
+        return -1;
     default:
         break;
     }
@@ -164,6 +191,7 @@ kind_words(enum trace_kind kind)
     case TRACE_DOUBLE:
         return "a number";
     case TRACE_STATUS:
+    case TRACE_DIRTY_MODE:
         return "a string";
     case TRACE_I64:
         return "an integer";

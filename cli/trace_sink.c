@@ -121,6 +121,14 @@ sink_action(struct engine *e, void *opaque, double t,
 }
 
 static void
+sink_preflight(struct engine *e, void *opaque, double t,
+               const struct policy_preflight_report *r)
+{
+    (void)e;
+    trace_write(opaque, "preflight", t, preflight_json(r));
+}
+
+static void
 sink_end(struct engine *e, void *opaque, const struct engine_result *res)
 {
     struct trace_writer *t = opaque;
@@ -135,5 +143,6 @@ const struct engine_sink trace_sink = {
     .start = sink_start,
     .sample = sink_sample,
     .action = sink_action,
+    .preflight = sink_preflight,
     .end = sink_end,
 };

@@ -124,6 +124,19 @@ engine_emit_start(struct engine *e)
 }
 
 void
+engine_emit_preflight(struct engine *e, const struct policy_preflight_report *r)
+{
+    size_t i;
+
+    engine_note(e, 0, "%spreflight: %s: %s", engine_prefix(e),
+                policy_verdict_name(r->verdict), r->reason);
+    FOR_EACH_SINK(e, i, preflight)
+    {
+        e->sinks[i].sink->preflight(e, e->sinks[i].opaque, engine_now(e), r);
+    }
+}
+
+void
 engine_emit_action(struct engine *e, double t, const struct policy_action *a,
                    bool advice)
 {
@@ -201,6 +214,7 @@ engine_stop_timers(struct engine *e)
     ev_timer_stop(e->loop, &e->settle_timer);
     ev_timer_stop(e->loop, &e->disk_timer);
     ev_timer_stop(e->loop, &e->reconnect_timer);
+    ev_timer_stop(e->loop, &e->measure.timer);
 }
 
 static void engine_vfinish(struct engine *e, enum qm_exit code,
@@ -327,6 +341,8 @@ engine_new(struct ev_loop *loop, const struct engine_config *cfg,
     e->reconnect_timer.data = e;
     ev_init(&e->disk_timer, NULL);
     e->disk_timer.data = e;
+    ev_init(&e->measure.timer, NULL);
+    e->measure.timer.data = e;
     levers_init(&e->levers, QEMU_DEFAULT_DOWNTIME_LIMIT_MS, e->policy.bandwidth,
                 e->policy.auto_converge_permitted);
     if (engine_clients_new(e, err, errlen) < 0) {

@@ -112,6 +112,9 @@ struct engine_sink {
     /* An action applied; advice: what watch would have done. */
     void (*action)(struct engine *e, void *opaque, double t,
                    const struct policy_action *a, bool advice);
+    /* The verdict of the dirty-rate preflight, before migrate. */
+    void (*preflight)(struct engine *e, void *opaque, double t,
+                      const struct policy_preflight_report *r);
     /* Words for people: level 0 always, 1 with -v, 2 with -vv. */
     void (*note)(struct engine *e, void *opaque, int level, const char *text);
     /* Words for people that must always be shown. */

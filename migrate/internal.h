@@ -30,6 +30,7 @@ enum engine_phase {
     PHASE_ATTACH,     /* watch, cancel: find the running migration */
     PHASE_DISKS,      /* which disks to copy, on both sides */
     PHASE_SETUP,      /* capabilities and parameters */
+    PHASE_MEASURE,    /* the guest's dirty rate, before anything is sent */
     PHASE_MIRROR,     /* disk mirrors copy; RAM not yet started */
     PHASE_MIGRATE,    /* migrate sent, its reply not yet in */
     PHASE_MONITOR,    /* pre-copy: sampling, applying the policy */
@@ -90,6 +91,17 @@ struct engine_disk_copy {
     bool started, ready, concluded;
 };
 
+/* The dirty-rate measurements (measure.c). */
+struct engine_measure {
+    struct policy_measure_caps caps; /* what this QEMU can measure */
+    struct policy_measure_request req;
+    bool running;     /* a calc-dirty-rate is under way */
+    double t_start;   /* when it returned */
+    ev_timer timer;   /* its period, then the re-polls */
+    bool have_result; /* a result for the next sample */
+    struct policy_dirty_rate result;
+};
+
 /* The replies preflight gathers before it judges. */
 struct engine_preflight {
     json_t *src_status, *src_migrate, *src_memory, *dst_status, *dst_migrate;
@@ -143,12 +155,14 @@ struct engine {
     bool announced;               /* the start went out */
     char tls_object[64];          /* the id of our tls-creds objects */
     struct engine_preflight pre;
+    struct engine_measure measure;
     bool migrate_sent;
     bool migrate_reply_lost; /* the connection ended before its reply */
     double migrate_time;
     bool postcopy_started; /* QEMU reported a post-copy status */
     int postcopy_refusals; /* cancels refused during post-copy */
     bool cancel_requested; /* while migrate is on its way */
+    bool cancel_by_policy; /* the cancel is the policy's: it aborts */
     bool cancelling;       /* migrate_cancel sent */
     enum qm_exit cancel_code;
     char cancel_reason[POLICY_REASON_MAX + 64];
@@ -189,6 +203,8 @@ void engine_note(struct engine *e, int level, const char *fmt, ...)
 void engine_error(struct engine *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void engine_emit_start(struct engine *e);
+void engine_emit_preflight(struct engine *e,
+                           const struct policy_preflight_report *r);
 void engine_emit_action(struct engine *e, double t,
                         const struct policy_action *a, bool advice);
 /* A reply to one of the engine's commands (err set, ret NULL, on failure). */
@@ -235,6 +251,13 @@ void preflight_clear(struct engine_preflight *pre);
 /* The capabilities asked for, against the version: -1 when refused. */
 int engine_negotiate(struct engine *e);
 void engine_enter_setup(struct engine *e);
+
+/* measure.c */
+void engine_enter_measure(struct engine *e);
+/* During the migration: a measurement the policy asks for, if any. */
+void engine_measure_more(struct engine *e);
+/* A measurement that ended since the last sample, into s. */
+void sample_measured(struct engine *e, struct policy_sample *s);
 
 /* monitor.c */
 void engine_enter_migrate(struct engine *e);

@@ -141,7 +141,10 @@ lever_pause(void *opaque)
 static void
 lever_cancel(void *opaque, const char *reason)
 {
-    engine_begin_cancel(opaque, QM_EXIT_ABORTED, "%s", reason);
+    struct engine *e = opaque;
+
+    e->cancel_by_policy = true;
+    engine_begin_cancel(e, QM_EXIT_ABORTED, "%s", reason);
 }
 
 static void
@@ -315,6 +318,7 @@ poll_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
         return;
     }
     engine_apply_actions(e, &out, s.t);
+    engine_measure_more(e);
     if (e->poll_again && e->phase != PHASE_DONE) {
         e->poll_again = false;
         engine_poll(e);

@@ -24,6 +24,8 @@ static const struct phase_desc phases[PHASE_COUNT] = {
                      ON_LOST_END, POLL_NONE, false},
     [PHASE_SETUP] = {"setup", engine_enter_setup, ON_CANCEL_END, ON_LOST_END,
                      ON_LOST_END, POLL_NONE, false},
+    [PHASE_MEASURE] = {"measure", engine_enter_measure, ON_CANCEL_END,
+                       ON_LOST_END, ON_LOST_END, POLL_NONE, true},
     [PHASE_MIRROR] = {"mirror", engine_enter_mirror, ON_CANCEL_UNDO_DISKS,
                       ON_LOST_END, ON_LOST_UNDO_DISKS, POLL_BLOCK_JOBS, true},
     [PHASE_MIGRATE] = {"migrate", engine_enter_migrate, ON_CANCEL_DEFER,
@@ -115,8 +117,8 @@ engine_begin_cancel(struct engine *e, enum qm_exit code, const char *fmt, ...)
     va_end(ap);
     switch (how) {
     case ON_CANCEL_END:
-        engine_finish(e, code, "cancelled", "%s; the migration was not started",
-                      e->cancel_reason);
+        engine_finish(e, code, e->cancel_by_policy ? "aborted" : "cancelled",
+                      "%s; the migration was not started", e->cancel_reason);
         break;
     case ON_CANCEL_UNDO_DISKS:
         disk_abort(e, code, "aborted", "%s", e->cancel_reason);

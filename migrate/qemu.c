@@ -384,3 +384,70 @@ qemu_incoming_needs_uri(json_t *dest_query_migrate)
     return json_object_get(dest_query_migrate, "socket-address") == NULL &&
            json_object_get(dest_query_migrate, "status") == NULL;
 }
+
+/* --- the dirty rate --------------------------------------------------------
+ */
+
+void
+qemu_measure_caps(const struct qemu_version *v,
+                  struct policy_measure_caps *caps)
+{
+    memset(caps, 0, sizeof(*caps));
+    caps->calc_dirty_rate = qemu_version_at_least(v, 5, 2);
+    caps->sample_pages = qemu_version_at_least(v, 6, 1);
+    caps->milliseconds = qemu_version_at_least(v, 8, 2);
+}
+
+struct qemu_command
+qemu_calc_dirty_rate(uint64_t calc_time, bool milliseconds,
+                     uint64_t sample_pages, const char *mode)
+{
+    json_t *args = json_pack("{s:I}", "calc-time", (json_int_t)calc_time);
+
+    if (milliseconds) {
+        json_object_set_new(args, "calc-time-unit", json_string("millisecond"));
+    }
+    if (sample_pages > 0) {
+        json_object_set_new(args, "sample-pages",
+                            json_integer((json_int_t)sample_pages));
+    }
+    if (mode != NULL) {
+        json_object_set_new(args, "mode", json_string(mode));
+    }
+    return command("calc-dirty-rate", args);
+}
+
+struct qemu_command
+qemu_query_dirty_rate(bool milliseconds)
+{
+    return command("query-dirty-rate",
+                   milliseconds
+                       ? json_pack("{s:s}", "calc-time-unit", "millisecond")
+                       : NULL);
+}
+
+int
+qemu_dirty_rate_of(json_t *reply, struct qemu_dirty_rate *r)
+{
+    const char *status = json_string_value(json_object_get(reply, "status"));
+    const char *unit =
+        json_string_value(json_object_get(reply, "calc-time-unit"));
+    json_t *rate = json_object_get(reply, "dirty-rate");
+    json_int_t calc = json_integer_value(json_object_get(reply, "calc-time"));
+    json_int_t pages =
+        json_integer_value(json_object_get(reply, "sample-pages"));
+
+    memset(r, 0, sizeof(*r));
+    if (status == NULL) {
+        return -1;
+    }
+    r->measured = strcmp(status, "measured") == 0;
+    r->dirty_rate_mib = json_is_integer(rate) ? json_integer_value(rate) : -1;
+    if (calc > 0) {
+        r->calc_time_ms =
+            (uint64_t)calc *
+            (unit != NULL && strcmp(unit, "millisecond") == 0 ? 1 : 1000);
+    }
+    r->sample_pages = pages > 0 ? (uint64_t)pages : 0;
+    return 0;
+}

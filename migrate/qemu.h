@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "policy/policy.h"
+
 /* QEMU's own defaults (qapi/migration.json). */
 #define QEMU_DEFAULT_DOWNTIME_LIMIT_MS 300
 
@@ -141,6 +143,29 @@ struct qemu_block_job {
 };
 
 void qemu_block_job(json_t *query_block_jobs_entry, struct qemu_block_job *job);
+
+/* --- the dirty rate (calc-dirty-rate, query-dirty-rate) ------------------ */
+
+/* What version v can measure: calc-dirty-rate 5.2+, sample-pages and mode
+ * 6.1+, periods in milliseconds 8.2+ (a dirty ring is not known here). */
+void qemu_measure_caps(const struct qemu_version *v,
+                       struct policy_measure_caps *caps);
+/* mode NULL: left out (before 6.1); sample_pages 0: left out. */
+struct qemu_command qemu_calc_dirty_rate(uint64_t calc_time, bool milliseconds,
+                                         uint64_t sample_pages,
+                                         const char *mode);
+struct qemu_command qemu_query_dirty_rate(bool milliseconds);
+
+/* A query-dirty-rate reply. */
+struct qemu_dirty_rate {
+    bool measured;          /* status "measured" */
+    int64_t dirty_rate_mib; /* MiB/s; -1 when absent */
+    uint64_t calc_time_ms;  /* the period, in ms whatever the unit */
+    uint64_t sample_pages;  /* per GiB; 0 when absent */
+};
+
+/* 0, or -1 when the reply has no status. */
+int qemu_dirty_rate_of(json_t *reply, struct qemu_dirty_rate *r);
 
 /* Where the destination waits: listening already, or for migrate-incoming. */
 bool qemu_incoming_needs_uri(json_t *dest_query_migrate);

@@ -185,6 +185,7 @@ sample_complete(struct engine *e, struct policy_sample *s)
     sample_engine_state(e, s);
     s->pass_event = e->pass_event;
     e->pass_event = false;
+    sample_measured(e, s);
 }
 
 void

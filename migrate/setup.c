@@ -49,8 +49,7 @@ setup_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
     if (e->pending > 0) {
         return; /* the other set-up commands are still out */
     }
-    engine_enter(e, e->cfg.disk == ENGINE_DISK_MIRROR ? PHASE_MIRROR
-                                                      : PHASE_MIGRATE);
+    engine_enter(e, PHASE_MEASURE);
 }
 
 /*
