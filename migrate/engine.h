@@ -112,7 +112,8 @@ struct engine_sink {
     /* An action applied; advice: what watch would have done. */
     void (*action)(struct engine *e, void *opaque, double t,
                    const struct policy_action *a, bool advice);
-    /* The verdict of the dirty-rate preflight, before migrate. */
+    /* The verdict of the dirty-rate preflight: before migrate, and again
+     * when measurements during the migration change it. */
     void (*preflight)(struct engine *e, void *opaque, double t,
                       const struct policy_preflight_report *r);
     /* Words for people: level 0 always, 1 with -v, 2 with -vv. */

@@ -100,6 +100,8 @@ struct engine_measure {
     ev_timer timer;   /* its period, then the re-polls */
     bool have_result; /* a result for the next sample */
     struct policy_dirty_rate result;
+    enum policy_verdict reported_verdict; /* the last reported */
+    size_t reported_n;                    /* on so many measurements */
 };
 
 /* The replies preflight gathers before it judges. */

@@ -142,19 +142,32 @@ measure_start(struct engine *e)
     return true;
 }
 
+/* The verdict, reported when it or what it stands on changed. */
+static void
+measure_report(struct engine *e)
+{
+    const struct policy_preflight_report *r =
+        policy_preflight_report(&e->pstate);
+
+    if (r->verdict == POLICY_VERDICT_NONE ||
+        (r->verdict == e->measure.reported_verdict &&
+         r->est.n == e->measure.reported_n)) {
+        return;
+    }
+    e->measure.reported_verdict = r->verdict;
+    e->measure.reported_n = r->est.n;
+    engine_emit_preflight(e, r);
+}
+
 /* The verdict before migrate: reported, applied, then on to migrate. */
 static void
 measure_finish(struct engine *e)
 {
-    const struct policy_preflight_report *r;
     struct policy_output out;
 
     memset(&out, 0, sizeof(out));
     policy_preflight_finish(&e->policy, &e->pstate, engine_now(e), &out);
-    r = policy_preflight_report(&e->pstate);
-    if (r->verdict != POLICY_VERDICT_NONE) {
-        engine_emit_preflight(e, r);
-    }
+    measure_report(e);
     engine_apply_actions(e, &out, engine_now(e));
     if (e->phase == PHASE_MEASURE) {
         engine_enter(e, e->cfg.disk == ENGINE_DISK_MIRROR ? PHASE_MIRROR
@@ -184,6 +197,7 @@ engine_measure_more(struct engine *e)
 {
     if (e->cfg.mode == ENGINE_MIGRATE && phase_desc(e->phase)->acts &&
         e->phase != PHASE_MEASURE) {
+        measure_report(e);
         (void)measure_start(e);
     }
 }

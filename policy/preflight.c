@@ -369,8 +369,14 @@ policy_measure_next(const struct policy_config *cfg, struct policy_state *st,
         fill(pf, t_ms, req);
         return 1;
     }
-    /* During the migration only adaptive, deciding, measures again. */
-    if (!acting(cfg, st)) {
+    /*
+     * During the migration adaptive, deciding, measures again; a policy
+     * asked to measure only (--preflight measure) measures until it has a
+     * verdict to report, when none came before migrate (QEMU's whole
+     * seconds did not fit the budget), and never acts on it.
+     */
+    if (!acting(cfg, st) && (pf->mode != POLICY_PREFLIGHT_MEASURE ||
+                             settled(pf->report.verdict))) {
         return 0;
     }
     if (pf->rung >= LADDER_N && t - pf->t_last_end < REMEASURE_GAP_S) {
