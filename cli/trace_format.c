@@ -55,6 +55,11 @@ static const struct trace_field fields[] = {
     FIELD("bandwidth_limit", TRACE_U64, bandwidth_limit, false, 0),
     FIELD("throttle_percent", TRACE_PERCENT, throttle_percent, false, 0),
     FIELD("pass_event", TRACE_BOOL, pass_event, false, 0),
+    FIELD("ram_multifd_bytes", TRACE_U64, ram_multifd_bytes, false, 0),
+    FIELD("ram_postcopy_requests", TRACE_U64, ram_postcopy_requests, false, 0),
+    FIELD("dirty_limit_mib_s", TRACE_U64, dirty_limit_mib_s, false, 0),
+    FIELD("dirty_limit_throttle_us", TRACE_I64, dirty_limit_throttle_us, false,
+          -1),
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))

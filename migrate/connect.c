@@ -16,6 +16,9 @@ client_ready(struct qmp_client *c, void *opaque)
                 g->package);
     if (c == e->dst) {
         e->dst_ready = true;
+        e->dst_version.major = g->major;
+        e->dst_version.minor = g->minor;
+        e->dst_version.micro = g->micro;
     } else {
         e->src_ready = true;
         e->version.major = g->major;

@@ -201,6 +201,7 @@ engine_stop_timers(struct engine *e)
     ev_timer_stop(e->loop, &e->settle_timer);
     ev_timer_stop(e->loop, &e->disk_timer);
     ev_timer_stop(e->loop, &e->reconnect_timer);
+    ev_timer_stop(e->loop, &e->recover_timer);
 }
 
 static void engine_vfinish(struct engine *e, enum qm_exit code,
@@ -298,6 +299,7 @@ engine_new(struct ev_loop *loop, const struct engine_config *cfg,
     rc |= own(e, 6, &e->cfg.tls_dir);
     rc |= own(e, 7, &e->cfg.tls_hostname);
     rc |= own(e, 8, &e->cfg.name);
+    rc |= own(e, 10, &e->cfg.recover_uri);
     if (rc == 0 && e->cfg.name != NULL &&
         asprintf(&e->owned[9], "%s: ", e->cfg.name) < 0) {
         e->owned[9] = NULL;
@@ -327,8 +329,11 @@ engine_new(struct ev_loop *loop, const struct engine_config *cfg,
     e->reconnect_timer.data = e;
     ev_init(&e->disk_timer, NULL);
     e->disk_timer.data = e;
+    ev_init(&e->recover_timer, NULL);
+    e->recover_timer.data = e;
     levers_init(&e->levers, QEMU_DEFAULT_DOWNTIME_LIMIT_MS, e->policy.bandwidth,
                 e->policy.auto_converge_permitted);
+    e->levers.dirty_limit_permitted = e->policy.dirty_limit_permitted;
     if (engine_clients_new(e, err, errlen) < 0) {
         engine_free(e);
         return NULL;

@@ -255,7 +255,14 @@ escalate(const struct policy_config *cfg, struct policy_state *st,
     if (limit_in_force(st, s) < cfg->downtime_ms) {
         set_downtime(st, s, out, cfg->downtime_ms, why);
     }
-    if (cfg->auto_converge_permitted && !ad->throttle_released) {
+    if (policy_internal_dirty_limit(
+            cfg, st, s, out,
+            &(struct policy_internal_stall){ev->sync, ev->rem, ev->bw,
+                                            ev->dirty, why})) {
+        return; /* preferred to auto-converge: see docs/policy.md */
+    }
+    if (cfg->auto_converge_permitted && !cfg->dirty_limit_permitted &&
+        !ad->throttle_released) {
         if (policy_internal_emit(out, s, POLICY_ACTION_AUTO_CONVERGE, 0,
                                  "%s: throttle the guest", why) != NULL) {
             ad->throttle_released = true;
