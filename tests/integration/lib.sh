@@ -58,10 +58,13 @@ skip() {
 }
 
 # The accelerator QEMU will use: KVM when /dev/kvm is usable, else TCG
-# (QMIGRATE_ACCEL=tcg forces TCG, to check what CI without KVM sees).
+# (QMIGRATE_ACCEL=tcg forces TCG, to check what CI without KVM sees;
+# QMIGRATE_ACCEL=kvm,PROPS asks for KVM with properties, e.g. a dirty ring).
 accel_args() {
     if [ "${QMIGRATE_ACCEL:-}" = tcg ]; then
         echo "-accel tcg"
+    elif [ "${QMIGRATE_ACCEL#kvm,}" != "${QMIGRATE_ACCEL:-}" ]; then
+        echo "-accel $QMIGRATE_ACCEL"
     elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
         echo "-accel kvm -accel tcg"
     else
@@ -110,14 +113,32 @@ run_status() {
     qmp "$1" query-status | sed -n 's/.*"status":"\([a-z-]*\)".*/\1/p'
 }
 
-# wait_guest NAME: until the test guest printed that it runs
+# wait_guest NAME [SECONDS]: until the test guest printed that it runs
+# (within 10 s; firmware under nested KVM may need longer)
 wait_guest() {
-    local i=0
+    local i=0 max=$((${2:-10} * 10))
     while ! grep -q "qmigrate-guest ready" "$T/$1.serial" 2>/dev/null; do
         i=$((i + 1))
-        [ $i -gt 100 ] && fail "guest $1 did not start"
+        [ $i -gt $max ] && fail "guest $1 did not start"
         sleep 0.1
     done
+}
+
+# qemu_version: MAJOR.MINOR of $QEMU
+qemu_version() {
+    "$QEMU" --version | sed -n '1s/.*version \([0-9]*\.[0-9]*\).*/\1/p'
+}
+
+# version_at_least MAJOR.MINOR: $QEMU is that version or newer
+version_at_least() {
+    awk -v have="$(qemu_version)" -v want="$1" 'BEGIN {
+        split(have, h, "."); split(want, w, ".")
+        exit !(h[1] > w[1] || (h[1] == w[1] && h[2] >= w[2])) }'
+}
+
+# kvm_usable: /dev/kvm can be used (and TCG is not forced)
+kvm_usable() {
+    [ "${QMIGRATE_ACCEL:-}" != tcg ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]
 }
 
 # expect_status NAME STATUS
