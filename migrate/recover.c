@@ -207,12 +207,32 @@ dst_state_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
 /* --- the phases ------------------------------------------------------------
  */
 
+/* Why qmigrate cannot recover itself (recover_possible() is false). */
+static const char *
+why_impossible(const struct engine *e)
+{
+    if (e->cfg.mode != ENGINE_MIGRATE) {
+        return "qmigrate only follows this migration";
+    }
+    if (e->dst == NULL) {
+        return "without --dest qmigrate cannot run migrate-recover on the "
+               "destination";
+    }
+    if (e->dst_lost) {
+        return "the destination monitor is gone (its QEMU may have died)";
+    }
+    return "this QEMU has no post-copy recovery (it came in 3.0)";
+}
+
 void
 engine_enter_postcopy_paused(struct engine *e)
 {
     if (!recover_possible(e)) {
-        recover_give_up(e, "the post-copy stream broke (postcopy-paused%s%s)",
-                        e->recover_why[0] ? ": " : "", e->recover_why);
+        recover_give_up(e,
+                        "the post-copy stream broke (postcopy-paused%s%s) and "
+                        "%s",
+                        e->recover_why[0] ? ": " : "", e->recover_why,
+                        why_impossible(e));
         return;
     }
     e->recover_busy = false;

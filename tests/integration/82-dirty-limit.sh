@@ -39,7 +39,7 @@ export QMIGRATE_ACCEL=kvm,dirty-ring-size=4096
 # carries: hopeless alone.  The least limit QEMU takes, 1 MiB/s, is
 # below the link, so the limit can make it converge.
 WS=8
-VM=(256 $WS)
+VM=(256 "$WS")
 ARGS=(--bandwidth 1.5 --downtime 500 --dirty-limit --json)
 # the same over 1 MiB/s: pass 1 alone takes 8 s, time to end it early
 SLOW=(--bandwidth 1 --downtime 500 --dirty-limit --json)
