@@ -250,7 +250,7 @@ set_model(struct fq_model_config *c, const char *key, const char *value,
         }
         return 1;
     }
-    return 0;
+    return fq_scenario_set_levers(c, key, value, err);
 }
 
 static int

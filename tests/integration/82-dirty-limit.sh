@@ -54,6 +54,7 @@ no_limit() {
 # start_pair: source and destination (new ones), the guest running
 start_pair() {
     if [ -n "${PID_src:-}" ]; then
+        # shellcheck disable=SC2154 # set by start_qemu (eval)
         kill -9 "$PID_src" "$PID_dst" 2>/dev/null
         wait "$PID_src" "$PID_dst" 2>/dev/null
     fi

@@ -85,6 +85,7 @@ fi
 wait_json a '"action":"migrate-pause"' 30
 t_pause=$(sed -n 's/.*"event":"action","t":\([0-9.]*\),"action":"migrate-pause".*/\1/p' "$T/a.json")
 sleep 2
+# shellcheck disable=SC2154 # set by start_qemu (eval)
 kill -CONT "$PID_ad"
 finished 0 "post-copy frozen and thawed"
 if version_at_least 7.1; then
@@ -114,6 +115,7 @@ verify_guest_memory ad $WS
 pair b
 run b --recover-timeout 60
 freeze_in_postcopy b
+# shellcheck disable=SC2154 # set by start_qemu (eval)
 kill -9 "$PID_bd"
 finished 1 "destination died in post-copy"
 r=$(end_reason b)
@@ -132,6 +134,7 @@ pair c
 run c --recover-timeout 6 --command-timeout 2
 freeze_in_postcopy c
 finished 1 "frozen for good"
+# shellcheck disable=SC2154 # set by start_qemu (eval)
 kill -CONT "$PID_cd"
 r=$(end_reason c)
 echo "$r" | grep -q "did not succeed within --recover-timeout 6 s" || fail "frozen for good: $r"
