@@ -15,6 +15,7 @@
 #define DL_BITE 0.5        /* at most half the measured rate: it must bite */
 #define DL_FLOOR_MIB 1     /* QEMU's least vcpu-dirty-limit */
 #define DL_SETTLE_PASSES 1 /* passes a new limit gets before it is judged */
+#define DL_DOWNTIME_SHARE 0.9 /* of --downtime, for the RAM of the last pass */
 
 /*
  * A guest dirtying D bytes/s while B bytes/s go out leaves, at each pass,
@@ -42,6 +43,24 @@ policy_internal_dirty_limit_mib(double rem, double bw, double allowed_s,
     per_vcpu = floor(total / (vcpus > 0 ? vcpus : 1) / POLICY_MIB);
     return per_vcpu < DL_FLOOR_MIB ? DL_FLOOR_MIB
                                    : policy_internal_u64(per_vcpu);
+}
+
+/*
+ * A limited guest converges to QEMU's threshold itself, so the last pass
+ * carries up to the whole limit in force, and the device state comes on
+ * top: with dirty-limit permitted, escalation raises the limit to 90 % of
+ * --downtime, not all of it, so that both fit.
+ */
+uint64_t
+policy_internal_escalation_downtime(const struct policy_config *cfg)
+{
+    uint64_t ms;
+
+    if (!cfg->dirty_limit_permitted) {
+        return cfg->downtime_ms;
+    }
+    ms = (uint64_t)((double)cfg->downtime_ms * DL_DOWNTIME_SHARE / 10.0) * 10;
+    return ms > 0 ? ms : cfg->downtime_ms;
 }
 
 bool

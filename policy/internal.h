@@ -110,6 +110,9 @@ struct policy_internal_stall {
     double dirty;    /* bytes/s, QEMU's measure */
     const char *why; /* the stall in words, for the reason */
 };
+/* The downtime limit escalation raises to (below --downtime with a
+ * dirty-limit, whose last pass fills the limit). */
+uint64_t policy_internal_escalation_downtime(const struct policy_config *cfg);
 /* The per-vCPU limit, MiB/s, that converges within allowed_s. */
 uint64_t policy_internal_dirty_limit_mib(double rem, double bw,
                                          double allowed_s, double dirty,
