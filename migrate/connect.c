@@ -90,6 +90,7 @@ engine_clients_new(struct engine *e, char *err, size_t errlen)
     qmp_options_init(&qo);
     qo.greeting_timeout = e->cfg.greeting_timeout_s;
     qo.command_timeout = e->cfg.command_timeout_s;
+    qo.oob = true; /* migrate-pause and migrate-recover, out of band */
     e->src = qmp_client_new(e->loop, &qo, &h);
     if (e->src != NULL && e->cfg.dest != NULL) {
         e->dst = qmp_client_new(e->loop, &qo, &h);

@@ -158,9 +158,9 @@ engine_call_reply(struct qmp_client *c, json_t *ret,
     }
 }
 
-int
-engine_send(struct engine *e, struct qmp_client *side, struct qemu_command cmd,
-            engine_reply_fn *reply)
+static int
+engine_send_how(struct engine *e, struct qmp_client *side,
+                struct qemu_command cmd, engine_reply_fn *reply, bool oob)
 {
     struct engine_call *call = malloc(sizeof(*call));
     struct qmp_error err;
@@ -173,13 +173,28 @@ engine_send(struct engine *e, struct qmp_client *side, struct qemu_command cmd,
     call->e = e;
     call->reply = reply;
     e->pending++;
-    if (qmp_client_execute(side, cmd.name, cmd.args, engine_call_reply, call,
-                           free, &err) < 0) {
+    if ((oob ? qmp_client_execute_oob : qmp_client_execute)(
+            side, cmd.name, cmd.args, engine_call_reply, call, free, &err) <
+        0) {
         e->pending--;
         engine_finish(e, QM_EXIT_MONITOR, "error", "%s", err.message);
         return -1;
     }
     return 0;
+}
+
+int
+engine_send(struct engine *e, struct qmp_client *side, struct qemu_command cmd,
+            engine_reply_fn *reply)
+{
+    return engine_send_how(e, side, cmd, reply, false);
+}
+
+int
+engine_send_oob(struct engine *e, struct qmp_client *side,
+                struct qemu_command cmd, engine_reply_fn *reply)
+{
+    return engine_send_how(e, side, cmd, reply, true);
 }
 
 void

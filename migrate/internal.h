@@ -224,6 +224,10 @@ typedef void engine_reply_fn(struct engine *e, json_t *ret,
  */
 int engine_send(struct engine *e, struct qmp_client *side,
                 struct qemu_command cmd, engine_reply_fn *reply);
+/* The same out of band (migrate-pause, migrate-recover): it reaches a
+ * QEMU whose main loop is stuck on the migration stream. */
+int engine_send_oob(struct engine *e, struct qmp_client *side,
+                    struct qemu_command cmd, engine_reply_fn *reply);
 /* The one way out: sinks, monitors closed, done.  Once. */
 void engine_finish(struct engine *e, enum qm_exit code, const char *result,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -302,8 +306,8 @@ void disk_abort(struct engine *e, enum qm_exit code, const char *result,
 bool recover_possible(const struct engine *e);
 void engine_enter_postcopy_paused(struct engine *e);
 void engine_enter_recover(struct engine *e);
-/* A post-copy stalled past the progress timeout: break it, to recover. */
-void recover_break_stream(struct engine *e, double idle_s);
+/* A post-copy stalled (why: how it shows): break it, to recover it. */
+void recover_break_stream(struct engine *e, const char *why);
 /* A sample in PAUSED or RECOVER: moves recovery on; false when it ended. */
 bool recover_follow(struct engine *e, const struct policy_sample *s);
 /* Ends: the guest is split; the exact steps to recover by hand. */

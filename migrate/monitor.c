@@ -293,7 +293,10 @@ postcopy_stalled(struct engine *e, const struct policy_sample *s)
         return false;
     }
     if (recover_possible(e)) {
-        recover_break_stream(e, idle);
+        char why[96];
+
+        snprintf(why, sizeof(why), "no bytes moved for %.0f s", idle);
+        recover_break_stream(e, why);
         return false;
     }
     recover_give_up(e,
@@ -369,6 +372,18 @@ poll_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
                             "QEMU refused query-migrate %d times in a row "
                             "(%s): qmigrate cannot follow the migration",
                             e->poll_refusals, err->message);
+        return;
+    }
+    if (err != NULL && err->kind == QMP_ERROR_TIMEOUT &&
+        e->phase == PHASE_POSTCOPY && !e->stream_broken &&
+        recover_possible(e)) {
+        /*
+         * A source whose main loop is stuck on the post-copy stream (a
+         * frozen destination can do this) answers nothing in band: break
+         * the stream out of band, then it answers again.
+         */
+        recover_break_stream(e, "the source answered no query-migrate for "
+                                "--command-timeout");
         return;
     }
     if (err != NULL) {

@@ -181,8 +181,8 @@ dst_state_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
                            "attempt %u: the destination listens on %s "
                            "(migrate-recover)",
                            e->recover_attempts, recover_uri(e));
-        engine_send(e, e->dst, qemu_migrate_recover(recover_uri(e)),
-                    recover_reply);
+        engine_send_oob(e, e->dst, qemu_migrate_recover(recover_uri(e)),
+                        recover_reply);
         break;
     case MIGRATION_STATUS_POSTCOPY_RECOVER_SETUP:
     case MIGRATION_STATUS_POSTCOPY_RECOVER:
@@ -265,17 +265,17 @@ engine_enter_recover(struct engine *e)
 }
 
 void
-recover_break_stream(struct engine *e, double idle_s)
+recover_break_stream(struct engine *e, const char *why)
 {
     if (e->stream_broken) {
         return;
     }
     e->stream_broken = true;
     engine_tell_action(e, POLICY_ACTION_BREAK_STREAM, 0,
-                       "no bytes moved for %.0f s in post-copy: the stream "
-                       "is broken on purpose, to recover it",
-                       idle_s);
-    engine_send(e, e->src, qemu_migrate_pause(), NULL);
+                       "%s in post-copy: the stream is broken on purpose, "
+                       "to recover it",
+                       why);
+    engine_send_oob(e, e->src, qemu_migrate_pause(), NULL);
 }
 
 bool
