@@ -173,9 +173,9 @@ engine_send_how(struct engine *e, struct qmp_client *side,
     call->e = e;
     call->reply = reply;
     e->pending++;
-    if ((oob ? qmp_client_execute_oob : qmp_client_execute)(
-            side, cmd.name, cmd.args, engine_call_reply, call, free, &err) <
-        0) {
+    if ((oob ? qmp_client_execute_oob
+             : qmp_client_execute)(side, cmd.name, cmd.args, engine_call_reply,
+                                   call, free, &err) < 0) {
         e->pending--;
         engine_finish(e, QM_EXIT_MONITOR, "error", "%s", err.message);
         return -1;

@@ -253,8 +253,7 @@ escalate(const struct policy_config *cfg, struct policy_state *st,
              seconds_precision(ev->need_s, ev->allowed_s), ev->allowed_s);
     ad->evidence++;
     if (limit_in_force(st, s) < policy_internal_escalation_downtime(cfg)) {
-        set_downtime(st, s, out, policy_internal_escalation_downtime(cfg),
-                     why);
+        set_downtime(st, s, out, policy_internal_escalation_downtime(cfg), why);
     }
     if (policy_internal_dirty_limit(
             cfg, st, s, out,

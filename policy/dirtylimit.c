@@ -15,7 +15,8 @@
 #define DL_BITE 0.5        /* at most half the measured rate: it must bite */
 #define DL_FLOOR_MIB 1     /* QEMU's least vcpu-dirty-limit */
 #define DL_SETTLE_PASSES 1 /* passes a new limit gets before it is judged */
-#define DL_DOWNTIME_SHARE 0.9 /* of --downtime, for the RAM of the last pass */
+/* The share of --downtime the last pass may fill (the rest: device state). */
+#define DL_DOWNTIME_SHARE 0.9
 
 /*
  * A guest dirtying D bytes/s while B bytes/s go out leaves, at each pass,
