@@ -175,6 +175,7 @@ struct engine {
     bool recover_busy;    /* a step's command is out */
     bool recover_resumed; /* migrate resume accepted: waiting for active */
     double recover_resume_t;
+    double recover_attempt_t; /* when the current attempt began */
     bool stream_broken;    /* we sent migrate-pause for this stall */
     unsigned recoveries;   /* breaks recovered from */
     char recover_why[512]; /* what the last attempt ran into */

@@ -65,6 +65,16 @@ recover_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     }
 }
 
+static void
+recover_timed_out(struct engine *e)
+{
+    recover_give_up(e,
+                    "post-copy recovery did not succeed within "
+                    "--recover-timeout %.0f s (%u attempts; the last: %s)",
+                    e->cfg.recover_timeout_s, e->recover_attempts,
+                    e->recover_why[0] ? e->recover_why : "none answered");
+}
+
 /* The next attempt after a pause, unless the time is up. */
 static void recover_retry(struct engine *e, double delay, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -80,11 +90,7 @@ recover_retry(struct engine *e, double delay, const char *fmt, ...)
     e->recover_busy = false;
     e->recover_resumed = false;
     if (engine_now(e) + delay > e->recover_deadline) {
-        recover_give_up(e,
-                        "post-copy recovery did not succeed within "
-                        "--recover-timeout %.0f s (%u attempts; the last: %s)",
-                        e->cfg.recover_timeout_s, e->recover_attempts,
-                        e->recover_why);
+        recover_timed_out(e);
         return;
     }
     engine_note(e, 0, "%spost-copy recovery, attempt %u: %s; again in %.0f s",
@@ -261,6 +267,7 @@ engine_enter_recover(struct engine *e)
     e->recover_busy = true;
     e->recover_resumed = false;
     e->recover_attempts++;
+    e->recover_attempt_t = engine_now(e);
     engine_send(e, e->dst, qemu_query_migrate(), dst_state_reply);
 }
 
@@ -305,6 +312,15 @@ recover_follow(struct engine *e, const struct policy_sample *s)
                           "the source is still postcopy-paused %.0f s after "
                           "migrate with resume",
                           s->t - e->recover_resume_t);
+        } else if (e->phase == PHASE_RECOVER && e->recover_busy &&
+                   s->t - e->recover_attempt_t >
+                       e->cfg.command_timeout_s + ENGINE_RESUME_WAIT_S) {
+            /* a reply lost with a monitor that came back */
+            recover_retry(e, ENGINE_RECOVER_RETRY_S,
+                          "attempt %u got no answer in %.0f s",
+                          e->recover_attempts, s->t - e->recover_attempt_t);
+        } else if (e->recover_deadline > 0 && s->t > e->recover_deadline) {
+            recover_timed_out(e);
         }
         break;
     default: /* postcopy-recover(-setup): under way */
