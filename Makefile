@@ -5,9 +5,14 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD ?= build
+# The release's version lives in VERSION alone; `make check-release` checks
+# that debian/changelog and the man page say the same.
+VERSION := $(shell cat VERSION)
 
 # SAN=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer into
 # its own directory, so sanitizer and plain objects never meet in one link.
@@ -37,9 +42,10 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla \
         -Wno-missing-field-initializers
 QM_CFLAGS := -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -I. \
+             -DQMIGRATE_VERSION=\"$(VERSION)\" \
              $(JANSSON_CFLAGS) $(EV_CFLAGS) $(SAN_FLAGS)
-# The user's CFLAGS and LDFLAGS come last, so they win.
-ALL_CFLAGS = $(QM_CFLAGS) $(CFLAGS)
+# The user's CPPFLAGS, CFLAGS and LDFLAGS come last, so they win.
+ALL_CFLAGS = $(QM_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 LIBS := $(JANSSON_LIBS) $(EV_LIBS) -lm
 
@@ -77,7 +83,7 @@ ALL_LIBS := $(LIBCLI) $(LIBMIGRATE) $(LIBPOLICY) $(LIBQMP)
 
 .PHONY: all check check-unit check-integration check-valgrind asan \
         install uninstall clean demo deps lint format help bench fuzz \
-        fuzz-run
+        fuzz-run check-release dist bench-programs
 
 all: $(QMIGRATE) $(if $(wildcard tests/fake-qemu/main.c),$(FAKE_QEMU))
 
@@ -87,8 +93,9 @@ help:
 	@echo "make check      install deps, run unit and integration tests"
 	@echo "make asan       the unit and integration tests under ASan + UBSan"
 	@echo "make check-valgrind   the unit tests under valgrind memcheck"
-	@echo "make bench      benchmarks (not part of check)"
+	@echo "make bench      benchmarks, not part of check (BENCH_PARTS=\"sim qmp\" BENCH_MODE=quick)"
 	@echo "make fuzz       each libFuzzer target for FUZZ_SECONDS ($(FUZZ_SECONDS))"
+	@echo "make dist       qmigrate-$(VERSION).tar.gz, the release tarball"
 	@echo "make install    install into \$$(DESTDIR)\$$(PREFIX) ($(PREFIX))"
 	@echo "make lint       clang-format and clang-tidy checks"
 
@@ -160,22 +167,52 @@ $(GUEST): tests/guest/dirty.S
 TEST_BINS := $(QMIGRATE) $(if $(wildcard tests/fake-qemu/main.c),$(FAKE_QEMU)) \
              $(UNIT_BINS) $(TOOL_BINS) $(GUEST)
 
+# The Linux test guest, packed from the Debian packages install-deps put in
+# build/debs/guest.  `make check` tests against two QEMUs: the system's
+# (Debian 12: 7.2) and 10.0 from bookworm-backports (scripts/install-deps).
+LINUX_GUEST := $(BUILD)/guest/linux/initramfs.cpio.gz
+QEMU10 := $(CURDIR)/build/qemu/10.0/bin/qemu-system-x86_64
+
+$(LINUX_GUEST): tests/guest/linux/build tests/guest/linux/init \
+                build/debs/guest/MANIFEST
+	tests/guest/linux/build $(BUILD)/guest/linux
+build/debs/guest/MANIFEST $(QEMU10):
+	@scripts/install-deps
+
 check: deps
 	@$(MAKE) --no-print-directory check-unit
-	@$(MAKE) --no-print-directory check-integration
+	@rm -f $(BUILD)/integration/*/summary; rc=0; \
+	for q in qemu-system-x86_64 $(QEMU10); do \
+	    $(MAKE) --no-print-directory check-integration QEMU=$$q || rc=1; \
+	done; cat $(BUILD)/integration/*/summary; exit $$rc
 
-check-unit: $(TEST_BINS)
+check-unit: $(filter-out $(GUEST),$(TEST_BINS)) check-release
 	@tests/run-unit $(BUILD) $(UNIT_BINS)
 
-check-integration: $(TEST_BINS)
-	@BUILD=$(BUILD) tests/run-integration
+# What a release ships agrees: VERSION, debian/changelog, the man page and
+# --version; the example config's keys and defaults; the bash completion;
+# the man page's entries for every option; the systemd units (verified
+# where systemd-analyze is).
+check-release: $(QMIGRATE) $(FAKE_QEMU)
+	@scripts/check-version . $(QMIGRATE)
+	@tests/package/check-version-test
+	@BUILD=$(BUILD) tests/package/conf-test
+	@BUILD=$(BUILD) tests/package/completion-test
+	@BUILD=$(BUILD) tests/package/man-test
+	@BUILD=$(BUILD) tests/package/units-test || [ $$? -eq 77 ]
 
+check-integration: $(TEST_BINS) $(LINUX_GUEST)
+	@BUILD=$(BUILD) QEMU=$(QEMU) tests/run-integration
+
+# The memory checks run the suite once, on the system's QEMU, without the
+# Linux guest's tests (they drive no qmigrate code the others do not).
 check-valgrind: $(TEST_BINS)
 	@VALGRIND=1 tests/run-unit $(BUILD) $(UNIT_BINS)
-	@VALGRIND=1 BUILD=$(BUILD) tests/run-integration
+	@VALGRIND=1 INTEGRATION_SKIP=linux BUILD=$(BUILD) tests/run-integration
 
 asan:
-	@$(MAKE) --no-print-directory SAN=1 check-unit check-integration
+	@INTEGRATION_SKIP=linux $(MAKE) --no-print-directory SAN=1 check-unit \
+	    check-integration
 
 # Each fuzz target runs FUZZ_SECONDS from its seed corpus (CI: briefly).
 fuzz: deps
@@ -184,25 +221,57 @@ fuzz: deps
 fuzz-run: $(FUZZ_BINS)
 	@tests/run-fuzz $(BUILD) $(FUZZ_SECONDS) $(FUZZ_BINS)
 
-bench: deps $(QMIGRATE) $(BENCH_BINS)
-	@bench/run $(BUILD)
+# BENCH_PARTS (sim real ctrl qmp) and BENCH_MODE (full or quick) choose.
+BENCH_MODE ?= full
+bench-programs: $(QMIGRATE) $(FAKE_QEMU) $(GUEST) $(LINUX_GUEST) $(BENCH_BINS) \
+	$(TOOL_BINS)
+
+bench: deps bench-programs
+	@bench/run $(BUILD) $(BENCH_MODE)
 
 demo: deps
 	@$(MAKE) --no-print-directory $(QMIGRATE) $(GUEST)
 	@scripts/demo $(BUILD)
 
-install: $(QMIGRATE)
+# The example config: every key commented out with its default, made
+# from the options' help, so a new option appears in it by itself.
+$(BUILD)/qmigrate.conf: $(QMIGRATE) scripts/gen-conf
+	scripts/gen-conf $(QMIGRATE) >$@
+
+UNITS := $(wildcard contrib/systemd/*.service)
+# The config is installed only where there is none: never over a host's.
+install: $(QMIGRATE) $(BUILD)/qmigrate.conf
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(QMIGRATE) $(DESTDIR)$(BINDIR)/qmigrate
 	install -m 644 docs/qmigrate.1 $(DESTDIR)$(MANDIR)/man1/qmigrate.1
-	@if [ -f contrib/qmigrate.bash-completion ]; then \
-	    install -d $(DESTDIR)$(DATADIR)/bash-completion/completions && \
-	    install -m 644 contrib/qmigrate.bash-completion \
-	        $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate; fi
+	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions
+	install -m 644 contrib/qmigrate.bash-completion \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate
+	$(if $(UNITS),install -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
+	    install -m 644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/)
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/qmigrate.conf ]; then \
+	    echo "kept $(DESTDIR)$(SYSCONFDIR)/qmigrate.conf"; else \
+	    echo "install -D -m 644 $(BUILD)/qmigrate.conf" \
+	        "$(DESTDIR)$(SYSCONFDIR)/qmigrate.conf"; \
+	    install -D -m 644 $(BUILD)/qmigrate.conf \
+	        $(DESTDIR)$(SYSCONFDIR)/qmigrate.conf; fi
 
+# The release tarball: HEAD as committed (git archive), so it holds what a
+# clean checkout holds; CI builds and tests it unpacked elsewhere.
+DIST := qmigrate-$(VERSION)
+dist:
+	@git rev-parse --verify -q HEAD >/dev/null || \
+	    { echo "make dist: packs git's HEAD: run it in a clone" >&2; exit 1; }
+	@git diff --quiet HEAD -- || \
+	    echo "make dist: uncommitted changes are left out" >&2
+	git archive --format=tar.gz --prefix=$(DIST)/ -o $(DIST).tar.gz HEAD
+	@echo "wrote $(DIST).tar.gz"
+
+# The config stays: it may hold the host's settings.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/qmigrate $(DESTDIR)$(MANDIR)/man1/qmigrate.1 \
-	      $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate
+	      $(DESTDIR)$(DATADIR)/bash-completion/completions/qmigrate \
+	      $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)))
 
 LINT_SRC = $(QMP_SRC) $(POLICY_SRC) $(MIGRATE_SRC) $(CLI_SRC) cli/main.c \
            $(wildcard tests/fake-qemu/*.c)

@@ -37,8 +37,8 @@
 #define REACT_S 0.001  /* finest step: how soon a sample follows an event */
 #define STEP_MAX_S 0.1 /* coarsest step */
 #define ALLOWED_MS 500 /* the operator's downtime limit, for everyone */
-#define QEMU_DOWNTIME_MS 300
-#define QEMU_BANDWIDTH 134217728ull
+#define QEMU_DOWNTIME_MS QEMU_DEFAULT_DOWNTIME_LIMIT_MS
+#define QEMU_BANDWIDTH 134217728ull /* QEMU's max-bandwidth default */
 #define ORACLE_GRID_MS 10
 #define PROBE_MAX_PASSES 3000
 #define MAX_SCENARIOS 1024

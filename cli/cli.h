@@ -15,6 +15,8 @@
 #include "policy/policy.h"
 
 #define QM_PATH_MAX 1024
+#define QM_SSH_OPTIONS_MAX 16 /* --ssh-option, all layers together */
+#define QM_SSH_OPTION_LEN 256
 
 /* options.c */
 enum disk_mode {
@@ -101,9 +103,24 @@ struct qm_options {
     unsigned parallel;              /* --parallel N (multifd); 0 off */
     char recover_uri[QM_PATH_MAX];  /* --recover-uri URI */
     double recover_timeout_s;       /* --recover-timeout (600) */
+    unsigned max_parallel_per_dest; /* --max-parallel-per-dest N; 0: none */
+    /*
+     * --ssh-option OPT, repeatable; ssh keeps the first value of each, so
+     * a later layer (command line over config, plan over command line)
+     * puts its own before the earlier one's: ssh_insert_at is where the
+     * layer now being read inserts, reset by options_new_layer().
+     */
+    char ssh_options[QM_SSH_OPTIONS_MAX][QM_SSH_OPTION_LEN];
+    unsigned n_ssh_options;
+    unsigned ssh_insert_at;
+    unsigned layer; /* 0: defaults and config; 1: command line; 2: plan */
+    /* the layer that set --max-parallel and --max-parallel-per-dest */
+    unsigned max_parallel_layer, per_dest_layer;
 };
 
 void options_init(struct qm_options *o);
+/* Settings from here on come from a layer that overrides what was read. */
+void options_new_layer(struct qm_options *o);
 /*
  * Sets one option by its long name (without dashes) from its text, the
  * same way for the command line and the config file.  Returns 0, or -1
@@ -251,6 +268,9 @@ struct plan_vm {
 struct plan {
     struct plan_vm *vms; /* owned: plan_free() */
     size_t n;
+    /* top-level keys, before the first [vm] */
+    unsigned max_parallel, max_parallel_per_dest;
+    bool has_max_parallel, has_max_parallel_per_dest;
 };
 
 /*

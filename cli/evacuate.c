@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* cli/evacuate: many migrations from one loop, at most N at a time. */
+/* cli/evacuate: many migrations from one loop, at most N at a time, at most M
+ * to one destination host. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,12 @@
  * guest stays on its source.  The exit code is the worst of the VMs', in
  * the order 4 (a monitor lost: state unknown), 1 (failed), 3 (aborted or
  * cancelled), 2 (refused before starting), 0.
+ *
+ * A destination is the host of a VM's `to` as written (tcp:HOST:PORT,
+ * rdma:HOST:PORT; "local" for unix: and file:), because that is where
+ * the stream goes: the link and CPU the limit protects.  VMs start in plan
+ * order, except that one whose destination is full waits while later ones to
+ * other destinations start (docs/config.md).
  */
 
 enum vm_state {
@@ -31,6 +38,15 @@ struct vm {
     struct engine *engine;
     struct engine_result result;
     struct evacuation *ev;
+    struct dest *dest;
+};
+
+/* One destination host and its queue of VMs, in plan order. */
+struct dest {
+    char host[256];
+    size_t running, max_running_seen;
+    size_t *queue; /* indices into the VMs */
+    size_t n_queue, head;
 };
 
 struct evacuation {
@@ -40,7 +56,10 @@ struct evacuation {
     struct metrics *metrics; /* --metrics FILE, or NULL */
     struct vm *vms;
     size_t n;
-    size_t next; /* the next queued VM */
+    struct dest *dests;
+    size_t n_dests;
+    unsigned max_parallel, per_dest; /* per_dest 0: no limit */
+    size_t queued;
     size_t running;
     size_t done;
     size_t max_running_seen;
@@ -51,6 +70,75 @@ struct evacuation {
 };
 
 /* --- the plan ------------------------------------------------------------ */
+
+static int
+vm_index_by_dest(const void *a, const void *b, void *opaque)
+{
+    const struct evacuation *ev = opaque;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(ev->vms[i].dest->host, ev->vms[j].dest->host);
+
+    if (c != 0) {
+        return c;
+    }
+    return i < j ? -1 : i > j;
+}
+
+/* Groups the VMs by destination host; each group keeps the plan's order. */
+static int
+dests_build(struct evacuation *ev)
+{
+    size_t *order = calloc(ev->n ? ev->n : 1, sizeof(*order));
+    struct dest *hosts = calloc(ev->n ? ev->n : 1, sizeof(*hosts));
+    size_t i, d = 0;
+
+    if (order == NULL || hosts == NULL) {
+        free(order);
+        free(hosts);
+        return -1;
+    }
+    /* a scratch dest per VM holds its host while sorting */
+    for (i = 0; i < ev->n; i++) {
+        util_uri_host(ev->vms[i].opts.uri, hosts[i].host,
+                      sizeof(hosts[i].host));
+        ev->vms[i].dest = &hosts[i];
+        order[i] = i;
+    }
+    qsort_r(order, ev->n, sizeof(*order), vm_index_by_dest, ev);
+    ev->dests = calloc(ev->n ? ev->n : 1, sizeof(*ev->dests));
+    if (ev->dests == NULL) {
+        free(order);
+        free(hosts);
+        return -1;
+    }
+    for (i = 0; i < ev->n; i++) {
+        struct vm *vm = &ev->vms[order[i]];
+
+        if (i == 0 || strcmp(ev->dests[d - 1].host, vm->dest->host) != 0) {
+            memcpy(ev->dests[d].host, vm->dest->host,
+                   sizeof(ev->dests[d].host));
+            ev->dests[d].queue = &order[i]; /* a slice of order */
+            d++;
+        }
+        ev->dests[d - 1].n_queue++;
+        vm->dest = &ev->dests[d - 1];
+    }
+    ev->n_dests = d;
+    free(hosts);
+    if (d == 0) {
+        free(order);
+    }
+    return 0;
+}
+
+static void
+dests_free(struct evacuation *ev)
+{
+    if (ev->n_dests > 0) {
+        free(ev->dests[0].queue); /* the whole order array */
+    }
+    free(ev->dests);
+}
 
 static int
 plan_load(struct evacuation *ev, const char *path)
@@ -82,9 +170,24 @@ plan_load(struct evacuation *ev, const char *path)
                  plan.vms[i].name);
         ev->vms[i].opts = plan.vms[i].opts;
         ev->vms[i].ev = ev;
+        util_warn_exposed_monitor(plan.vms[i].name, plan.vms[i].opts.source);
+        util_warn_exposed_monitor(plan.vms[i].name, plan.vms[i].opts.dest);
     }
-    ev->n = plan.n;
+    ev->n = ev->queued = plan.n;
+    /* the command line over the plan over the config file */
+    ev->max_parallel =
+        plan.has_max_parallel && ev->global->max_parallel_layer == 0
+            ? plan.max_parallel
+            : ev->global->max_parallel;
+    ev->per_dest =
+        plan.has_max_parallel_per_dest && ev->global->per_dest_layer == 0
+            ? plan.max_parallel_per_dest
+            : ev->global->max_parallel_per_dest;
     plan_free(&plan);
+    if (dests_build(ev) < 0) {
+        fprintf(stderr, "qmigrate: error: out of memory\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -119,6 +222,7 @@ vm_done(struct engine *e, const struct engine_result *res, void *opaque)
     vm->result = *res;
     vm->state = VM_DONE;
     ev->running--;
+    vm->dest->running--;
     ev->done++;
     /* start the next one from the loop, not from inside this job */
     ev_feed_event(ev->loop, &ev->summary_timer, EV_CUSTOM);
@@ -132,11 +236,15 @@ vm_start(struct evacuation *ev, struct vm *vm)
     if (ev->running > ev->max_running_seen) {
         ev->max_running_seen = ev->running;
     }
+    if (++vm->dest->running > vm->dest->max_running_seen) {
+        vm->dest->max_running_seen = vm->dest->running;
+    }
     output_json(&ev->out, vm->name, "begin", ev_now(ev->loop) - ev->t0,
-                json_pack("{s:s, s:s, s:I, s:I}", "source", vm->opts.source,
-                          "uri", vm->opts.uri, "running",
-                          (json_int_t)ev->running, "queued",
-                          (json_int_t)(ev->n - ev->next)));
+                json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "source",
+                          vm->opts.source, "uri", vm->opts.uri, "dest",
+                          vm->dest->host, "running", (json_int_t)ev->running,
+                          "running_to_dest", (json_int_t)vm->dest->running,
+                          "queued", (json_int_t)ev->queued));
     vm->engine = launch_engine(ev->loop, &vm->opts, vm->name, &ev->out,
                                ev->metrics, NULL, vm_done, vm,
                                vm->result.reason, sizeof(vm->result.reason));
@@ -145,19 +253,47 @@ vm_start(struct evacuation *ev, struct vm *vm)
         vm->result.code = QM_EXIT_FAILED;
         vm->result.result = "error";
         ev->running--;
+        vm->dest->running--;
         ev->done++;
         return;
     }
     engine_start(vm->engine);
 }
 
+/* The first queued VM in plan order whose destination has room. */
+static struct vm *
+evacuation_next(struct evacuation *ev)
+{
+    struct vm *best = NULL;
+    size_t i;
+
+    for (i = 0; i < ev->n_dests; i++) {
+        struct dest *d = &ev->dests[i];
+        struct vm *vm;
+
+        if (d->head == d->n_queue ||
+            (ev->per_dest && d->running >= ev->per_dest)) {
+            continue;
+        }
+        vm = &ev->vms[d->queue[d->head]];
+        if (best == NULL || vm < best) {
+            best = vm;
+        }
+    }
+    return best;
+}
+
 /* Starts queued VMs while slots are free; ends the loop when all are done. */
 static void
 evacuation_fill(struct evacuation *ev)
 {
-    while (!ev->stopping && ev->running < ev->global->max_parallel &&
-           ev->next < ev->n) {
-        vm_start(ev, &ev->vms[ev->next++]);
+    struct vm *vm;
+
+    while (!ev->stopping && ev->running < ev->max_parallel &&
+           (vm = evacuation_next(ev)) != NULL) {
+        vm->dest->head++;
+        ev->queued--;
+        vm_start(ev, vm);
     }
     if (ev->done == ev->n || (ev->stopping && ev->running == 0)) {
         ev_break(ev->loop, EVBREAK_ALL);
@@ -199,7 +335,7 @@ summary_block(struct evacuation *ev)
     fprintf(f,
             "\033[Kevacuate: %zu running, %zu queued, %zu done (%zu "
             "completed, %zu not)\n",
-            ev->running, ev->n - ev->next, ev->done, ok, ev->done - ok);
+            ev->running, ev->queued, ev->done, ok, ev->done - ok);
     fflush(f);
     ev->out.block_lines = lines + 1;
 }
@@ -228,9 +364,12 @@ evacuation_stop(struct evacuation *ev, const char *why)
                     why, ev->running);
     }
     ev->stopping = true;
-    for (i = ev->next; i < ev->n; i++) {
+    for (i = 0; i < ev->n; i++) {
         struct vm *vm = &ev->vms[i];
 
+        if (vm->state != VM_QUEUED) {
+            continue;
+        }
         vm->state = VM_DONE;
         vm->result.code = QM_EXIT_ABORTED;
         vm->result.result = "cancelled";
@@ -239,7 +378,10 @@ evacuation_stop(struct evacuation *ev, const char *why)
                  "not started: %s", why);
         ev->done++;
     }
-    ev->next = ev->n;
+    for (i = 0; i < ev->n_dests; i++) {
+        ev->dests[i].head = ev->dests[i].n_queue;
+    }
+    ev->queued = 0;
     for (i = 0; i < ev->n; i++) {
         if (ev->vms[i].state == VM_RUNNING) {
             engine_cancel(ev->vms[i].engine, why);
@@ -265,7 +407,7 @@ print_table(struct evacuation *ev)
     FILE *f = ev->out.human;
     int worst = 0;
     enum qm_exit code = QM_EXIT_COMPLETED;
-    size_t i, width = 4;
+    size_t i, width = 4, per_dest_seen = 0;
 
     for (i = 0; i < ev->n; i++) {
         size_t len = strlen(ev->vms[i].name);
@@ -274,6 +416,11 @@ print_table(struct evacuation *ev)
         if (severity(ev->vms[i].result.code) > worst) {
             worst = severity(ev->vms[i].result.code);
             code = ev->vms[i].result.code;
+        }
+    }
+    for (i = 0; i < ev->n_dests; i++) {
+        if (ev->dests[i].max_running_seen > per_dest_seen) {
+            per_dest_seen = ev->dests[i].max_running_seen;
         }
     }
     output_line_end(&ev->out);
@@ -297,8 +444,10 @@ print_table(struct evacuation *ev)
         fflush(f);
     }
     output_json(&ev->out, NULL, "summary", ev_now(ev->loop) - ev->t0,
-                json_pack("{s:I, s:I, s:i}", "vms", (json_int_t)ev->n,
+                json_pack("{s:I, s:I, s:I, s:I, s:i}", "vms", (json_int_t)ev->n,
+                          "destinations", (json_int_t)ev->n_dests,
                           "max_running", (json_int_t)ev->max_running_seen,
+                          "max_running_per_dest", (json_int_t)per_dest_seen,
                           "exit_code", (int)code));
     return (int)code;
 }
@@ -317,6 +466,7 @@ cmd_evacuate(struct qm_options *o)
     ev.out.summary = true;
     if (plan_load(&ev, o->plan) < 0) {
         free(ev.vms);
+        dests_free(&ev);
         return QM_EXIT_USAGE;
     }
     ev.loop = ev_default_loop(EVFLAG_AUTO);
@@ -325,12 +475,22 @@ cmd_evacuate(struct qm_options *o)
         if (ev.metrics == NULL) {
             fprintf(stderr, "qmigrate: error: --metrics: %s\n", err);
             free(ev.vms);
+            dests_free(&ev);
             return QM_EXIT_USAGE;
         }
     }
     ev.t0 = ev_now(ev.loop);
-    output_note(&ev.out, 0, "evacuating %zu VMs from plan %s, %u at a time",
-                ev.n, o->plan, o->max_parallel);
+    if (ev.per_dest > 0) {
+        output_note(&ev.out, 0,
+                    "evacuating %zu VMs from plan %s to %zu destinations, %u "
+                    "at a time, %u to one destination",
+                    ev.n, o->plan, ev.n_dests, ev.max_parallel, ev.per_dest);
+    } else {
+        output_note(&ev.out, 0,
+                    "evacuating %zu VMs from plan %s to %zu destinations, %u "
+                    "at a time",
+                    ev.n, o->plan, ev.n_dests, ev.max_parallel);
+    }
     ev_timer_init(&ev.summary_timer, summary_timer_cb, 1.0, 1.0);
     ev.summary_timer.data = &ev;
     ev_timer_start(ev.loop, &ev.summary_timer);
@@ -354,5 +514,6 @@ cmd_evacuate(struct qm_options *o)
     metrics_free(ev.metrics);
     ev_loop_destroy(ev.loop);
     free(ev.vms);
+    dests_free(&ev);
     return code;
 }

@@ -12,7 +12,9 @@
 #include "cli/cli.h"
 #include "cli/util.h"
 
-#define QMIGRATE_VERSION "0.1.0"
+#ifndef QMIGRATE_VERSION /* the file VERSION, given by the Makefile */
+#error "QMIGRATE_VERSION is not defined: build with make"
+#endif
 #define DEFAULT_CONFIG "/etc/qmigrate.conf"
 #define MAX_ARGS 256
 
@@ -66,11 +68,13 @@ print_usage(FILE *f, const struct command_spec *only)
                          s->arg ? " " : "", s->arg ? s->arg : "");
             }
             option_default_text(s, dflt, sizeof(dflt));
-            fprintf(f, "  %-34s %s%s%s%s\n", left, s->help, dflt[0] ? " (" : "",
-                    dflt, dflt[0] ? ")" : "");
+            fprintf(f, "  %-34s %s%s%s%s\n", left, s->help,
+                    dflt[0] ? " (default: " : "", dflt, dflt[0] ? ")" : "");
         }
     }
-    fprintf(f, "\nQMP is a monitor address: PATH, unix:PATH or tcp:HOST:PORT.\n"
+    fprintf(f, "\nQMP is a monitor address: PATH, unix:PATH, tcp:HOST:PORT or\n"
+               "ssh://[USER@]HOST[:PORT]/PATH (a UNIX socket on HOST, through "
+               "ssh).\n"
                "Exit status: 0 completed, 1 failed, 2 usage, 3 aborted or "
                "cancelled,\n4 a monitor unreachable or not speaking QMP.  See "
                "qmigrate(1).\n");
@@ -261,6 +265,7 @@ main(int argc, char **argv)
         fprintf(stderr, "qmigrate: error: replay: %s\n", err);
         return QM_EXIT_USAGE;
     }
+    options_new_layer(&o); /* the command line over the config */
     for (i = 0; i < pa.n; i++) {
         if (strcmp(pa.spec[i]->name, "verbose") == 0) {
             o.verbose++;
@@ -284,5 +289,7 @@ main(int argc, char **argv)
     if (options_validate(&o, err, sizeof(err)) < 0) {
         return usage_error(cmd, err, NULL);
     }
+    util_warn_exposed_monitor("", o.source);
+    util_warn_exposed_monitor("", o.dest);
     return cmd->run(&o);
 }

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/util.h"
+#include "qmp/qmp.h"
 
 #define CMD_POLICY (CMD_MIGRATE | CMD_WATCH | CMD_EVACUATE | CMD_REPLAY)
 #define CMD_LIVE (CMD_MIGRATE | CMD_WATCH | CMD_CANCEL | CMD_EVACUATE)
@@ -33,6 +34,8 @@ static int set_tls_creds(struct qm_options *o, const char *value, char *err,
                          size_t errlen);
 static int set_tls_dir(struct qm_options *o, const char *value, char *err,
                        size_t errlen);
+static int set_ssh_option(struct qm_options *o, const char *value, char *err,
+                          size_t errlen);
 
 /* A field of struct qm_options that holds the value as it is given. */
 #define FIELD(kind, member, min, max)                                          \
@@ -60,6 +63,12 @@ const struct option_spec option_specs[] = {
      FIELD(OPTION_TEXT, plan, 0, 0)},
     {"max-parallel", 0, "N", CMD_EVACUATE, IN_CONFIG, "migrations at once",
      FIELD(OPTION_UNSIGNED, max_parallel, 1, 10000)},
+    {"max-parallel-per-dest", 0, "N", CMD_EVACUATE, IN_CONFIG,
+     "migrations at once to one destination host, 0 no limit",
+     FIELD(OPTION_UNSIGNED, max_parallel_per_dest, 0, 10000)},
+    {"ssh-option", 0, "OPT", CMD_LIVE, IN_BOTH,
+     "for ssh:// monitors: pass -o OPT to ssh (repeatable)",
+     SPECIAL(ssh_options, set_ssh_option)},
     {"policy", 0, "NAME", CMD_POLICY, IN_BOTH,
      "adaptive, nova, vdsm, proxmox, pray", SPECIAL(policy.kind, set_policy)},
     {"downtime", 0, "MS", CMD_POLICY, IN_BOTH, "final downtime limit",
@@ -76,7 +85,7 @@ const struct option_spec option_specs[] = {
      "seconds per GiB before the timeout action, 0 off",
      FIELD(OPTION_DOUBLE, policy.completion_timeout_s, 0, 1e7)},
     {"progress-timeout", 0, "S", CMD_POLICY, IN_BOTH,
-     "seconds without progress before it, 0 off",
+     "seconds without progress before it, 0 off; nova: off unless given",
      SPECIAL(policy.progress_timeout_s, set_progress_timeout)},
     {"timeout-action", 0, "ACTION", CMD_POLICY, IN_BOTH,
      "abort or force-complete",
@@ -94,14 +103,15 @@ const struct option_spec option_specs[] = {
     {"postcopy", 0, NULL, CMD_POLICY, IN_BOTH, "permit post-copy",
      FIELD(OPTION_BOOL, policy.postcopy_permitted, 0, 0)},
     {"recover-uri", 0, "URI", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
-     "where the destination listens to recover post-copy (default: --to)",
+     "where the destination listens to recover post-copy; else --to's",
      FIELD(OPTION_TEXT, recover_uri, 0, 0)},
     {"recover-timeout", 0, "S", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
      "how long to try recovering a broken post-copy",
      FIELD(OPTION_DOUBLE, recover_timeout_s, 1, 86400)},
     {"parallel", 0, "N", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
-     "multifd: N parallel connections (on both sides with --dest)",
-     FIELD(OPTION_UNSIGNED, parallel, 1, 255)},
+     "multifd: N parallel connections (on both sides with --dest); 0: one "
+     "stream",
+     FIELD(OPTION_UNSIGNED, parallel, 0, 255)},
     {"disk", 0, "none|blk|mirror", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
      "copy local disks too", SPECIAL(disk, set_disk)},
     {"disk-include", 0, "DEV[,DEV...]", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
@@ -328,6 +338,44 @@ set_tls_dir(struct qm_options *o, const char *value, char *err, size_t errlen)
                     errlen);
 }
 
+void
+options_new_layer(struct qm_options *o)
+{
+    o->ssh_insert_at = 0;
+    o->layer++;
+}
+
+/* Inserts at the current layer's place: see struct qm_options. */
+static int
+set_ssh_option(struct qm_options *o, const char *value, char *err,
+               size_t errlen)
+{
+    struct qmp_error qerr;
+    unsigned at = o->ssh_insert_at;
+
+    if (qmp_ssh_option_check(value, &qerr) < 0) {
+        snprintf(err, errlen, "--ssh-option: %s", qerr.message);
+        return -1;
+    }
+    if (strlen(value) >= QM_SSH_OPTION_LEN) {
+        snprintf(err, errlen,
+                 "--ssh-option: '%.40s...' is longer than %d bytes", value,
+                 QM_SSH_OPTION_LEN - 1);
+        return -1;
+    }
+    if (o->n_ssh_options >= QM_SSH_OPTIONS_MAX) {
+        snprintf(err, errlen, "--ssh-option: more than %d options",
+                 QM_SSH_OPTIONS_MAX);
+        return -1;
+    }
+    memmove(o->ssh_options[at + 1], o->ssh_options[at],
+            (o->n_ssh_options - at) * sizeof(o->ssh_options[0]));
+    memcpy(o->ssh_options[at], value, strlen(value) + 1);
+    o->n_ssh_options++;
+    o->ssh_insert_at++;
+    return 0;
+}
+
 /* --- one way to set any option ---------------------------------------------
  */
 
@@ -347,6 +395,13 @@ options_set(struct qm_options *o, const char *key, const char *value, char *err,
         return -1;
     }
     at = (char *)o + f->offset;
+    /* the layer that set the evacuation's limits: the command line wins
+     * over a plan, a plan over the config file */
+    if (strcmp(key, "max-parallel") == 0) {
+        o->max_parallel_layer = o->layer;
+    } else if (strcmp(key, "max-parallel-per-dest") == 0) {
+        o->per_dest_layer = o->layer;
+    }
     switch (f->kind) {
     case OPTION_SPECIAL:
         return f->set(o, value, err, errlen);
@@ -419,6 +474,19 @@ option_default_text(const struct option_spec *f, char *buf, size_t size)
     }
 }
 
+/* The form of a monitor address (nothing is resolved or touched). */
+static int
+check_monitor(const char *key, const char *address, char *err, size_t errlen)
+{
+    struct qmp_error qerr;
+
+    if (address[0] == '\0' || qmp_address_check(address, &qerr) == 0) {
+        return 0;
+    }
+    snprintf(err, errlen, "--%s: %s", key, qerr.message);
+    return -1;
+}
+
 int
 options_validate(struct qm_options *o, char *err, size_t errlen)
 {
@@ -449,6 +517,10 @@ options_validate(struct qm_options *o, char *err, size_t errlen)
     if (o->uri[0] != '\0' && util_check_uri(o->uri, err, errlen) < 0) {
         return -1;
     }
+    if (check_monitor("source", o->source, err, errlen) < 0 ||
+        check_monitor("dest", o->dest, err, errlen) < 0) {
+        return -1;
+    }
     if (o->recover_uri[0] != '\0' &&
         util_check_uri(o->recover_uri, why, sizeof(why)) < 0) {
         /* the same rules as --to's, named for this option */
@@ -471,6 +543,8 @@ void
 options_engine_config(const struct qm_options *o, const char *name,
                       struct engine_config *cfg)
 {
+    unsigned i;
+
     memset(cfg, 0, sizeof(*cfg));
     cfg->mode = o->command == CMD_WATCH    ? ENGINE_WATCH
                 : o->command == CMD_CANCEL ? ENGINE_CANCEL
@@ -496,4 +570,8 @@ options_engine_config(const struct qm_options *o, const char *name,
     cfg->parallel = o->parallel;
     cfg->recover_uri = o->recover_uri;
     cfg->recover_timeout_s = o->recover_timeout_s;
+    for (i = 0; i < o->n_ssh_options && i < ENGINE_SSH_OPTIONS_MAX; i++) {
+        cfg->ssh_options[i] = o->ssh_options[i];
+    }
+    cfg->n_ssh_options = i;
 }

@@ -16,6 +16,36 @@ struct plan_parse {
     size_t cap;
 };
 
+/* The evacuation's own limits may come before the first [vm]. */
+static int
+plan_top_entry(struct plan_parse *pp, const char *key, const char *value,
+               char *err, size_t errlen)
+{
+    struct qm_options scratch = *pp->global;
+    char why[512];
+
+    if (key == NULL || (strcmp(key, "max-parallel") != 0 &&
+                        strcmp(key, "max-parallel-per-dest") != 0)) {
+        snprintf(err, errlen,
+                 "'%s' is outside any [vm] section (only max-parallel and "
+                 "max-parallel-per-dest may be)",
+                 key ? key : "?");
+        return -1;
+    }
+    if (options_set(&scratch, key, value, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    if (strcmp(key, "max-parallel") == 0) {
+        pp->plan->max_parallel = scratch.max_parallel;
+        pp->plan->has_max_parallel = true;
+    } else {
+        pp->plan->max_parallel_per_dest = scratch.max_parallel_per_dest;
+        pp->plan->has_max_parallel_per_dest = true;
+    }
+    return 0;
+}
+
 static int
 plan_entry(void *opaque, const char *section, const char *key,
            const char *value, char *err, size_t errlen)
@@ -27,9 +57,7 @@ plan_entry(void *opaque, const char *section, const char *key,
     char why[512];
 
     if (section[0] == '\0') {
-        snprintf(err, errlen, "'%s' is outside any [vm] section",
-                 key ? key : "?");
-        return -1;
+        return plan_top_entry(pp, key, value, err, errlen);
     }
     if (key == NULL) {
         size_t i;
@@ -61,6 +89,7 @@ plan_entry(void *opaque, const char *section, const char *key,
         vm->opts = *pp->global;
         vm->opts.command = CMD_MIGRATE;
         vm->opts.metrics[0] = '\0';
+        options_new_layer(&vm->opts); /* its keys over the global ones */
         return 0;
     }
     vm = &plan->vms[plan->n - 1];

@@ -151,6 +151,60 @@ util_check_uri(const char *uri, char *err, size_t errlen)
     return -1;
 }
 
+const char *
+util_uri_host(const char *uri, char *buf, size_t size)
+{
+    const char *host = NULL, *end;
+
+    if (strncmp(uri, "tcp:", 4) == 0) {
+        host = uri + 4;
+    } else if (strncmp(uri, "rdma:", 5) == 0) {
+        host = uri + 5;
+    }
+    if (host == NULL) {
+        snprintf(buf, size, "local");
+        return buf;
+    }
+    end = strrchr(host, ':');
+    if (end == NULL) {
+        end = host + strlen(host);
+    }
+    if (host[0] == '[' && end > host + 1 && end[-1] == ']') {
+        host++;
+        end--;
+    }
+    snprintf(buf, size, "%.*s", (int)(end - host), host);
+    return buf;
+}
+
+bool
+util_monitor_exposed(const char *address)
+{
+    const char *host;
+
+    if (strncmp(address, "tcp:", 4) != 0) {
+        return false; /* a UNIX socket, or ssh:// */
+    }
+    host = address + 4;
+    return !(strncmp(host, "127.", 4) == 0 ||
+             strncmp(host, "localhost:", 10) == 0 ||
+             strncmp(host, "[::1]:", 6) == 0);
+}
+
+void
+util_warn_exposed_monitor(const char *what, const char *address)
+{
+    if (!util_monitor_exposed(address)) {
+        return;
+    }
+    fprintf(stderr,
+            "qmigrate: warning: %s%smonitor %s is QMP over plain TCP: anyone "
+            "who reaches that port controls the guest (and QEMU, and the "
+            "files it may open). Reach it with "
+            "ssh://HOST/PATH/TO/MONITOR.qmp, or keep it a UNIX socket\n",
+            what, what[0] ? ": " : "", address);
+}
+
 char *
 util_read_file(const char *path, size_t max, char *err, size_t errlen)
 {

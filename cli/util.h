@@ -21,6 +21,20 @@ int util_parse_bool(const char *name, const char *text, bool *out, char *err,
  * rdma:HOST:PORT or file:PATH.  exec: is refused (it runs a shell).
  */
 int util_check_uri(const char *uri, char *err, size_t errlen);
+/*
+ * Is this monitor address plain QMP over TCP to somewhere other than
+ * loopback (127.0.0.0/8, ::1, localhost)?  Names are not resolved: any
+ * other name counts as exposed.
+ */
+bool util_monitor_exposed(const char *address);
+/* Says so on stderr, loudly, when it is; what names the VM ("" for none). */
+void util_warn_exposed_monitor(const char *what, const char *address);
+/*
+ * The destination host a migration URI names, as written: HOST of
+ * tcp:HOST:PORT or rdma:HOST:PORT (without []), "local" for unix: and
+ * file: (this machine).  Into buf; no name is resolved.
+ */
+const char *util_uri_host(const char *uri, char *buf, size_t size);
 /* The whole file, NUL-terminated, at most max bytes; NULL with err. */
 char *util_read_file(const char *path, size_t max, char *err, size_t errlen);
 /* "12.3 MiB" into buf. */

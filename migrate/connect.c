@@ -91,6 +91,8 @@ engine_clients_new(struct engine *e, char *err, size_t errlen)
     qo.greeting_timeout = e->cfg.greeting_timeout_s;
     qo.command_timeout = e->cfg.command_timeout_s;
     qo.oob = true; /* migrate-pause and migrate-recover, out of band */
+    qo.ssh_options = e->cfg.ssh_options; /* copied by qmp_client_new */
+    qo.n_ssh_options = e->cfg.n_ssh_options;
     e->src = qmp_client_new(e->loop, &qo, &h);
     if (e->src != NULL && e->cfg.dest != NULL) {
         e->dst = qmp_client_new(e->loop, &qo, &h);

@@ -85,6 +85,19 @@ dst_cont_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
     engine_send(e, e->dst, qemu_query_status(), dst_verify_reply);
 }
 
+static void dst_status_end_reply(struct engine *e, json_t *ret,
+                                 const struct qmp_error *err);
+
+static void
+dst_wait_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct engine *e = w->data;
+
+    (void)loop;
+    (void)revents;
+    engine_send(e, e->dst, qemu_query_status(), dst_status_end_reply);
+}
+
 static void
 dst_status_end_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
 {
@@ -105,8 +118,21 @@ dst_status_end_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
                (e->source_was_running || e->levers.paused)) {
         /* Started with -S: it waits for us, and the guest was running. */
         engine_send(e, e->dst, qemu_cont(), dst_cont_reply);
+    } else if (state == QEMU_RUN_INMIGRATE &&
+               (e->dst_wait_until == 0 ||
+                ev_now(e->loop) < e->dst_wait_until)) {
+        /* Across a slow link the source completes with the last bytes
+         * still on their way: wait for the destination to load them. */
+        if (e->dst_wait_until == 0) {
+            e->dst_wait_until = ev_now(e->loop) + e->cfg.command_timeout_s;
+        }
+        ev_init(&e->disk_timer, dst_wait_cb); /* the disks are done */
+        e->disk_timer.data = e;
+        ev_timer_set(&e->disk_timer, 0.1, 0.0);
+        ev_timer_start(e->loop, &e->disk_timer);
     } else {
-        append_reason(e, "; the destination is '%s'", status);
+        append_reason(e, "; %sthe destination is '%s'",
+                      state == QEMU_RUN_INMIGRATE ? "WARNING: " : "", status);
         end_finish(e);
     }
 }

@@ -49,6 +49,8 @@ enum engine_disk {
  * What the engine needs, and nothing more.  The strings are borrowed by
  * engine_new(), which copies them; NULL and "" both mean absent.
  */
+#define ENGINE_SSH_OPTIONS_MAX 16
+
 struct engine_config {
     enum engine_mode mode;
     const char *name;   /* the VM's name in a plan; NULL when alone */
@@ -70,6 +72,9 @@ struct engine_config {
     unsigned parallel; /* multifd channels; 0: one stream */
     const char *recover_uri;  /* post-copy recovery's; NULL: uri */
     double recover_timeout_s; /* how long post-copy recovery is tried */
+    /* ssh:// monitors: each handed to ssh as "-o OPT" (borrowed) */
+    const char *ssh_options[ENGINE_SSH_OPTIONS_MAX];
+    size_t n_ssh_options;
 };
 
 /* How one migration ended. */

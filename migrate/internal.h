@@ -141,6 +141,7 @@ struct engine {
     ev_timer settle_timer;
     ev_timer reconnect_timer;
     ev_timer disk_timer;
+    double dst_wait_until; /* how long 'inmigrate' may last after completed */
     bool poll_in_flight, poll_again;
     bool pass_event;             /* MIGRATION_PASS since the last sample */
     struct policy_config policy; /* effective: the disks filled in */
@@ -176,9 +177,9 @@ struct engine {
     bool recover_resumed; /* migrate resume accepted: waiting for active */
     double recover_resume_t;
     double recover_attempt_t; /* when the current attempt began */
-    bool stream_broken;    /* we sent migrate-pause for this stall */
-    unsigned recoveries;   /* breaks recovered from */
-    char recover_why[512]; /* what the last attempt ran into */
+    bool stream_broken;       /* we sent migrate-pause for this stall */
+    unsigned recoveries;      /* breaks recovered from */
+    char recover_why[512];    /* what the last attempt ran into */
     enum finish_how finish_how;
     struct migrate_summary final; /* the final query-migrate */
     enum qm_exit end_code;        /* decided at the final status */

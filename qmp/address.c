@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* qmp/address: monitor addresses ("unix:PATH", "PATH", "tcp:HOST:PORT"). */
+/* qmp/address: monitor addresses ("unix:PATH", "PATH", "tcp:HOST:PORT",
+ * "ssh://..."). */
 #include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -34,9 +35,10 @@ address_parse_unix(const char *path, struct qmp_address *out,
     return 0;
 }
 
+/* resolve false: the form only, out untouched. */
 static int
 address_parse_tcp(const char *spec, const char *text, struct qmp_address *out,
-                  struct qmp_error *err)
+                  bool resolve, struct qmp_error *err)
 {
     char host[256];
     const char *colon, *port;
@@ -85,6 +87,9 @@ address_parse_tcp(const char *spec, const char *text, struct qmp_address *out,
                       port);
         return -1;
     }
+    if (!resolve) {
+        return 0;
+    }
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -119,7 +124,29 @@ qmp_address_parse(const char *text, struct qmp_address *out,
         return address_parse_unix(text + 5, out, err);
     }
     if (strncmp(text, "tcp:", 4) == 0) {
-        return address_parse_tcp(text + 4, text, out, err);
+        return address_parse_tcp(text + 4, text, out, true, err);
+    }
+    if (qmp_ssh_is_url(text)) {
+        qmp_error_set(err, QMP_ERROR_ADDRESS, 0,
+                      "monitor address '%s' is reached through ssh, not "
+                      "a socket of this host",
+                      text);
+        return -1;
     }
     return address_parse_unix(text, out, err);
+}
+
+int
+qmp_address_check(const char *text, struct qmp_error *err)
+{
+    struct qmp_address addr;
+    struct qmp_ssh_url url;
+
+    if (text != NULL && strncmp(text, "tcp:", 4) == 0) {
+        return address_parse_tcp(text + 4, text, &addr, false, err);
+    }
+    if (qmp_ssh_is_url(text)) {
+        return qmp_ssh_parse(text, &url, err);
+    }
+    return qmp_address_parse(text, &addr, err);
 }

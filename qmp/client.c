@@ -18,6 +18,7 @@
 
 enum client_state {
     CLIENT_IDLE = 0,    /* not connected */
+    CLIENT_TUNNEL,      /* ssh is setting up the forward (ssh://) */
     CLIENT_CONNECTING,  /* socket connect under way */
     CLIENT_GREETING,    /* connected, waiting for the greeting */
     CLIENT_NEGOTIATING, /* qmp_capabilities sent */
@@ -58,6 +59,8 @@ struct qmp_client {
     enum client_state state;
     int fd;
     char address[512];
+    struct qmp_tunnel *tunnel; /* ssh://: the ssh process, else NULL */
+    char **ssh_options;        /* copied from the options */
     ev_io read_watcher;
     ev_io write_watcher;
     ev_timer phase_timer; /* connect, then greeting, deadline */
@@ -89,6 +92,8 @@ qmp_options_init(struct qmp_options *opts)
     opts->max_message = QMP_STREAM_DEFAULT_MAX;
     opts->max_in_flight = 4;
     opts->oob = false;
+    opts->ssh_options = NULL;
+    opts->n_ssh_options = 0;
 }
 
 static void
@@ -159,6 +164,47 @@ command_destroy(struct qmp_command *cmd)
     free(cmd);
 }
 
+static void
+client_free_ssh_options(struct qmp_client *c)
+{
+    size_t i;
+
+    for (i = 0; c->ssh_options != NULL && i < c->opts.n_ssh_options; i++) {
+        free(c->ssh_options[i]);
+    }
+    free(c->ssh_options);
+    c->ssh_options = NULL;
+    c->opts.ssh_options = NULL;
+    c->opts.n_ssh_options = 0;
+}
+
+/* The options' strings become the client's own; -1 when out of memory. */
+static int
+client_copy_ssh_options(struct qmp_client *c)
+{
+    size_t i, n = c->opts.n_ssh_options;
+
+    c->opts.n_ssh_options = 0;
+    if (n == 0 || c->opts.ssh_options == NULL) {
+        c->opts.ssh_options = NULL;
+        return 0;
+    }
+    c->ssh_options = calloc(n, sizeof(*c->ssh_options));
+    if (c->ssh_options == NULL) {
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        c->ssh_options[i] = strdup(c->opts.ssh_options[i]);
+        if (c->ssh_options[i] == NULL) {
+            c->opts.n_ssh_options = i;
+            return -1;
+        }
+    }
+    c->opts.n_ssh_options = n;
+    c->opts.ssh_options = (const char *const *)c->ssh_options;
+    return 0;
+}
+
 /* Frees the client once no callback of ours is on the stack. */
 static void
 client_release(struct qmp_client *c)
@@ -168,6 +214,7 @@ client_release(struct qmp_client *c)
     }
     qmp_stream_reset(&c->stream);
     free(c->out);
+    client_free_ssh_options(c);
     free(c);
 }
 
@@ -235,6 +282,8 @@ client_close_socket(struct qmp_client *c)
         close(c->fd);
         c->fd = -1;
     }
+    qmp_tunnel_stop(c->tunnel);
+    c->tunnel = NULL;
     c->state = CLIENT_IDLE;
     c->out_len = c->out_off = 0;
     qmp_stream_reset(&c->stream);
@@ -645,7 +694,22 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
         goto out;
     }
     if (n == 0) {
-        if (c->state == CLIENT_GREETING) {
+        char line[300];
+        const char *cause = NULL;
+
+        if (c->tunnel != NULL) {
+            cause = qmp_tunnel_explain(c->tunnel, line, sizeof(line));
+        }
+        if (c->state == CLIENT_GREETING && cause != NULL) {
+            /* ssh could not open the channel to the far socket */
+            qmp_error_set(&err, QMP_ERROR_CONNECT, ECONNREFUSED,
+                          "cannot connect to monitor %s: %s (ssh said: %s)",
+                          c->address, cause, line);
+        } else if (c->tunnel != NULL && line[0] != '\0') {
+            qmp_error_set(&err, QMP_ERROR_CLOSED, 0,
+                          "monitor %s closed the connection (ssh said: %s)",
+                          c->address, line);
+        } else if (c->state == CLIENT_GREETING) {
             qmp_error_set(&err, QMP_ERROR_CLOSED, 0,
                           "monitor %s closed the connection before its "
                           "greeting",
@@ -782,6 +846,11 @@ qmp_client_new(struct ev_loop *loop, const struct qmp_options *opts,
     if (handlers != NULL) {
         c->handlers = *handlers;
     }
+    if (client_copy_ssh_options(c) < 0) {
+        client_free_ssh_options(c);
+        free(c);
+        return NULL;
+    }
     c->fd = -1;
     qmp_stream_init(&c->stream, c->opts.max_message);
     ev_init(&c->phase_timer, client_phase_timeout_cb);
@@ -789,6 +858,40 @@ qmp_client_new(struct ev_loop *loop, const struct qmp_options *opts,
     ev_io_init(&c->read_watcher, client_read_cb, -1, EV_READ);
     ev_io_init(&c->write_watcher, client_write_cb, -1, EV_WRITE);
     return c;
+}
+
+/* The forward is up: fd reaches the far monitor. */
+static void
+client_tunnel_ready(int fd, void *opaque)
+{
+    struct qmp_client *c = opaque;
+
+    c->fd = fd;
+    c->have_greeting = false;
+    qmp_stream_reset(&c->stream);
+    client_await_greeting(c);
+}
+
+static void
+client_tunnel_failed(const struct qmp_error *err, void *opaque)
+{
+    struct qmp_client *c = opaque;
+
+    client_fail(c, err, true);
+}
+
+static int
+client_connect_ssh(struct qmp_client *c, struct qmp_error *err)
+{
+    c->tunnel =
+        qmp_tunnel_start(c->loop, c->address, c->opts.ssh_options,
+                         c->opts.n_ssh_options, 2.0 * c->opts.connect_timeout,
+                         client_tunnel_ready, client_tunnel_failed, c, err);
+    if (c->tunnel == NULL) {
+        return -1;
+    }
+    c->state = CLIENT_TUNNEL;
+    return 0;
 }
 
 int
@@ -804,6 +907,9 @@ qmp_client_connect(struct qmp_client *c, const char *address,
         return -1;
     }
     snprintf(c->address, sizeof(c->address), "%s", address ? address : "");
+    if (qmp_ssh_is_url(address)) {
+        return client_connect_ssh(c, err);
+    }
     if (qmp_address_parse(address, &addr, err) < 0) {
         return -1;
     }

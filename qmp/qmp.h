@@ -41,6 +41,19 @@ struct qmp_error {
     char message[512];  /* names what was wrong */
 };
 
+/*
+ * Is text a monitor address this client understands?  Checks the form
+ * only (no name is resolved, no socket touched): 0, or -1 with
+ * QMP_ERROR_ADDRESS naming what is wrong.
+ */
+int qmp_address_check(const char *text, struct qmp_error *err);
+
+/*
+ * Is opt something to hand ssh as "-o OPT"?  KEY=VALUE or "KEY VALUE",
+ * no control characters: 0, or -1 with QMP_ERROR_ADDRESS.
+ */
+int qmp_ssh_option_check(const char *opt, struct qmp_error *err);
+
 /* "busy", "protocol", ...: a word for logs. */
 const char *qmp_error_kind_name(enum qmp_error_kind kind);
 /* Fills err (if not NULL); fmt is printf-like. */
@@ -61,6 +74,13 @@ struct qmp_options {
     size_t max_message;      /* bytes in one message (16 MiB) */
     unsigned max_in_flight;  /* commands sent and unanswered, 1..8 (4) */
     bool oob; /* enable out-of-band execution when offered (false) */
+    /*
+     * ssh:// addresses: each string is handed to ssh as "-o OPT"
+     * (IdentityFile=..., UserKnownHostsFile=...).  Copied by
+     * qmp_client_new(); NULL when none.
+     */
+    const char *const *ssh_options;
+    size_t n_ssh_options;
 };
 
 void qmp_options_init(struct qmp_options *opts);
@@ -94,10 +114,19 @@ struct qmp_client *qmp_client_new(struct ev_loop *loop,
                                   const struct qmp_handlers *handlers);
 
 /*
- * Starts connecting to a monitor: "unix:PATH", a bare PATH, or
- * "tcp:HOST:PORT" (HOST may be [IPv6]).  Returns 0 when the attempt is
- * under way (the result comes to ready or closed), or -1 with err filled
- * when it failed at once (malformed address, no such socket, refused).
+ * Starts connecting to a monitor: "unix:PATH", a bare PATH,
+ * "tcp:HOST:PORT" (HOST may be [IPv6]), or
+ * "ssh://[USER@]HOST[:PORT]/PATH": a UNIX socket on another host,
+ * reached through OpenSSH's stream-local forwarding.  For ssh the client
+ * runs `ssh -N -L` itself (execvp, no shell, BatchMode) with a socket in
+ * a private 0700 directory, connects through it, and ends ssh and
+ * removes the directory whenever the connection ends; ssh gets
+ * connect_timeout seconds to reach the host and twice that to set up
+ * the forward, and a failure says why in ssh's words (host key unknown
+ * or changed, authentication refused, no such socket, connection
+ * refused) as QMP_ERROR_CONNECT.  Returns 0 when the attempt is under
+ * way (the result comes to ready or closed), or -1 with err filled when
+ * it failed at once (malformed address, no such socket, refused).
  */
 int qmp_client_connect(struct qmp_client *client, const char *address,
                        struct qmp_error *err);

@@ -4,23 +4,6 @@
 
 #include <string.h>
 
-/* URI schemes QEMU 7.2's qmp_migrate() knows. */
-static bool
-uri_known(const char *uri)
-{
-    static const char *const schemes[] = {
-        "tcp:", "unix:", "vsock:", "rdma:", "exec:", "fd:",
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-        if (strncmp(uri, schemes[i], strlen(schemes[i])) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static json_t *
 cmd_migrate(struct fq_vm *vm, const json_t *args, struct fq_error *err)
 {
@@ -44,9 +27,14 @@ cmd_migrate(struct fq_vm *vm, const json_t *args, struct fq_error *err)
         return NULL;
     }
     uri = json_string_value(json_object_get(args, "uri"));
-    if (v91 && (uri == NULL) == (json_object_get(args, "channels") == NULL)) {
-        fq_error_set(err, "GenericError",
-                     "Need either 'uri' or 'channels' argument");
+    if (v91 && fq_channels_check(json_object_get(args, "uri"),
+                                 json_object_get(args, "channels"), err) < 0) {
+        return NULL;
+    }
+    if (v91 && uri != NULL && !fq_uri_scheme_known(&vm->version, uri)) {
+        /* 9.1+ parse the URI before anything starts */
+        fq_error_set(err, "GenericError", "unknown migration protocol: %s",
+                     uri);
         return NULL;
     }
     if (json_is_true(json_object_get(args, "resume"))) {
@@ -57,7 +45,7 @@ cmd_migrate(struct fq_vm *vm, const json_t *args, struct fq_error *err)
     if (fq_model_migrate(vm->model, &a, err) < 0) {
         return NULL;
     }
-    if (uri != NULL && !uri_known(uri)) {
+    if (uri != NULL && !fq_uri_scheme_known(&vm->version, uri)) {
         /* QEMU sets up, then fails the migration without a description */
         fq_model_fail(vm->model, "");
         fq_error_set(err, "GenericError",
@@ -138,10 +126,14 @@ cmd_query_status(struct fq_vm *vm)
     enum fq_runstate r = fq_model_runstate(vm->model);
     const char *name =
         r == FQ_RUN_INMIGRATE ? fq_link_dest_runstate(vm) : fq_runstate_name(r);
+    bool running = strcmp(name, "running") == 0;
 
     /* StatusInfo's members in schema order */
-    return json_pack("{s:b, s:b, s:s}", "running", strcmp(name, "running") == 0,
-                     "singlestep", 0, "status", name);
+    if (!fq_status_has_singlestep(&vm->version)) {
+        return json_pack("{s:b, s:s}", "running", running, "status", name);
+    }
+    return json_pack("{s:b, s:b, s:s}", "running", running, "singlestep", 0,
+                     "status", name);
 }
 
 static json_t *

@@ -54,6 +54,19 @@ int fq_args_check(const json_t *args, const struct fq_arg *spec, size_t n,
 void fq_error_set(struct fq_error *err, const char *cls, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* qemu10.c */
+/*
+ * migrate's uri and channels, 9.1 and later: exactly one of them, and
+ * channels a list with one main channel whose address has what its
+ * transport needs.  -1 with QEMU 10.0's messages.
+ */
+int fq_channels_check(const json_t *uri, const json_t *channels,
+                      struct fq_error *err);
+/* True when version v's migrate knows uri's scheme (tcp:, unix:, ...). */
+bool fq_uri_scheme_known(const struct fq_version *v, const char *uri);
+/* True when version v's query-status has `singlestep` (gone in 9.0). */
+bool fq_status_has_singlestep(const struct fq_version *v);
+
 /* vm.c */
 /* One fake QEMU: its model and the state only QMP sees. */
 struct fq_vm {

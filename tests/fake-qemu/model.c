@@ -332,7 +332,10 @@ fq_model_continue(struct fq_model *m, enum fq_status state,
         return -1;
     }
     if (m->postcopy_started) {
-        fq_model_push_status(m, FQ_STATUS_POSTCOPY_ACTIVE);
+        /* 10.0: 'device' now, 'postcopy-active' once the state is out */
+        fq_model_push_status(m, m->cfg.device_switchover
+                                    ? FQ_STATUS_DEVICE
+                                    : FQ_STATUS_POSTCOPY_ACTIVE);
         fq_step_postcopy(m);
     } else {
         fq_model_push_status(m, FQ_STATUS_DEVICE);

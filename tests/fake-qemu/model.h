@@ -83,9 +83,10 @@ struct fq_model_config {
     uint64_t disk_working_set_bytes; /* where those writes land */
     unsigned vcpus;                  /* the guest's, dirtying alike (1) */
     unsigned dirty_ring_size;        /* KVM dirty ring entries; 0: none */
-    double channel_rate; /* bytes/s one stream (or channel) carries; 0 any */
-    double fault_rtt;    /* s a post-copy page request takes, wire aside */
-    bool incoming;       /* a destination: waits for migrate-incoming */
+    double channel_rate;    /* bytes/s one stream (or channel) carries; 0 any */
+    double fault_rtt;       /* s a post-copy page request takes, wire aside */
+    bool incoming;          /* a destination: waits for migrate-incoming */
+    bool device_switchover; /* 10.0: the switchover is status 'device' */
 };
 
 /* The migration parameters the model uses (migrate-set-parameters). */

@@ -109,6 +109,21 @@ fq_step_postcopy(struct fq_model *m)
         m->now + disk / m->cfg.link_bandwidth + m->cfg.switchover_ms / 1000;
 }
 
+/*
+ * QEMU 10.0 ("migration: Always set DEVICE state"): once the guest has
+ * stopped, pre-copy and post-copy switch over in status 'device', also
+ * without pause-before-switchover; post-copy becomes 'postcopy-active'
+ * only when the device state is out.  7.2 has 'device' only after
+ * pre-switchover, and 'postcopy-active' before the STOP.
+ */
+static void
+device_state_10(struct fq_model *m)
+{
+    if (m->cfg.device_switchover) {
+        fq_model_push_status(m, FQ_STATUS_DEVICE);
+    }
+}
+
 /* migration_completion() for pre-copy. */
 static void
 begin_completion(struct fq_model *m)
@@ -121,6 +136,7 @@ begin_completion(struct fq_model *m)
         m->phase = FQ_PHASE_PAUSED;
         return;
     }
+    device_state_10(m);
     fq_step_switchover(m);
 }
 
@@ -130,7 +146,7 @@ begin_postcopy(struct fq_model *m)
 {
     m->postcopy_requested = false;
     m->postcopy_started = true;
-    if (!m->caps.pause_before_switchover) {
+    if (!m->caps.pause_before_switchover && !m->cfg.device_switchover) {
         fq_model_push_status(m, FQ_STATUS_POSTCOPY_ACTIVE);
     }
     m->downtime_start = m->now;
@@ -140,6 +156,7 @@ begin_postcopy(struct fq_model *m)
         m->phase = FQ_PHASE_PAUSED;
         return;
     }
+    device_state_10(m);
     fq_step_postcopy(m);
 }
 
@@ -315,6 +332,9 @@ fq_model_advance(struct fq_model *m, double dt)
             if (wait_phase(m, end)) {
                 m->downtime_ms = ms_between(m->downtime_start, m->now);
                 m->phase = FQ_PHASE_POSTCOPY;
+                if (m->cfg.device_switchover) {
+                    fq_model_push_status(m, FQ_STATUS_POSTCOPY_ACTIVE);
+                }
             }
             break;
         case FQ_PHASE_POSTCOPY:

@@ -40,10 +40,13 @@ fq_vm_init(struct fq_vm *vm, const char *name,
            const struct fq_model_config *cfg, const struct fq_version *version,
            struct fq_error *err)
 {
+    struct fq_model_config c = *cfg;
+
     memset(vm, 0, sizeof(*vm));
     snprintf(vm->name, sizeof(vm->name), "%s", name);
     vm->version = *version;
-    vm->model = fq_model_new(cfg, err);
+    c.device_switchover = fq_version_at_least(version, 10, 0);
+    vm->model = fq_model_new(&c, err);
     if (vm->model == NULL) {
         return -1;
     }

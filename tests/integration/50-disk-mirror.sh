@@ -6,10 +6,10 @@
 # lines show the disk reaching 100 % before memory finishes.
 . "$(dirname "$0")/lib.sh"
 
-qemu-img create -q -f qcow2 "$T/src.qcow2" 256M
-qemu-io -f qcow2 -c "write -P 0x5a 0 24M" -c "write -P 0xa5 100M 8M" \
+"$QEMU_IMG" create -q -f qcow2 "$T/src.qcow2" 256M
+"$QEMU_IO" -f qcow2 -c "write -P 0x5a 0 24M" -c "write -P 0xa5 100M 8M" \
     -c "write -P 0x3c 250M 1M" "$T/src.qcow2" >/dev/null
-qemu-img create -q -f qcow2 "$T/dst.qcow2" 256M
+"$QEMU_IMG" create -q -f qcow2 "$T/dst.qcow2" 256M
 # shellcheck disable=SC2046
 start_qemu src 256 16 $(disk_args "$T/src.qcow2")
 # shellcheck disable=SC2046
@@ -35,6 +35,6 @@ verify_guest_memory dst 16
 qmp dst quit >/dev/null 2>&1
 qmp src quit >/dev/null 2>&1
 wait $PID_src $PID_dst 2>/dev/null
-qemu-img compare -f qcow2 -F qcow2 "$T/src.qcow2" "$T/dst.qcow2" \
+"$QEMU_IMG" compare -f qcow2 -F qcow2 "$T/src.qcow2" "$T/dst.qcow2" \
     >"$T/compare" 2>&1 || fail "disks differ: $(cat "$T/compare")"
 echo "PASS"

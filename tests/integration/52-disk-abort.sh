@@ -6,10 +6,10 @@
 # migration (the fake pretends to be 9.1) fails at once, naming mirror.
 . "$(dirname "$0")/lib.sh"
 
-qemu-img create -q -f qcow2 "$T/src.qcow2" 256M
-qemu-io -f qcow2 -c "write -P 0x5a 0 128M" "$T/src.qcow2" >/dev/null
+"$QEMU_IMG" create -q -f qcow2 "$T/src.qcow2" 256M
+"$QEMU_IO" -f qcow2 -c "write -P 0x5a 0 128M" "$T/src.qcow2" >/dev/null
 cp "$T/src.qcow2" "$T/orig.qcow2"
-qemu-img create -q -f qcow2 "$T/dst.qcow2" 256M
+"$QEMU_IMG" create -q -f qcow2 "$T/dst.qcow2" 256M
 # shellcheck disable=SC2046
 start_qemu src 256 16 $(disk_args "$T/src.qcow2")
 # shellcheck disable=SC2046
@@ -35,7 +35,7 @@ qmp src query-migrate | grep -q '"status"' && fail "a migration was started"
 qmp dst query-block-exports | grep -q qmigrate && fail "an NBD export is left"
 qmp src quit >/dev/null 2>&1
 wait $PID_src 2>/dev/null
-qemu-img compare -f qcow2 -F qcow2 "$T/orig.qcow2" "$T/src.qcow2" \
+"$QEMU_IMG" compare -f qcow2 -F qcow2 "$T/orig.qcow2" "$T/src.qcow2" \
     >"$T/compare" 2>&1 || fail "the source disk changed: $(cat "$T/compare")"
 
 # --disk blk on a QEMU without block migration

@@ -8,29 +8,8 @@
 command -v openssl >/dev/null || skip "openssl is not installed"
 
 pki=$T/pki
-mkdir -p "$pki" "$T/other"
-cat >"$T/ext.cnf" <<CNF
-[server]
-subjectAltName = IP:127.0.0.1,DNS:localhost
-extendedKeyUsage = serverAuth
-[client]
-extendedKeyUsage = clientAuth
-CNF
-mkcert() { # DIR NAME EXT CA-DIR
-    openssl req -new -newkey rsa:2048 -nodes -keyout "$1/$2-key.pem" \
-        -subj "/CN=$2" -out "$T/$2.csr" 2>/dev/null &&
-        openssl x509 -req -in "$T/$2.csr" -CA "$4/ca-cert.pem" \
-            -CAkey "$4/ca-key.pem" -CAcreateserial -days 2 \
-            -extfile "$T/ext.cnf" -extensions "$3" \
-            -out "$1/$2-cert.pem" 2>/dev/null
-}
-for d in "$pki" "$T/other"; do
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca-key.pem" \
-        -subj "/CN=qmigrate test CA" -days 2 -out "$d/ca-cert.pem" \
-        2>/dev/null || fail "CA"
-    mkcert "$d" server server "$d" || fail "server certificate"
-    mkcert "$d" client client "$d" || fail "client certificate"
-done
+make_pki "$pki"
+make_pki "$T/other"
 
 port=$((20000 + $$ % 20000))
 start_qemu src 256 16

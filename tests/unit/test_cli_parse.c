@@ -285,6 +285,145 @@ test_plan(void **state)
     assert_non_null(strstr(err, "no [vm] sections"));
 }
 
+/* ssh keeps the first value of an option: the plan's come first, then the
+ * command line's, then the config file's. */
+static void
+test_ssh_options_layers(void **state)
+{
+    struct qm_options o;
+    struct plan plan;
+    char err[512];
+
+    (void)state;
+    options_init(&o);
+    o.command = CMD_EVACUATE;
+    assert_int_equal(config_apply(&o,
+                                  "ssh-option = IdentityFile=/cfg/key\n"
+                                  "ssh-option = Port=1\n",
+                                  "c.conf", err, sizeof(err)),
+                     0);
+    options_new_layer(&o);
+    assert_int_equal(options_set(&o, "ssh-option", "IdentityFile=/cli/key",
+                                 err, sizeof(err)),
+                     0);
+    assert_int_equal(options_set(&o, "ssh-option", "User=cli", err,
+                                 sizeof(err)),
+                     0);
+    assert_int_equal(o.n_ssh_options, 4);
+    assert_string_equal(o.ssh_options[0], "IdentityFile=/cli/key");
+    assert_string_equal(o.ssh_options[1], "User=cli");
+    assert_string_equal(o.ssh_options[2], "IdentityFile=/cfg/key");
+    assert_string_equal(o.ssh_options[3], "Port=1");
+    assert_int_equal(plan_parse("[a]\nsource = /a.qmp\nto = unix:/m\n"
+                                "ssh-option = User=plan\n"
+                                "[b]\nsource = /b.qmp\nto = unix:/m\n",
+                                "p.ini", &o, &plan, err, sizeof(err)),
+                     0);
+    assert_int_equal(plan.vms[0].opts.n_ssh_options, 5);
+    assert_string_equal(plan.vms[0].opts.ssh_options[0], "User=plan");
+    assert_string_equal(plan.vms[0].opts.ssh_options[1],
+                        "IdentityFile=/cli/key");
+    assert_int_equal(plan.vms[1].opts.n_ssh_options, 4);
+    plan_free(&plan);
+    assert_int_equal(
+        options_set(&o, "ssh-option", "-oProxyCommand=x", err, sizeof(err)),
+        -1);
+    assert_non_null(strstr(err, "--ssh-option: ssh option '-oProxyCommand=x' "
+                                "is not KEY=VALUE"));
+    while (o.n_ssh_options < QM_SSH_OPTIONS_MAX) {
+        assert_int_equal(
+            options_set(&o, "ssh-option", "Port=2", err, sizeof(err)), 0);
+    }
+    assert_int_equal(options_set(&o, "ssh-option", "Port=2", err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "more than 16 options"));
+}
+
+/* Monitor addresses are checked for form before anything starts. */
+static void
+test_monitor_addresses(void **state)
+{
+    struct qm_options o;
+    char err[512];
+
+    (void)state;
+    options_init(&o);
+    o.command = CMD_MIGRATE;
+    snprintf(o.uri, sizeof(o.uri), "unix:/m");
+    snprintf(o.source, sizeof(o.source), "ssh://root@h:22/run/s.qmp");
+    snprintf(o.dest, sizeof(o.dest), "ssh://h/run/d.qmp");
+    assert_int_equal(options_validate(&o, err, sizeof(err)), 0);
+    snprintf(o.dest, sizeof(o.dest), "ssh://h:99999/run/d.qmp");
+    assert_int_equal(options_validate(&o, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--dest: monitor address "
+                                "'ssh://h:99999/run/d.qmp': port '99999' is "
+                                "not 1..65535"));
+    snprintf(o.dest, sizeof(o.dest), "tcp:h");
+    assert_int_equal(options_validate(&o, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--dest: "));
+    snprintf(o.dest, sizeof(o.dest), "tcp:h:4");
+    snprintf(o.source, sizeof(o.source), "ssh://h");
+    assert_int_equal(options_validate(&o, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--source: "));
+}
+
+/* The evacuation's limits: before the first [vm], and the command line
+ * wins over the plan, which wins over the config file. */
+static void
+test_plan_limits(void **state)
+{
+    struct qm_options o;
+    struct plan plan;
+    char err[512];
+
+    (void)state;
+    options_init(&o);
+    o.command = CMD_EVACUATE;
+    assert_int_equal(o.max_parallel_per_dest, 0);
+    assert_int_equal(plan_parse("max-parallel = 6\nmax-parallel-per-dest = 2\n"
+                                "[a]\nsource = /a.qmp\nto = unix:/m\n",
+                                "p.ini", &o, &plan, err, sizeof(err)),
+                     0);
+    assert_true(plan.has_max_parallel);
+    assert_int_equal(plan.max_parallel, 6);
+    assert_true(plan.has_max_parallel_per_dest);
+    assert_int_equal(plan.max_parallel_per_dest, 2);
+    plan_free(&plan);
+    assert_int_equal(plan_parse("max-parallel-per-dest = x\n[a]\n", "p.ini",
+                                &o, &plan, err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "p.ini:1: --max-parallel-per-dest: 'x' is not "
+                                "a whole number"));
+    assert_int_equal(plan_parse("[a]\nsource = /a.qmp\nto = unix:/m\n"
+                                "max-parallel-per-dest = 1\n",
+                                "p.ini", &o, &plan, err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "unknown key 'max-parallel-per-dest'"));
+    assert_int_equal(o.max_parallel_layer, 0);
+    options_new_layer(&o);
+    assert_int_equal(
+        options_set(&o, "max-parallel-per-dest", "3", err, sizeof(err)), 0);
+    assert_int_equal(o.per_dest_layer, 1);
+}
+
+/* A monitor over plain TCP off this machine gets the loud warning. */
+static void
+test_monitor_exposed(void **state)
+{
+    (void)state;
+    assert_true(util_monitor_exposed("tcp:10.213.0.2:4444"));
+    assert_true(util_monitor_exposed("tcp:host.example:4444"));
+    assert_true(util_monitor_exposed("tcp:[fd00::2]:4444"));
+    assert_true(util_monitor_exposed("tcp:0.0.0.0:4444"));
+    assert_false(util_monitor_exposed("tcp:127.0.0.1:4444"));
+    assert_false(util_monitor_exposed("tcp:127.1.2.3:4444"));
+    assert_false(util_monitor_exposed("tcp:localhost:4444"));
+    assert_false(util_monitor_exposed("tcp:[::1]:4444"));
+    assert_false(util_monitor_exposed("/run/vm.qmp"));
+    assert_false(util_monitor_exposed("unix:/run/vm.qmp"));
+    assert_false(util_monitor_exposed("ssh://h/run/vm.qmp"));
+}
+
 static void
 test_uris(void **state)
 {
@@ -354,6 +493,10 @@ main(void)
         cmocka_unit_test(test_config_precedence_and_errors),
         cmocka_unit_test(test_plan),
         cmocka_unit_test(test_uris),
+        cmocka_unit_test(test_ssh_options_layers),
+        cmocka_unit_test(test_monitor_addresses),
+        cmocka_unit_test(test_plan_limits),
+        cmocka_unit_test(test_monitor_exposed),
         cmocka_unit_test(test_settings_round_trip),
     };
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Calibration: the fake must agree with real QEMU 7.2 on what converges. */
+/* Calibration: the fake must agree with real QEMU 7.2 and 10.0 on what
+ * converges. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +27,17 @@
 #define TCG_RATE 8800000.0
 #define MIB 1048576ull
 
+/*
+ * QEMU 10.0.2 (bookworm-backports) was measured on another host (2 cores
+ * Intel Xeon, its KVM kvm_pvm, loaded by other work): the guest rewrote
+ * 64 MiB 2-8 times a second under KVM (about 82 000 pages/s) and 24-150
+ * times under TCG (about 1.5 M pages/s), and scanning 512 MiB of zero
+ * pages took some 100 ms (about 5 GB/s).
+ */
+#define KVM10_RATE 82000.0
+#define TCG10_RATE 1500000.0
+#define ZERO10_SCAN 5e9
+
 struct calib {
     const char *name;
     unsigned ws_mib;
@@ -42,6 +54,9 @@ struct calib {
     int64_t downtime_ms; /* converged: downtime */
     uint64_t syncs;      /* dirty-sync-count at the end of the window */
     int64_t expected_ms; /* not converged: steady expected-downtime */
+    /* QEMU 10.0: switchover in 'device', the 10.0 host's zero scan; the
+     * times of a converged run too noisy there to hold to the slack */
+    bool v10;
 };
 
 static const struct calib runs[] = {
@@ -70,6 +85,27 @@ static const struct calib runs[] = {
      5, 19960},
     {"64M dl300 ac tcg", 64, TCG_RATE, 100 * MIB, 300, true, 0, 0, 80, false, 0,
      0, 113, 639},
+    /* QEMU 10.0.2 */
+    {"64M dl300 kvm 10", 64, KVM10_RATE, 100 * MIB, 300, false, 0, 0, 20, false,
+     0, 0, 53, 615, true},
+    {"64M dl2000 kvm 10", 64, KVM10_RATE, 100 * MIB, 2000, false, 0, 0, 40,
+     true, 918, 107, 3, 0, true},
+    {"idle kvm 10", 0, KVM10_RATE, 100 * MIB, 300, false, 0, 0, 30, true, 301,
+     3, 3, 0, true},
+    {"hopeless kvm 10", 400, KVM10_RATE, 20 * MIB, 300, false, 0, 0, 90, false,
+     0, 0, 5, 20360, true},
+    {"64M dl300 ac kvm 10", 64, KVM10_RATE, 100 * MIB, 300, true, 0, 0, 60,
+     true, 15947, 103, 40, 0, true},
+    {"64M postcopy kvm 10", 64, KVM10_RATE, 100 * MIB, 300, false, 0, 3, 30,
+     true, 1934, 3, 4, 0, true},
+    {"64M dl300 tcg 10", 64, TCG10_RATE, 100 * MIB, 300, false, 0, 0, 20, false,
+     0, 0, 47, 664, true},
+    {"64M dl2000 tcg 10", 64, TCG10_RATE, 100 * MIB, 2000, false, 0, 0, 40,
+     true, 869, 49, 4, 0, true},
+    {"idle tcg 10", 0, TCG10_RATE, 100 * MIB, 300, false, 0, 0, 30, true, 128,
+     7, 3, 0, true},
+    {"hopeless tcg 10", 400, TCG10_RATE, 20 * MIB, 300, false, 0, 0, 90, false,
+     0, 0, 5, 19960, true},
 };
 
 struct outcome {
@@ -101,6 +137,10 @@ simulate(const struct calib *c)
     cfg.zero_share = 1.0 - (double)c->ws_mib / 512 - 0.0001;
     cfg.link_bandwidth = 2.5e9;
     cfg.disk_bytes = c->disk_mib * MIB;
+    cfg.device_switchover = c->v10;
+    if (c->v10) {
+        cfg.zero_scan_rate = ZERO10_SCAN;
+    }
     m = fq_model_new(&cfg, &err);
     assert_non_null(m);
     p = *fq_model_params(m);
@@ -183,15 +223,19 @@ test_numbers_close_to_qemu(void **unused)
                       (long long)o.downtime_ms, (long long)r->downtime_ms,
                       (unsigned long long)o.syncs, (unsigned long long)r->syncs,
                       (long long)o.expected_ms, (long long)r->expected_ms);
-        if (r->converged) {
+        if (r->converged && r->v10) {
+            /* the 10.0 host's times swung by 2x from run to run */
+            ok = near((int64_t)o.syncs, (int64_t)r->syncs, 0.10, 1);
+        } else if (r->converged) {
             ok = near(o.total_ms, r->total_ms, 0.10, 15) &&
                  near(o.downtime_ms, r->downtime_ms, 0, 25) &&
                  near((int64_t)o.syncs, (int64_t)r->syncs, 0.10, 1);
         } else {
             /* QEMU's TCG throttling also slowed its sender: syncs 113 */
+            /* 10.0's pass counts varied by 10 % between runs there */
             ok = near(o.expected_ms, r->expected_ms, 0.05, 10) &&
-                 (r->auto_converge ||
-                  near((int64_t)o.syncs, (int64_t)r->syncs, 0.05, 1));
+                 (r->auto_converge || near((int64_t)o.syncs, (int64_t)r->syncs,
+                                           r->v10 ? 0.10 : 0.05, 1));
         }
         if (!ok) {
             print_error("%s: outside the documented slack\n", r->name);

@@ -583,7 +583,7 @@ test_version_91(void **unused)
     json_decref(rsp);
     rsp = run(&vm, &s, "{\"execute\": \"migrate\", \"arguments\": {}}");
     assert_string_equal(error_desc(rsp),
-                        "Need either 'uri' or 'channels' argument");
+                        "need either 'uri' or 'channels' argument");
     json_decref(rsp);
     rsp = run(&vm, &s, "{\"execute\": \"query-migrate-parameters\"}");
     ret = json_object_get(rsp, "return");

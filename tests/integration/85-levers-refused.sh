@@ -74,7 +74,7 @@ qmp lis query-migrate-capabilities | grep -q '"state":true,"capability":"multifd
     fail "multifd was set on the listening destination"
 
 # --- bad values: usage errors, before any monitor is touched --------------
-for bad in "--parallel 0" "--parallel 256" "--recover-timeout 0" \
+for bad in "--parallel -1" "--parallel 256" "--recover-timeout 0" \
     "--recover-uri exec:true" "--recover-uri bogus:x"; do
     # shellcheck disable=SC2086
     "$QMIGRATE" migrate --source "$T/src.qmp" --to "unix:$T/mig.sock" $bad \
