@@ -229,7 +229,8 @@ fuzz-run: $(FUZZ_BINS)
 
 # BENCH_PARTS (sim real ctrl qmp) and BENCH_MODE (full or quick) choose.
 BENCH_MODE ?= full
-bench-programs: $(QMIGRATE) $(FAKE_QEMU) $(GUEST) $(LINUX_GUEST) $(BENCH_BINS)
+bench-programs: $(QMIGRATE) $(FAKE_QEMU) $(GUEST) $(LINUX_GUEST) $(BENCH_BINS) \
+	$(TOOL_BINS)
 
 bench: deps bench-programs
 	@bench/run $(BUILD) $(BENCH_MODE)

@@ -100,6 +100,9 @@ struct qm_options {
     char tls_creds[128];            /* --tls-creds ID: objects already there */
     char tls_dir[QM_PATH_MAX];      /* --tls-dir DIR: qmigrate creates them */
     char tls_hostname[256];         /* --tls-hostname NAME */
+    unsigned parallel;              /* --parallel N (multifd); 0 off */
+    char recover_uri[QM_PATH_MAX];  /* --recover-uri URI */
+    double recover_timeout_s;       /* --recover-timeout (600) */
     unsigned max_parallel_per_dest; /* --max-parallel-per-dest N; 0: none */
     /*
      * --ssh-option OPT, repeatable; ssh keeps the first value of each, so

@@ -106,8 +106,21 @@ const struct option_spec option_specs[] = {
     {"auto-converge", 0, NULL, CMD_POLICY, IN_BOTH,
      "permit QEMU's CPU throttling",
      FIELD(OPTION_BOOL, policy.auto_converge_permitted, 0, 0)},
+    {"dirty-limit", 0, NULL, CMD_POLICY, IN_BOTH,
+     "permit QEMU's dirty-limit (8.1+, KVM dirty ring)",
+     FIELD(OPTION_BOOL, policy.dirty_limit_permitted, 0, 0)},
     {"postcopy", 0, NULL, CMD_POLICY, IN_BOTH, "permit post-copy",
      FIELD(OPTION_BOOL, policy.postcopy_permitted, 0, 0)},
+    {"recover-uri", 0, "URI", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
+     "where the destination listens to recover post-copy; else --to's",
+     FIELD(OPTION_TEXT, recover_uri, 0, 0)},
+    {"recover-timeout", 0, "S", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
+     "how long to try recovering a broken post-copy",
+     FIELD(OPTION_DOUBLE, recover_timeout_s, 1, 86400)},
+    {"parallel", 0, "N", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
+     "multifd: N parallel connections (on both sides with --dest); 0: one "
+     "stream",
+     FIELD(OPTION_UNSIGNED, parallel, 0, 255)},
     {"disk", 0, "none|blk|mirror", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
      "copy local disks too", SPECIAL(disk, set_disk)},
     {"disk-include", 0, "DEV[,DEV...]", CMD_MIGRATE | CMD_EVACUATE, IN_BOTH,
@@ -181,6 +194,7 @@ options_init(struct qm_options *o)
     o->command_timeout_s = 30.0;
     o->cancel_timeout_s = 60.0;
     o->max_parallel = 4;
+    o->recover_timeout_s = 600.0;
 }
 
 static int
@@ -511,6 +525,7 @@ int
 options_validate(struct qm_options *o, char *err, size_t errlen)
 {
     unsigned cmd = o->command;
+    char why[512];
 
     if ((cmd & (CMD_MIGRATE | CMD_WATCH | CMD_CANCEL)) &&
         o->source[0] == '\0') {
@@ -538,6 +553,13 @@ options_validate(struct qm_options *o, char *err, size_t errlen)
     }
     if (check_monitor("source", o->source, err, errlen) < 0 ||
         check_monitor("dest", o->dest, err, errlen) < 0) {
+        return -1;
+    }
+    if (o->recover_uri[0] != '\0' &&
+        util_check_uri(o->recover_uri, why, sizeof(why)) < 0) {
+        /* the same rules as --to's, named for this option */
+        snprintf(err, errlen, "--recover-uri: %s",
+                 strncmp(why, "--to: ", 6) == 0 ? why + 6 : why);
         return -1;
     }
     if (o->tls_creds[0] != '\0' && o->tls_dir[0] != '\0') {
@@ -579,6 +601,9 @@ options_engine_config(const struct qm_options *o, const char *name,
     cfg->command_timeout_s = o->command_timeout_s;
     cfg->cancel_timeout_s = o->cancel_timeout_s;
     cfg->resume = o->resume;
+    cfg->parallel = o->parallel;
+    cfg->recover_uri = o->recover_uri;
+    cfg->recover_timeout_s = o->recover_timeout_s;
     for (i = 0; i < o->n_ssh_options && i < ENGINE_SSH_OPTIONS_MAX; i++) {
         cfg->ssh_options[i] = o->ssh_options[i];
     }

@@ -164,6 +164,16 @@ progress_json(struct qm_output *out, const char *vm, double t,
                         json_integer(s->throttle_percent));
     json_object_set_new(obj, "since_low_watermark_s",
                         json_real(round(r->since_low_watermark_s * 10) / 10));
+    json_object_set_new(obj, "multifd_bytes",
+                        json_integer((json_int_t)s->ram_multifd_bytes));
+    json_object_set_new(obj, "dirty_limit_mib_s",
+                        s->dirty_limit_mib_s != 0
+                            ? json_integer((json_int_t)s->dirty_limit_mib_s)
+                            : json_null());
+    json_object_set_new(obj, "dirty_limit_throttle_us",
+                        s->dirty_limit_throttle_us >= 0
+                            ? json_integer(s->dirty_limit_throttle_us)
+                            : json_null());
     output_json(out, vm, "progress", t, obj);
 }
 
@@ -187,7 +197,7 @@ output_status_line(char *buf, size_t size, const char *vm,
                    const struct policy_sample *s, const struct policy_report *r)
 {
     char membar[21], diskpart[64], rem[32], dirty[32], bw[32], eta[48],
-        need[32] = "";
+        need[32] = "", limit[64] = "";
 
     bar(membar, 20, r->memory_percent);
     if (s->disk_total > 0) {
@@ -208,16 +218,26 @@ output_status_line(char *buf, size_t size, const char *vm,
         snprintf(need, sizeof(need), " (needs %lld)",
                  (long long)s->expected_downtime_ms);
     }
+    if (s->dirty_limit_mib_s != 0) {
+        snprintf(limit, sizeof(limit), " limit %llu MiB/s/vCPU",
+                 (unsigned long long)s->dirty_limit_mib_s);
+        if (s->dirty_limit_throttle_us > 0) {
+            size_t used = strlen(limit);
+
+            snprintf(limit + used, sizeof(limit) - used, " (throttle %lld us)",
+                     (long long)s->dirty_limit_throttle_us);
+        }
+    }
     util_format_bytes(s->ram_remaining, rem, sizeof(rem));
     util_format_bytes(r->dirty_rate, dirty, sizeof(dirty));
     util_format_bytes(r->bandwidth, bw, sizeof(bw));
     snprintf(buf, size,
              "%s%s%6.1fs %-15s mem [%s] %5.1f%% %s left%s pass %llu "
-             "dirty %s/s bw %s/s downtime %llu ms%s %s",
+             "dirty %s/s bw %s/s downtime %llu ms%s%s %s",
              vm ? vm : "", vm ? " " : "", s->t,
              migration_status_name(s->status), membar, r->memory_percent, rem,
              diskpart, (unsigned long long)r->iteration, dirty, bw,
-             (unsigned long long)s->downtime_limit_ms, need, eta);
+             (unsigned long long)s->downtime_limit_ms, need, limit, eta);
 }
 
 static void
@@ -259,8 +279,7 @@ output_decision(struct qm_output *out, const char *vm, double t,
                 const struct policy_action *a, const char *event)
 {
     json_t *obj = json_object();
-    bool has_value = a->kind == POLICY_ACTION_SET_DOWNTIME ||
-                     a->kind == POLICY_ACTION_SET_BANDWIDTH;
+    bool has_value = policy_action_has_value(a->kind);
 
     json_object_set_new(obj, "action",
                         json_string(policy_action_name(a->kind)));

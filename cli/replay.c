@@ -62,13 +62,6 @@ decision_add(struct replay *r, double t, bool replayed, const char *action,
     return 0;
 }
 
-static bool
-action_has_value(enum policy_action_kind kind)
-{
-    return kind == POLICY_ACTION_SET_DOWNTIME ||
-           kind == POLICY_ACTION_SET_BANDWIDTH;
-}
-
 static void
 emit(struct replay *r, struct qm_output *out, double t,
      const struct policy_output *po)
@@ -82,7 +75,8 @@ emit(struct replay *r, struct qm_output *out, double t,
             output_action(out, NULL, t, a);
         }
         decision_add(r, t, true, policy_action_name(a->kind),
-                     action_has_value(a->kind) ? (long long)a->value : -1,
+                     policy_action_has_value(a->kind) ? (long long)a->value
+                                                      : -1,
                      a->reason);
     }
 }

@@ -9,8 +9,8 @@
 /*
  * The settings object uses the long options' names, with typed values,
  * so a tool reads it plainly and replay feeds it back through
- * options_set().  The vdsm schedule and the disk sizes, which no single
- * option holds, travel as "schedule" and "disks".
+ * options_set().  The vdsm schedule, the disk sizes and the guest's vCPUs,
+ * which no single option holds, travel as "schedule", "disks" and "vcpus".
  */
 
 static json_t *
@@ -53,6 +53,11 @@ settings_json(const struct policy_config *p, unsigned interval_ms)
         p->auto_converge_permitted, "postcopy", p->postcopy_permitted,
         "interval", (int)interval_ms, "schedule", schedule_json(&p->schedule),
         "disks", disks);
+    json_object_set_new(obj, "dirty-limit",
+                        json_boolean(p->dirty_limit_permitted));
+    if (p->vcpus > 0) {
+        json_object_set_new(obj, "vcpus", json_integer(p->vcpus));
+    }
     if (p->progress_timeout_given || p->kind != POLICY_NOVA) {
         json_object_set_new(obj, "progress-timeout",
                             json_real(p->progress_timeout_s));
@@ -133,6 +138,12 @@ options_apply_settings(struct qm_options *o, json_t *settings, char *err,
                         (uint64_t)json_integer_value(d);
                 }
             }
+            continue;
+        }
+        if (strcmp(key, "vcpus") == 0) {
+            o->policy.vcpus = json_is_integer(v) && json_integer_value(v) > 0
+                                  ? (unsigned)json_integer_value(v)
+                                  : 0;
             continue;
         }
         if (option_find(key) == NULL) {

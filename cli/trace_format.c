@@ -64,6 +64,12 @@ static const struct trace_field fields[] = {
     FIELD("dirty_rate_mib", TRACE_I64, dirty.dirty_rate, false, 0),
     FIELD("dirty_sample_pages", TRACE_U64, dirty.sample_pages, false, 0),
     FIELD("dirty_mode", TRACE_DIRTY_MODE, dirty.mode, false, 0),
+    /* since 2: the levers of QEMU 8.1+ (multifd, post-copy, dirty-limit) */
+    FIELD("ram_multifd_bytes", TRACE_U64, ram_multifd_bytes, false, 0),
+    FIELD("ram_postcopy_requests", TRACE_U64, ram_postcopy_requests, false, 0),
+    FIELD("dirty_limit_mib_s", TRACE_U64, dirty_limit_mib_s, false, 0),
+    FIELD("dirty_limit_throttle_us", TRACE_I64, dirty_limit_throttle_us, false,
+          -1),
 };
 
 static const char *const dirty_modes[] = {

@@ -107,8 +107,7 @@ static void
 sink_action(struct engine *e, void *opaque, double t,
             const struct policy_action *a, bool advice)
 {
-    bool has_value = a->kind == POLICY_ACTION_SET_DOWNTIME ||
-                     a->kind == POLICY_ACTION_SET_BANDWIDTH;
+    bool has_value = policy_action_has_value(a->kind);
 
     (void)e;
     (void)advice; /* recorded alike: replay compares decisions */

@@ -16,6 +16,9 @@ client_ready(struct qmp_client *c, void *opaque)
                 g->package);
     if (c == e->dst) {
         e->dst_ready = true;
+        e->dst_version.major = g->major;
+        e->dst_version.minor = g->minor;
+        e->dst_version.micro = g->micro;
     } else {
         e->src_ready = true;
         e->version.major = g->major;
@@ -87,6 +90,7 @@ engine_clients_new(struct engine *e, char *err, size_t errlen)
     qmp_options_init(&qo);
     qo.greeting_timeout = e->cfg.greeting_timeout_s;
     qo.command_timeout = e->cfg.command_timeout_s;
+    qo.oob = true; /* migrate-pause and migrate-recover, out of band */
     qo.ssh_options = e->cfg.ssh_options; /* copied by qmp_client_new */
     qo.n_ssh_options = e->cfg.n_ssh_options;
     e->src = qmp_client_new(e->loop, &qo, &h);

@@ -159,6 +159,65 @@ end_completed_checks(struct engine *e)
     engine_send(e, e->src, qemu_query_status(), src_status_completed_reply);
 }
 
+/* --- dirty-limit: never left throttling the guest on the source ------------
+ */
+
+/*
+ * QEMU lifts its dirty-limit itself only on migrate_cancel; after a
+ * failure the guest would go on running throttled on the source.  So
+ * whenever dirty-limit was set, qmigrate lifts it there and checks.  (The
+ * limit is the source QEMU's: the destination never had one.)
+ */
+static void
+dirty_limit_query_reply(struct engine *e, json_t *ret,
+                        const struct qmp_error *err)
+{
+    if (err != NULL) {
+        append_reason(e, "; could not confirm the dirty-limit was lifted: %s",
+                      err->message);
+    } else if (qemu_dirty_limit_in_service(ret)) {
+        append_reason(e, "; WARNING: a dirty-limit is still in service on the "
+                         "source (query-vcpu-dirty-limit): lift it with "
+                         "cancel-vcpu-dirty-limit");
+    } else if (e->levers.dirty_limit_mib_s != 0) {
+        append_reason(e, "; the dirty-limit is lifted on the source");
+    }
+    e->lift_then(e);
+}
+
+static void
+dirty_limit_cancel_reply(struct engine *e, json_t *ret,
+                         const struct qmp_error *err)
+{
+    (void)ret;
+    if (err != NULL) {
+        append_reason(e, "; WARNING: lifting the dirty-limit failed: %s",
+                      err->message);
+    }
+    engine_send(e, e->src, qemu_query_vcpu_dirty_limit(),
+                dirty_limit_query_reply);
+}
+
+/* Lifts the dirty-limit on the source when one may be set, then then(). */
+static void
+dirty_limit_lift(struct engine *e, engine_step_fn *then)
+{
+    if (e->cfg.mode != ENGINE_MIGRATE ||
+        !(e->caps & QEMU_CAP_BIT(QEMU_CAP_DIRTY_LIMIT))) {
+        then(e);
+        return;
+    }
+    e->lift_then = then;
+    engine_send(e, e->src, qemu_cancel_vcpu_dirty_limit(),
+                dirty_limit_cancel_reply);
+}
+
+static void
+lift_then_completed_checks(struct engine *e)
+{
+    dirty_limit_lift(e, end_completed_checks);
+}
+
 void
 end_completed(struct engine *e, int64_t downtime_ms)
 {
@@ -172,7 +231,7 @@ end_completed(struct engine *e, int64_t downtime_ms)
     if (e->cancelling) {
         append_reason(e, " (before the cancel took effect)");
     }
-    disk_cleanup(e, end_completed_checks);
+    disk_cleanup(e, lift_then_completed_checks);
 }
 
 /* --- failed or cancelled: the guest must run on the source -------------- */
@@ -328,6 +387,12 @@ end_on_source_checks(struct engine *e)
     engine_send(e, e->src, qemu_query_status(), src_status_failed_reply);
 }
 
+static void
+lift_then_source_checks(struct engine *e)
+{
+    dirty_limit_lift(e, end_on_source_checks);
+}
+
 void
 end_on_source(struct engine *e, enum qm_exit code, const char *result,
               const char *reason, const char *error_desc)
@@ -344,7 +409,7 @@ end_on_source(struct engine *e, enum qm_exit code, const char *result,
         append_reason(e, " (QEMU: %s)", error_desc);
     }
     if (e->cfg.mode == ENGINE_MIGRATE) {
-        disk_cleanup(e, end_on_source_checks);
+        disk_cleanup(e, lift_then_source_checks);
     } else {
         end_on_source_checks(e);
     }

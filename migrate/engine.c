@@ -171,9 +171,9 @@ engine_call_reply(struct qmp_client *c, json_t *ret,
     }
 }
 
-int
-engine_send(struct engine *e, struct qmp_client *side, struct qemu_command cmd,
-            engine_reply_fn *reply)
+static int
+engine_send_how(struct engine *e, struct qmp_client *side,
+                struct qemu_command cmd, engine_reply_fn *reply, bool oob)
 {
     struct engine_call *call = malloc(sizeof(*call));
     struct qmp_error err;
@@ -186,13 +186,28 @@ engine_send(struct engine *e, struct qmp_client *side, struct qemu_command cmd,
     call->e = e;
     call->reply = reply;
     e->pending++;
-    if (qmp_client_execute(side, cmd.name, cmd.args, engine_call_reply, call,
-                           free, &err) < 0) {
+    if ((oob ? qmp_client_execute_oob
+             : qmp_client_execute)(side, cmd.name, cmd.args, engine_call_reply,
+                                   call, free, &err) < 0) {
         e->pending--;
         engine_finish(e, QM_EXIT_MONITOR, "error", "%s", err.message);
         return -1;
     }
     return 0;
+}
+
+int
+engine_send(struct engine *e, struct qmp_client *side, struct qemu_command cmd,
+            engine_reply_fn *reply)
+{
+    return engine_send_how(e, side, cmd, reply, false);
+}
+
+int
+engine_send_oob(struct engine *e, struct qmp_client *side,
+                struct qemu_command cmd, engine_reply_fn *reply)
+{
+    return engine_send_how(e, side, cmd, reply, true);
 }
 
 void
@@ -215,6 +230,7 @@ engine_stop_timers(struct engine *e)
     ev_timer_stop(e->loop, &e->disk_timer);
     ev_timer_stop(e->loop, &e->reconnect_timer);
     ev_timer_stop(e->loop, &e->measure.timer);
+    ev_timer_stop(e->loop, &e->recover_timer);
 }
 
 static void engine_vfinish(struct engine *e, enum qm_exit code,
@@ -312,6 +328,7 @@ engine_new(struct ev_loop *loop, const struct engine_config *cfg,
     rc |= own(e, 6, &e->cfg.tls_dir);
     rc |= own(e, 7, &e->cfg.tls_hostname);
     rc |= own(e, 8, &e->cfg.name);
+    rc |= own(e, 10, &e->cfg.recover_uri);
     if (rc == 0 && e->cfg.name != NULL &&
         asprintf(&e->owned[9], "%s: ", e->cfg.name) < 0) {
         e->owned[9] = NULL;
@@ -343,8 +360,11 @@ engine_new(struct ev_loop *loop, const struct engine_config *cfg,
     e->disk_timer.data = e;
     ev_init(&e->measure.timer, NULL);
     e->measure.timer.data = e;
+    ev_init(&e->recover_timer, NULL);
+    e->recover_timer.data = e;
     levers_init(&e->levers, QEMU_DEFAULT_DOWNTIME_LIMIT_MS, e->policy.bandwidth,
                 e->policy.auto_converge_permitted);
+    e->levers.dirty_limit_permitted = e->policy.dirty_limit_permitted;
     if (engine_clients_new(e, err, errlen) < 0) {
         engine_free(e);
         return NULL;

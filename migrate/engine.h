@@ -68,7 +68,10 @@ struct engine_config {
     double greeting_timeout_s;
     double command_timeout_s;
     double cancel_timeout_s;
-    bool resume; /* cancel: resume a guest left paused on the source */
+    bool resume;       /* cancel: resume a guest left paused on the source */
+    unsigned parallel; /* multifd channels; 0: one stream */
+    const char *recover_uri;  /* post-copy recovery's; NULL: uri */
+    double recover_timeout_s; /* how long post-copy recovery is tried */
     /* ssh:// monitors: each handed to ssh as "-o OPT" (borrowed) */
     const char *ssh_options[ENGINE_SSH_OPTIONS_MAX];
     size_t n_ssh_options;

@@ -17,6 +17,10 @@
 #define ENGINE_RECONNECT_DELAY_S 0.5
 /* A post-copy without progress ends after this when no timeout is set. */
 #define ENGINE_POSTCOPY_STALL_S 150.0
+/* Between two attempts of post-copy recovery. */
+#define ENGINE_RECOVER_RETRY_S 1.0
+/* How long a resumed source may still say postcopy-paused. */
+#define ENGINE_RESUME_WAIT_S 5.0
 
 /*
  * The phases, in the order a migration goes through them.  Each has one
@@ -25,20 +29,22 @@
  */
 enum engine_phase {
     PHASE_NEW = 0,
-    PHASE_CONNECT,    /* connecting to the monitors */
-    PHASE_PREFLIGHT,  /* is this a guest we may migrate? */
-    PHASE_ATTACH,     /* watch, cancel: find the running migration */
-    PHASE_DISKS,      /* which disks to copy, on both sides */
-    PHASE_SETUP,      /* capabilities and parameters */
-    PHASE_MEASURE,    /* the guest's dirty rate, before anything is sent */
-    PHASE_MIRROR,     /* disk mirrors copy; RAM not yet started */
-    PHASE_MIGRATE,    /* migrate sent, its reply not yet in */
-    PHASE_MONITOR,    /* pre-copy: sampling, applying the policy */
-    PHASE_SWITCHOVER, /* guest stopped: completing the disk mirrors */
-    PHASE_POSTCOPY,   /* the guest runs on the destination */
-    PHASE_CANCEL,     /* migrate_cancel sent, waiting for QEMU to agree */
-    PHASE_RECONNECT,  /* the source monitor is lost: one attempt */
-    PHASE_FINISH,     /* final status seen: undo, check both sides */
+    PHASE_CONNECT,         /* connecting to the monitors */
+    PHASE_PREFLIGHT,       /* is this a guest we may migrate? */
+    PHASE_ATTACH,          /* watch, cancel: find the running migration */
+    PHASE_DISKS,           /* which disks to copy, on both sides */
+    PHASE_SETUP,           /* capabilities and parameters */
+    PHASE_MEASURE,         /* the guest's dirty rate, before anything is sent */
+    PHASE_MIRROR,          /* disk mirrors copy; RAM not yet started */
+    PHASE_MIGRATE,         /* migrate sent, its reply not yet in */
+    PHASE_MONITOR,         /* pre-copy: sampling, applying the policy */
+    PHASE_SWITCHOVER,      /* guest stopped: completing the disk mirrors */
+    PHASE_POSTCOPY,        /* the guest runs on the destination */
+    PHASE_POSTCOPY_PAUSED, /* the post-copy stream broke: recover or end */
+    PHASE_RECOVER,   /* migrate-recover, then migrate resume, till active */
+    PHASE_CANCEL,    /* migrate_cancel sent, waiting for QEMU to agree */
+    PHASE_RECONNECT, /* the source monitor is lost: one attempt */
+    PHASE_FINISH,    /* final status seen: undo, check both sides */
     PHASE_DONE,
     PHASE_COUNT,
 };
@@ -59,6 +65,7 @@ enum phase_on_lost {
     ON_LOST_UNDO_DISKS, /* the mirrors' far end is gone: undo them */
     ON_LOST_RECONNECT,  /* source: one reconnect attempt, then exit 4 */
     ON_LOST_FOLLOW,     /* destination: say so, follow on the source */
+    ON_LOST_SPLIT,      /* destination in a broken post-copy: exit 1 */
     ON_LOST_IGNORE,
 };
 
@@ -107,6 +114,7 @@ struct engine_measure {
 /* The replies preflight gathers before it judges. */
 struct engine_preflight {
     json_t *src_status, *src_migrate, *src_memory, *dst_status, *dst_migrate;
+    json_t *src_caps, *src_cpus, *dst_caps; /* capabilities, vCPUs */
     struct qmp_error error; /* the first refusal or loss; kind NONE if none */
     bool failed;
 };
@@ -123,7 +131,7 @@ enum finish_how {
 struct engine {
     struct ev_loop *loop;
     struct engine_config cfg; /* strings point into owned copies */
-    char *owned[10];          /* those copies */
+    char *owned[11];          /* those copies */
     engine_done_fn *done;
     void *done_opaque;
     struct {
@@ -134,6 +142,10 @@ struct engine {
     struct qmp_client *src, *dst;
     bool src_ready, dst_ready;
     struct qemu_version version; /* the source's */
+    struct qemu_version dst_version;
+    unsigned caps;     /* negotiated for the source: QEMU_CAP_BIT()s */
+    unsigned dst_caps; /* set on the destination */
+    unsigned caps_known, dst_caps_known; /* what each QEMU lists */
     enum engine_phase phase;
     enum engine_phase resume_phase; /* where RECONNECT returns */
     double t0;                      /* ev_now() at engine_start() */
@@ -162,6 +174,7 @@ struct engine {
     bool migrate_reply_lost; /* the connection ended before its reply */
     double migrate_time;
     bool postcopy_started; /* QEMU reported a post-copy status */
+    double postcopy_since; /* when post-copy (re)started running */
     int postcopy_refusals; /* cancels refused during post-copy */
     bool cancel_requested; /* while migrate is on its way */
     bool cancel_by_policy; /* the cancel is the policy's: it aborts */
@@ -172,6 +185,17 @@ struct engine {
     bool reconnected;       /* the one attempt is used */
     char lost_why[512];     /* why the first connection ended */
     bool dst_lost;          /* the destination monitor went away */
+    /* post-copy recovery (recover.c) */
+    ev_timer recover_timer;
+    double recover_deadline; /* engine time it gives up; 0: no break yet */
+    unsigned recover_attempts;
+    bool recover_busy;    /* a step's command is out */
+    bool recover_resumed; /* migrate resume accepted: waiting for active */
+    double recover_resume_t;
+    double recover_attempt_t; /* when the current attempt began */
+    bool stream_broken;       /* we sent migrate-pause for this stall */
+    unsigned recoveries;      /* breaks recovered from */
+    char recover_why[512];    /* what the last attempt ran into */
     enum finish_how finish_how;
     struct migrate_summary final; /* the final query-migrate */
     enum qm_exit end_code;        /* decided at the final status */
@@ -192,6 +216,7 @@ struct engine {
     int disk_pending; /* disk commands awaiting replies */
     double cleanup_deadline;
     engine_step_fn *disk_then;
+    engine_step_fn *lift_then; /* after the dirty-limit is lifted (end.c) */
     void (*jobs_reply)(struct engine *e, json_t *ret,
                        const struct qmp_error *err); /* after disk_timer */
 };
@@ -219,6 +244,10 @@ typedef void engine_reply_fn(struct engine *e, json_t *ret,
  */
 int engine_send(struct engine *e, struct qmp_client *side,
                 struct qemu_command cmd, engine_reply_fn *reply);
+/* The same out of band (migrate-pause, migrate-recover): it reaches a
+ * QEMU whose main loop is stuck on the migration stream. */
+int engine_send_oob(struct engine *e, struct qmp_client *side,
+                    struct qemu_command cmd, engine_reply_fn *reply);
 /* The one way out: sinks, monitors closed, done.  Once. */
 void engine_finish(struct engine *e, enum qm_exit code, const char *result,
                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -250,8 +279,12 @@ void engine_enter_attach(struct engine *e);
 void preflight_clear(struct engine_preflight *pre);
 
 /* setup.c */
-/* The capabilities asked for, against the version: -1 when refused. */
-int engine_negotiate(struct engine *e);
+/*
+ * The capabilities asked for, against each side's version and offer
+ * (exit 2 when refused), dirty-limit probed on the source; then DISKS or
+ * SETUP.
+ */
+void engine_negotiate(struct engine *e);
 void engine_enter_setup(struct engine *e);
 
 /* measure.c */
@@ -265,6 +298,10 @@ void sample_measured(struct engine *e, struct policy_sample *s);
 void engine_enter_migrate(struct engine *e);
 void engine_enter_monitor(struct engine *e);
 void engine_enter_postcopy(struct engine *e);
+/* An action of the engine's own (recovery), told to the sinks. */
+void engine_tell_action(struct engine *e, enum policy_action_kind kind,
+                        uint64_t value, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void engine_enter_cancel(struct engine *e);
 void engine_poll(struct engine *e);
 /* One sample through the policy, into the record and out to the sinks. */
@@ -290,6 +327,19 @@ void disk_cleanup(struct engine *e, engine_step_fn *then);
 /* Ends before RAM migrated: undo the mirrors, then finish. */
 void disk_abort(struct engine *e, enum qm_exit code, const char *result,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* recover.c */
+/* Recovery is possible: the destination's monitor and QEMU's commands. */
+bool recover_possible(const struct engine *e);
+void engine_enter_postcopy_paused(struct engine *e);
+void engine_enter_recover(struct engine *e);
+/* A post-copy stalled (why: how it shows): break it, to recover it. */
+void recover_break_stream(struct engine *e, const char *why);
+/* A sample in PAUSED or RECOVER: moves recovery on; false when it ended. */
+bool recover_follow(struct engine *e, const struct policy_sample *s);
+/* Ends: the guest is split; the exact steps to recover by hand. */
+void recover_give_up(struct engine *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* end.c */
 void engine_enter_finish(struct engine *e);

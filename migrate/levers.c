@@ -59,6 +59,21 @@ levers_apply(struct levers *l, const struct levers_ops *ops, void *opaque,
     case POLICY_ACTION_CANCEL:
         PULL(ops, cancel, opaque, a->reason);
         break;
+    case POLICY_ACTION_DIRTY_LIMIT:
+        if (!l->dirty_limit_permitted) {
+            PULL(ops, skipped, opaque,
+                 "the policy asked for dirty-limit, which --dirty-limit did "
+                 "not permit");
+            break;
+        }
+        l->dirty_limit_before = l->dirty_limit_mib_s;
+        l->dirty_limit_mib_s = a->value;
+        PULL(ops, dirty_limit, opaque, a->value);
+        break;
+    case POLICY_ACTION_BREAK_STREAM:
+    case POLICY_ACTION_RECOVER:
+    case POLICY_ACTION_RESUME:
+        break; /* the engine's own steps, carried out where they are told */
     }
 }
 
@@ -69,5 +84,7 @@ levers_refused(struct levers *l, enum policy_action_kind kind)
         l->downtime_ms = l->downtime_before;
     } else if (kind == POLICY_ACTION_SET_BANDWIDTH) {
         l->bandwidth = l->bandwidth_before;
+    } else if (kind == POLICY_ACTION_DIRTY_LIMIT) {
+        l->dirty_limit_mib_s = l->dirty_limit_before;
     }
 }

@@ -21,6 +21,8 @@ struct levers_ops {
     void (*start_postcopy)(void *opaque);
     void (*pause)(void *opaque);
     void (*cancel)(void *opaque, const char *reason);
+    /* Every vCPU's dirty rate capped at mib_s (QEMU's dirty-limit). */
+    void (*dirty_limit)(void *opaque, uint64_t mib_s);
     /* An action that was not carried out, and why. */
     void (*skipped)(void *opaque, const char *why);
 };
@@ -31,6 +33,9 @@ struct levers {
     uint64_t bandwidth;   /* max-bandwidth, bytes/s; 0 unlimited */
     uint64_t downtime_before, bandwidth_before; /* before the last change */
     bool auto_converge_permitted;
+    bool dirty_limit_permitted; /* set by the caller after levers_init() */
+    uint64_t dirty_limit_mib_s; /* per vCPU; 0: none pulled */
+    uint64_t dirty_limit_before;
     bool paused;             /* the guest was stopped by a pause */
     bool postcopy_requested; /* start-postcopy was pulled */
 };
@@ -41,8 +46,9 @@ void levers_init(struct levers *l, uint64_t downtime_ms, uint64_t bandwidth,
 
 /*
  * Carries out one action through ops: books what is now in force, then
- * pulls the lever.  A pause is pulled once; auto-converge only when it
- * was permitted (else skipped() says so).
+ * pulls the lever.  A pause is pulled once; auto-converge and dirty-limit
+ * only when they were permitted (else skipped() says so).  The engine's
+ * own recovery steps are no levers: nothing is pulled for them.
  */
 void levers_apply(struct levers *l, const struct levers_ops *ops, void *opaque,
                   const struct policy_action *a);

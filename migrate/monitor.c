@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* migrate/monitor: migrate, then poll: every sample to the policy, and its
  * actions applied, in every phase that acts; and the cancel. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +60,23 @@ void
 engine_enter_postcopy(struct engine *e)
 {
     e->postcopy_started = true;
+    e->postcopy_since = engine_now(e);
+}
+
+void
+engine_tell_action(struct engine *e, enum policy_action_kind kind,
+                   uint64_t value, const char *fmt, ...)
+{
+    struct policy_action a;
+    va_list ap;
+
+    memset(&a, 0, sizeof(a));
+    a.kind = kind;
+    a.value = value;
+    va_start(ap, fmt);
+    vsnprintf(a.reason, sizeof(a.reason), fmt, ap);
+    va_end(ap);
+    engine_emit_action(e, engine_now(e), &a, false);
 }
 
 /* --- the levers, over QMP ------------------------------------------------- */
@@ -123,6 +141,50 @@ lever_auto_converge(void *opaque)
 }
 
 static void
+dirty_limit_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
+{
+    action_reply(e, ret, err);
+    if (err != NULL) {
+        levers_refused(&e->levers, POLICY_ACTION_DIRTY_LIMIT);
+    }
+}
+
+/* Refused once QEMU's own limit is in service: the parameter then acts. */
+static void
+dirty_limit_now_reply(struct engine *e, json_t *ret,
+                      const struct qmp_error *err)
+{
+    (void)ret;
+    if (err != NULL) {
+        engine_note(e, 1,
+                    "set-vcpu-dirty-limit: %s (QEMU applies the new "
+                    "vcpu-dirty-limit at its next check instead)",
+                    err->message);
+    }
+}
+
+/*
+ * QEMU applies vcpu-dirty-limit when its throttle trigger fires (the
+ * trigger released to 1 %: two dirty-rate periods, each a second or
+ * more); set-vcpu-dirty-limit applies it at once, while QEMU's own is
+ * not yet in service.
+ */
+static void
+lever_dirty_limit(void *opaque, uint64_t mib_s)
+{
+    struct engine *e = opaque;
+    struct qemu_parameters p = {.set_throttle_trigger_threshold = true,
+                                .throttle_trigger_threshold = 1,
+                                .vcpu_dirty_limit = mib_s};
+
+    if (engine_send(e, e->src, qemu_set_parameters(&p), dirty_limit_reply) ==
+        0) {
+        engine_send(e, e->src, qemu_set_vcpu_dirty_limit(mib_s),
+                    dirty_limit_now_reply);
+    }
+}
+
+static void
 lever_postcopy(void *opaque)
 {
     struct engine *e = opaque;
@@ -160,6 +222,7 @@ static const struct levers_ops qmp_levers = {
     .start_postcopy = lever_postcopy,
     .pause = lever_pause,
     .cancel = lever_cancel,
+    .dirty_limit = lever_dirty_limit,
     .skipped = lever_skipped,
 };
 
@@ -215,7 +278,8 @@ engine_apply_actions(struct engine *e, const struct policy_output *out,
  * Post-copy cannot be cancelled (the guest runs on the destination), but a
  * post-copy whose stream is dead must not keep qmigrate polling for ever.
  * After the progress timeout (150 s when it is off) without a byte moved,
- * qmigrate ends, loudly, and leaves QEMU alone.
+ * qmigrate breaks the stream (migrate-pause) to recover it, or, when it
+ * cannot recover, ends, loudly, and leaves QEMU alone.
  */
 static bool
 postcopy_stalled(struct engine *e, const struct policy_sample *s)
@@ -223,19 +287,24 @@ postcopy_stalled(struct engine *e, const struct policy_sample *s)
     double limit = e->policy.progress_timeout_s > 0
                        ? e->policy.progress_timeout_s
                        : ENGINE_POSTCOPY_STALL_S;
-    double idle = s->t - e->pstate.track.t_moved;
+    double moved = e->pstate.track.t_moved > e->postcopy_since
+                       ? e->pstate.track.t_moved
+                       : e->postcopy_since;
+    double idle = s->t - moved;
 
-    if (idle <= limit) {
+    if (idle <= limit || s->status != MIGRATION_STATUS_POSTCOPY_ACTIVE) {
         return false;
     }
-    engine_finish(e, QM_EXIT_FAILED, "failed",
-                  "post-copy stalled: no bytes moved for %.0f s (status %s). "
-                  "The guest is split: it runs on the destination, which "
-                  "cannot fetch its remaining pages from the source. Do not "
-                  "resume the source; repair the link and use QEMU's "
-                  "post-copy recovery (migrate-recover on the destination, "
-                  "migrate with resume=true on the source)",
-                  idle, migration_status_name(s->status));
+    if (recover_possible(e)) {
+        char why[96];
+
+        snprintf(why, sizeof(why), "no bytes moved for %.0f s", idle);
+        recover_break_stream(e, why);
+        return false;
+    }
+    recover_give_up(e,
+                    "post-copy stalled: no bytes moved for %.0f s (status %s)",
+                    idle, migration_status_name(s->status));
     return true;
 }
 
@@ -250,6 +319,16 @@ follow_status(struct engine *e, const struct policy_sample *s)
     if (migration_status_is_postcopy(s->status) &&
         (e->phase == PHASE_MONITOR || e->phase == PHASE_SWITCHOVER)) {
         engine_enter(e, PHASE_POSTCOPY);
+    }
+    if (e->phase == PHASE_POSTCOPY &&
+        s->status == MIGRATION_STATUS_POSTCOPY_PAUSED &&
+        e->cfg.mode == ENGINE_MIGRATE) {
+        engine_enter(e, PHASE_POSTCOPY_PAUSED);
+        return e->phase != PHASE_DONE;
+    }
+    if ((e->phase == PHASE_POSTCOPY_PAUSED || e->phase == PHASE_RECOVER) &&
+        !recover_follow(e, s)) {
+        return false;
     }
     if (e->phase == PHASE_POSTCOPY && postcopy_stalled(e, s)) {
         return false;
@@ -298,6 +377,18 @@ poll_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
                             e->poll_refusals, err->message);
         return;
     }
+    if (err != NULL && err->kind == QMP_ERROR_TIMEOUT &&
+        e->phase == PHASE_POSTCOPY && !e->stream_broken &&
+        recover_possible(e)) {
+        /*
+         * A source whose main loop is stuck on the post-copy stream (a
+         * frozen destination can do this) answers nothing in band: break
+         * the stream out of band, then it answers again.
+         */
+        recover_break_stream(e, "the source answered no query-migrate for "
+                                "--command-timeout");
+        return;
+    }
     if (err != NULL) {
         engine_monitor_lost(e, e->src, err);
         return;
@@ -312,6 +403,12 @@ poll_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
     sample_complete(e, &s);
     if (migration_status_is_final(s.status)) {
         summary_from_query_migrate(ret, &e->final);
+    } else if (s.status == MIGRATION_STATUS_POSTCOPY_PAUSED &&
+               e->phase == PHASE_POSTCOPY) {
+        struct migrate_summary sum;
+
+        summary_from_query_migrate(ret, &sum);
+        snprintf(e->recover_why, sizeof(e->recover_why), "%s", sum.error_desc);
     }
     engine_take_sample(e, &s, &out);
     if (!follow_status(e, &s)) {

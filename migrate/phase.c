@@ -37,6 +37,11 @@ static const struct phase_desc phases[PHASE_COUNT] = {
                           true},
     [PHASE_POSTCOPY] = {"postcopy", engine_enter_postcopy, ON_CANCEL_REFUSE,
                         ON_LOST_RECONNECT, ON_LOST_FOLLOW, POLL_MIGRATE, true},
+    [PHASE_POSTCOPY_PAUSED] = {"postcopy-paused", engine_enter_postcopy_paused,
+                               ON_CANCEL_REFUSE, ON_LOST_RECONNECT,
+                               ON_LOST_SPLIT, POLL_MIGRATE, false},
+    [PHASE_RECOVER] = {"recover", engine_enter_recover, ON_CANCEL_REFUSE,
+                       ON_LOST_RECONNECT, ON_LOST_SPLIT, POLL_MIGRATE, false},
     [PHASE_CANCEL] = {"cancel", engine_enter_cancel, ON_CANCEL_IGNORE,
                       ON_LOST_RECONNECT, ON_LOST_FOLLOW, POLL_MIGRATE, false},
     [PHASE_RECONNECT] = {"reconnect", engine_enter_reconnect, ON_CANCEL_DEFER,
@@ -199,6 +204,10 @@ engine_monitor_lost(struct engine *e, struct qmp_client *side,
         break;
     case ON_LOST_RECONNECT:
         source_lost(e, why);
+        break;
+    case ON_LOST_SPLIT:
+        e->dst_lost = true;
+        recover_give_up(e, "lost the destination monitor (%s)", why->message);
         break;
     }
 }

@@ -42,6 +42,9 @@ preflight_clear(struct engine_preflight *pre)
     json_decref(pre->src_memory);
     json_decref(pre->dst_status);
     json_decref(pre->dst_migrate);
+    json_decref(pre->src_caps);
+    json_decref(pre->src_cpus);
+    json_decref(pre->dst_caps);
     memset(pre, 0, sizeof(*pre));
 }
 
@@ -156,18 +159,16 @@ preflight_judge(struct engine *e)
     if (json_is_integer(base) && json_integer_value(base) > 0) {
         e->ram_size = (uint64_t)json_integer_value(base);
     }
+    if (e->policy.vcpus == 0) {
+        e->policy.vcpus = qemu_vcpu_count(pre->src_cpus);
+    }
     if (e->dst != NULL) {
         if (judge_dest_status(e, pre->dst_status) < 0) {
             return;
         }
         e->dst_needs_incoming = qemu_incoming_needs_uri(pre->dst_migrate);
     }
-    preflight_clear(pre);
-    if (engine_negotiate(e) < 0) {
-        return;
-    }
-    engine_enter(e,
-                 e->cfg.disk != ENGINE_DISK_NONE ? PHASE_DISKS : PHASE_SETUP);
+    engine_negotiate(e); /* then DISKS or SETUP */
 }
 
 /*
@@ -210,6 +211,24 @@ src_memory_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
 }
 
 static void
+src_caps_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
+{
+    keep(e, &e->pre.src_caps, ret, err, true);
+}
+
+static void
+src_cpus_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
+{
+    keep(e, &e->pre.src_cpus, ret, err, true);
+}
+
+static void
+dst_caps_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
+{
+    keep(e, &e->pre.dst_caps, ret, err, true);
+}
+
+static void
 dst_status_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
 {
     keep(e, &e->pre.dst_status, ret, err, false);
@@ -223,7 +242,8 @@ dst_migrate_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
 
 /*
  * Only questions, all at once: the run state, no migration running, the
- * RAM size; on the destination, that it waits and how.
+ * RAM size, the capabilities offered, the vCPUs; on the destination,
+ * that it waits and how, and its capabilities.
  */
 void
 engine_enter_preflight(struct engine *e)
@@ -233,11 +253,16 @@ engine_enter_preflight(struct engine *e)
         engine_send(e, e->src, qemu_query_migrate(), src_migrate_reply) < 0 ||
         engine_send(e, e->src, qemu_query_memory_size_summary(),
                     src_memory_reply) < 0 ||
+        engine_send(e, e->src, qemu_query_migrate_capabilities(),
+                    src_caps_reply) < 0 ||
+        engine_send(e, e->src, qemu_query_cpus_fast(), src_cpus_reply) < 0 ||
         e->dst == NULL) {
         return;
     }
-    if (engine_send(e, e->dst, qemu_query_status(), dst_status_reply) == 0) {
-        engine_send(e, e->dst, qemu_query_migrate(), dst_migrate_reply);
+    if (engine_send(e, e->dst, qemu_query_status(), dst_status_reply) == 0 &&
+        engine_send(e, e->dst, qemu_query_migrate(), dst_migrate_reply) == 0) {
+        engine_send(e, e->dst, qemu_query_migrate_capabilities(),
+                    dst_caps_reply);
     }
 }
 

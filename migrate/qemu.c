@@ -41,14 +41,25 @@ qemu_runstate_of(json_t *query_status, const char **name)
 
 /* --- capabilities -------------------------------------------------------- */
 
+/* How a capability reaches QEMU. */
+enum qemu_cap_kind {
+    CAP_KIND_CAPABILITY, /* migrate-set-capabilities */
+    CAP_KIND_ARGUMENT,   /* an argument of migrate */
+    CAP_KIND_COMMANDS,   /* commands of its own: nothing to set */
+};
+
 /*
- * Every capability qmigrate may ask for: QEMU's name for it, the option
- * that asks for it, the first QEMU that has it and the first that no
- * longer does (0.0: still there), what it needs and what it excludes.
- * Sources: qapi/migration.json at each version tag (docs/engine.md).
+ * Every capability qmigrate may ask for: QEMU's name for it, how it is
+ * asked for, the option that asks for it, the first QEMU that has it and
+ * the first that no longer does (0.0: still there), what it needs and
+ * what it excludes (up to a version, when QEMU learnt to combine them),
+ * and whether it is only used where available (optional: never refused).
+ * Sources: qapi/migration.json and migration/options.c at each version
+ * tag (docs/engine.md).
  */
 struct qemu_capability {
-    const char *name;   /* MigrationCapability, or migrate's argument */
+    const char *name; /* MigrationCapability, migrate's argument, commands */
+    enum qemu_cap_kind kind;
     const char *option; /* what the operator wrote to ask for it */
     const char *what;   /* for messages */
     int since_major, since_minor;
@@ -56,26 +67,106 @@ struct qemu_capability {
     const char *instead;              /* advice once removed, or NULL */
     unsigned requires;                /* QEMU_CAP_BIT()s */
     unsigned conflicts;
+    int conflicts_until_major, conflicts_until_minor; /* 0, 0: always */
+    const char *conflict_why;                         /* for messages */
+    bool optional;
 };
 
 static const struct qemu_capability capabilities[QEMU_CAP_COUNT] = {
-    [QEMU_CAP_PAUSE_BEFORE_SWITCHOVER] = {"pause-before-switchover",
-                                          "--disk mirror",
-                                          "pause-before-switchover", 2, 11, 0,
-                                          0, NULL, 0, 0},
-    [QEMU_CAP_EVENTS] = {"events", "events", "migration events", 2, 4, 0, 0,
-                         NULL, 0, 0},
-    [QEMU_CAP_AUTO_CONVERGE] = {"auto-converge", "--auto-converge",
-                                "auto-converge", 1, 6, 0, 0, NULL, 0, 0},
-    [QEMU_CAP_POSTCOPY_RAM] = {"postcopy-ram", "--postcopy", "post-copy", 2, 6,
-                               0, 0, NULL, 0, 0},
-    [QEMU_CAP_BLOCK] = {"blk", "--disk blk", "block migration", 0, 0, 9, 1,
-                        "use --disk mirror with --dest", 0, 0},
+    [QEMU_CAP_PAUSE_BEFORE_SWITCHOVER] = {.name = "pause-before-switchover",
+                                          .kind = CAP_KIND_CAPABILITY,
+                                          .option = "--disk mirror",
+                                          .what = "pause-before-switchover",
+                                          .since_major = 2,
+                                          .since_minor = 11},
+    [QEMU_CAP_EVENTS] = {.name = "events",
+                         .kind = CAP_KIND_CAPABILITY,
+                         .option = "events",
+                         .what = "migration events",
+                         .since_major = 2,
+                         .since_minor = 4},
+    [QEMU_CAP_AUTO_CONVERGE] = {.name = "auto-converge",
+                                .kind = CAP_KIND_CAPABILITY,
+                                .option = "--auto-converge",
+                                .what = "auto-converge",
+                                .since_major = 1,
+                                .since_minor = 6},
+    [QEMU_CAP_POSTCOPY_RAM] = {.name = "postcopy-ram",
+                               .kind = CAP_KIND_CAPABILITY,
+                               .option = "--postcopy",
+                               .what = "post-copy",
+                               .since_major = 2,
+                               .since_minor = 6},
+    [QEMU_CAP_BLOCK] = {.name = "blk",
+                        .kind = CAP_KIND_ARGUMENT,
+                        .option = "--disk blk",
+                        .what = "block migration",
+                        .removed_major = 9,
+                        .removed_minor = 1,
+                        .instead = "use --disk mirror with --dest"},
+    [QEMU_CAP_MULTIFD] = {.name = "multifd",
+                          .kind = CAP_KIND_CAPABILITY,
+                          .option = "--parallel",
+                          .what = "multifd",
+                          .since_major = 4,
+                          .since_minor = 0,
+                          .conflicts = QEMU_CAP_BIT(QEMU_CAP_POSTCOPY_RAM),
+                          .conflicts_until_major = 10,
+                          .conflicts_until_minor = 1,
+                          .conflict_why =
+                              "its post-copy cannot use multifd channels"},
+    [QEMU_CAP_DIRTY_LIMIT] = {.name = "dirty-limit",
+                              .kind = CAP_KIND_CAPABILITY,
+                              .option = "--dirty-limit",
+                              .what = "dirty-limit",
+                              .since_major = 8,
+                              .since_minor = 1,
+                              .conflicts = QEMU_CAP_BIT(QEMU_CAP_AUTO_CONVERGE),
+                              .conflict_why =
+                                  "it throttles the guest one way at a time"},
+    [QEMU_CAP_POSTCOPY_PREEMPT] = {.name = "postcopy-preempt",
+                                   .kind = CAP_KIND_CAPABILITY,
+                                   .option = "--postcopy",
+                                   .what = "the post-copy preempt channel",
+                                   .since_major = 7,
+                                   .since_minor = 1,
+                                   .requires =
+                                       QEMU_CAP_BIT(QEMU_CAP_POSTCOPY_RAM),
+                                   .optional = true},
+    [QEMU_CAP_POSTCOPY_RECOVER] = {.name = "migrate-recover",
+                                   .kind = CAP_KIND_COMMANDS,
+                                   .option = "--postcopy",
+                                   .what = "post-copy recovery",
+                                   .since_major = 3,
+                                   .since_minor = 0,
+                                   .requires =
+                                       QEMU_CAP_BIT(QEMU_CAP_POSTCOPY_RAM),
+                                   .optional = true},
 };
 
-int
-qemu_caps_check(const struct qemu_version *v, unsigned wanted, char *err,
-                size_t errlen)
+const char *
+qemu_cap_name(enum qemu_cap cap)
+{
+    return cap < QEMU_CAP_COUNT ? capabilities[cap].name : "?";
+}
+
+/* A conflict of c with capability k that applies to version v. */
+static bool
+conflicts_on(const struct qemu_capability *c, size_t k,
+             const struct qemu_version *v)
+{
+    if (!(c->conflicts & QEMU_CAP_BIT(k))) {
+        return false;
+    }
+    return c->conflicts_until_major == 0 ||
+           !qemu_version_at_least(v, c->conflicts_until_major,
+                                  c->conflicts_until_minor);
+}
+
+/* The pairs of wanted capabilities: what one needs, what two exclude. */
+static int
+caps_check_pairs(const struct qemu_version *v, unsigned wanted, char *err,
+                 size_t errlen)
 {
     size_t i, k;
 
@@ -85,21 +176,6 @@ qemu_caps_check(const struct qemu_version *v, unsigned wanted, char *err,
         if (!(wanted & QEMU_CAP_BIT(i))) {
             continue;
         }
-        if (c->removed_major != 0 &&
-            qemu_version_at_least(v, c->removed_major, c->removed_minor)) {
-            snprintf(err, errlen,
-                     "%s: QEMU %d.%d has no %s (removed in %d.%d)%s%s",
-                     c->option, v->major, v->minor, c->what, c->removed_major,
-                     c->removed_minor, c->instead ? "; " : "",
-                     c->instead ? c->instead : "");
-            return -1;
-        }
-        if (!qemu_version_at_least(v, c->since_major, c->since_minor)) {
-            snprintf(err, errlen, "%s: QEMU %d.%d has no %s (it came in %d.%d)",
-                     c->option, v->major, v->minor, c->what, c->since_major,
-                     c->since_minor);
-            return -1;
-        }
         for (k = 0; k < QEMU_CAP_COUNT; k++) {
             if ((c->requires & QEMU_CAP_BIT(k)) &&
                 !(wanted & QEMU_CAP_BIT(k))) {
@@ -107,15 +183,146 @@ qemu_caps_check(const struct qemu_version *v, unsigned wanted, char *err,
                          capabilities[k].option);
                 return -1;
             }
-            if ((c->conflicts & QEMU_CAP_BIT(k)) &&
-                (wanted & QEMU_CAP_BIT(k))) {
-                snprintf(err, errlen, "%s and %s exclude each other", c->option,
-                         capabilities[k].option);
-                return -1;
+            if (!(wanted & QEMU_CAP_BIT(k)) || !conflicts_on(c, k, v)) {
+                continue;
             }
+            if (c->conflicts_until_major != 0) {
+                snprintf(err, errlen,
+                         "%s and %s exclude each other on QEMU %d.%d (before "
+                         "%d.%d %s)",
+                         c->option, capabilities[k].option, v->major, v->minor,
+                         c->conflicts_until_major, c->conflicts_until_minor,
+                         c->conflict_why);
+            } else {
+                snprintf(err, errlen, "%s and %s exclude each other (%s)",
+                         c->option, capabilities[k].option, c->conflict_why);
+            }
+            return -1;
         }
     }
     return 0;
+}
+
+int
+qemu_caps_check(const struct qemu_version *v, unsigned wanted,
+                unsigned *granted, char *err, size_t errlen)
+{
+    size_t i;
+
+    *granted = wanted;
+    for (i = 0; i < QEMU_CAP_COUNT; i++) {
+        const struct qemu_capability *c = &capabilities[i];
+        bool removed, missing;
+
+        if (!(wanted & QEMU_CAP_BIT(i))) {
+            continue;
+        }
+        removed = c->removed_major != 0 &&
+                  qemu_version_at_least(v, c->removed_major, c->removed_minor);
+        missing = !qemu_version_at_least(v, c->since_major, c->since_minor);
+        if ((removed || missing) && c->optional) {
+            *granted &= ~QEMU_CAP_BIT(i);
+            continue;
+        }
+        if (removed) {
+            snprintf(err, errlen,
+                     "%s: QEMU %d.%d has no %s (removed in %d.%d)%s%s",
+                     c->option, v->major, v->minor, c->what, c->removed_major,
+                     c->removed_minor, c->instead ? "; " : "",
+                     c->instead ? c->instead : "");
+            return -1;
+        }
+        if (missing) {
+            snprintf(err, errlen, "%s: QEMU %d.%d has no %s (it came in %d.%d)",
+                     c->option, v->major, v->minor, c->what, c->since_major,
+                     c->since_minor);
+            return -1;
+        }
+    }
+    return caps_check_pairs(v, *granted, err, errlen);
+}
+
+/* The reply lists the capability name. */
+static bool
+offers(json_t *list, const char *name)
+{
+    json_t *entry;
+    size_t i;
+
+    json_array_foreach (list, i, entry) {
+        const char *cap =
+            json_string_value(json_object_get(entry, "capability"));
+
+        if (cap != NULL && strcmp(cap, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+qemu_caps_offered(json_t *reply, const struct qemu_version *v, const char *side,
+                  unsigned *granted, char *err, size_t errlen)
+{
+    size_t i;
+
+    if (!json_is_array(reply)) {
+        return 0;
+    }
+    for (i = 0; i < QEMU_CAP_COUNT; i++) {
+        const struct qemu_capability *c = &capabilities[i];
+
+        if (!(*granted & QEMU_CAP_BIT(i)) || c->kind != CAP_KIND_CAPABILITY ||
+            offers(reply, c->name)) {
+            continue;
+        }
+        if (c->optional) {
+            *granted &= ~QEMU_CAP_BIT(i);
+            continue;
+        }
+        snprintf(err, errlen,
+                 "%s: %s (QEMU %d.%d) does not offer the '%s' capability "
+                 "(query-migrate-capabilities): it was built without it",
+                 c->option, side, v->major, v->minor, c->name);
+        return -1;
+    }
+    return 0;
+}
+
+unsigned
+qemu_caps_known(json_t *reply, unsigned assume)
+{
+    unsigned known = 0;
+    size_t i;
+
+    if (!json_is_array(reply)) {
+        return assume;
+    }
+    for (i = 0; i < QEMU_CAP_COUNT; i++) {
+        if (capabilities[i].kind == CAP_KIND_CAPABILITY &&
+            offers(reply, capabilities[i].name)) {
+            known |= QEMU_CAP_BIT(i);
+        }
+    }
+    return known;
+}
+
+unsigned
+qemu_caps_conflicting(const struct qemu_version *v, unsigned wanted)
+{
+    unsigned off = 0;
+    size_t i, k;
+
+    for (i = 0; i < QEMU_CAP_COUNT; i++) {
+        for (k = 0; k < QEMU_CAP_COUNT; k++) {
+            if ((wanted & QEMU_CAP_BIT(i)) &&
+                (conflicts_on(&capabilities[i], k, v) ||
+                 conflicts_on(&capabilities[k], i, v))) {
+                off |= QEMU_CAP_BIT(k);
+            }
+        }
+    }
+    return off & ~wanted;
 }
 
 uint64_t
@@ -174,17 +381,21 @@ qemu_tls_creds_add(const char *id, const char *dir, bool server)
 }
 
 struct qemu_command
-qemu_set_capabilities(unsigned caps)
+qemu_set_capabilities(unsigned on, unsigned off)
 {
     json_t *list = json_array();
     size_t i;
 
     for (i = 0; i < QEMU_CAP_COUNT; i++) {
-        if ((caps & QEMU_CAP_BIT(i)) && i != QEMU_CAP_BLOCK) {
-            json_array_append_new(list,
-                                  json_pack("{s:s, s:b}", "capability",
-                                            capabilities[i].name, "state", 1));
+        bool want = (on & QEMU_CAP_BIT(i)) != 0;
+
+        if (capabilities[i].kind != CAP_KIND_CAPABILITY ||
+            !(want || (off & QEMU_CAP_BIT(i)))) {
+            continue;
         }
+        json_array_append_new(list,
+                              json_pack("{s:s, s:b}", "capability",
+                                        capabilities[i].name, "state", want));
     }
     return command("migrate-set-capabilities",
                    json_pack("{s:o}", "capabilities", list));
@@ -213,6 +424,14 @@ qemu_set_parameters(const struct qemu_parameters *p)
     }
     if (p->tls_hostname != NULL) {
         json_object_set_new(args, "tls-hostname", json_string(p->tls_hostname));
+    }
+    if (p->multifd_channels != 0) {
+        json_object_set_new(args, "multifd-channels",
+                            json_integer(p->multifd_channels));
+    }
+    if (p->vcpu_dirty_limit != 0) {
+        json_object_set_new(args, "vcpu-dirty-limit",
+                            json_integer((json_int_t)p->vcpu_dirty_limit));
     }
     return command("migrate-set-parameters", args);
 }
@@ -288,6 +507,55 @@ struct qemu_command
 qemu_migrate_start_postcopy(void)
 {
     return command("migrate-start-postcopy", NULL);
+}
+
+struct qemu_command
+qemu_query_cpus_fast(void)
+{
+    return command("query-cpus-fast", NULL);
+}
+
+struct qemu_command
+qemu_query_migrate_capabilities(void)
+{
+    return command("query-migrate-capabilities", NULL);
+}
+
+struct qemu_command
+qemu_set_vcpu_dirty_limit(uint64_t mb_per_s)
+{
+    return command("set-vcpu-dirty-limit",
+                   json_pack("{s:I}", "dirty-rate", (json_int_t)mb_per_s));
+}
+
+struct qemu_command
+qemu_cancel_vcpu_dirty_limit(void)
+{
+    return command("cancel-vcpu-dirty-limit", NULL);
+}
+
+struct qemu_command
+qemu_query_vcpu_dirty_limit(void)
+{
+    return command("query-vcpu-dirty-limit", NULL);
+}
+
+struct qemu_command
+qemu_migrate_pause(void)
+{
+    return command("migrate-pause", NULL);
+}
+
+struct qemu_command
+qemu_migrate_recover(const char *uri)
+{
+    return command("migrate-recover", json_pack("{s:s}", "uri", uri));
+}
+
+struct qemu_command
+qemu_migrate_resume(const char *uri)
+{
+    return command("migrate", json_pack("{s:s, s:b}", "uri", uri, "resume", 1));
 }
 
 struct qemu_command
@@ -375,6 +643,21 @@ qemu_block_job(json_t *entry, struct qemu_block_job *job)
     } else if (io != NULL && strcmp(io, "ok") != 0) {
         job->error = io;
     }
+}
+
+unsigned
+qemu_vcpu_count(json_t *query_cpus_fast)
+{
+    return json_is_array(query_cpus_fast)
+               ? (unsigned)json_array_size(query_cpus_fast)
+               : 0;
+}
+
+bool
+qemu_dirty_limit_in_service(json_t *query_vcpu_dirty_limit)
+{
+    return json_is_array(query_vcpu_dirty_limit) &&
+           json_array_size(query_vcpu_dirty_limit) > 0;
 }
 
 bool

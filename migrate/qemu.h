@@ -40,8 +40,9 @@ enum qemu_runstate {
 enum qemu_runstate qemu_runstate_of(json_t *query_status, const char **name);
 
 /*
- * The capabilities qmigrate may ask for: a MigrationCapability, or (blk) an
- * argument of migrate.  Bits of a mask are 1u << cap.
+ * The capabilities qmigrate may ask for: a MigrationCapability, an
+ * argument of migrate (blk), or a set of commands (post-copy recovery).
+ * Bits of a mask are 1u << cap.
  */
 enum qemu_cap {
     QEMU_CAP_PAUSE_BEFORE_SWITCHOVER = 0,
@@ -49,18 +50,57 @@ enum qemu_cap {
     QEMU_CAP_AUTO_CONVERGE,
     QEMU_CAP_POSTCOPY_RAM,
     QEMU_CAP_BLOCK, /* migrate's blk: block migration */
+    QEMU_CAP_MULTIFD,
+    QEMU_CAP_DIRTY_LIMIT,
+    QEMU_CAP_POSTCOPY_PREEMPT,
+    QEMU_CAP_POSTCOPY_RECOVER, /* migrate-pause, migrate-recover, resume */
     QEMU_CAP_COUNT,
 };
 
 #define QEMU_CAP_BIT(cap) (1u << (cap))
 
+/* QEMU's name for a capability ("multifd"), for messages and probes. */
+const char *qemu_cap_name(enum qemu_cap cap);
+
 /*
- * Whether version v can do every capability in wanted: 0, or -1 with a
- * message naming the option, the version and the reason (and what to use
- * instead, when there is something).
+ * Whether version v can do every capability in wanted.  *granted gets
+ * wanted less the optional ones this version lacks (they are used where
+ * available, never refused).  0, or -1 with a message naming the
+ * option, the version and the reason (and what to use instead, when
+ * there is something).
  */
-int qemu_caps_check(const struct qemu_version *v, unsigned wanted, char *err,
-                    size_t errlen);
+int qemu_caps_check(const struct qemu_version *v, unsigned wanted,
+                    unsigned *granted, char *err, size_t errlen);
+
+/*
+ * The same against what a QEMU offers: its query-migrate-capabilities
+ * reply (side names it in messages: "the source", "the destination").
+ * A capability it does not list is refused, an optional one dropped from
+ * *granted.  A reply that is not a list says nothing: 0, unchanged.
+ */
+int qemu_caps_offered(json_t *query_migrate_capabilities,
+                      const struct qemu_version *v, const char *side,
+                      unsigned *granted, char *err, size_t errlen);
+
+/*
+ * The capabilities of the table a query-migrate-capabilities reply lists
+ * (pseudo-capabilities never); a reply that is not a list: assume.
+ */
+unsigned qemu_caps_known(json_t *query_migrate_capabilities, unsigned assume);
+
+/*
+ * The capabilities that exclude one in wanted on version v, but are not
+ * wanted themselves: to be turned off, in case an earlier user left them
+ * on (QEMU refuses the whole set otherwise).
+ */
+unsigned qemu_caps_conflicting(const struct qemu_version *v, unsigned wanted);
+
+/*
+ * vcpu-dirty-limit while adaptive holds dirty-limit back: a rate no vCPU
+ * reaches (MiB/s), so that QEMU's own trigger, should it fire before the
+ * policy decides, throttles nothing.  QEMU's default is 1 MiB/s.
+ */
+#define QEMU_DIRTY_LIMIT_HOLD_MIB_S 1048576
 
 /*
  * What max-bandwidth is sent as.  QEMU 7.2 reads max-bandwidth 0 as no
@@ -86,6 +126,8 @@ struct qemu_parameters {
     int throttle_trigger_threshold; /* percent */
     const char *tls_creds;          /* NULL: unchanged */
     const char *tls_hostname;       /* NULL: unchanged */
+    unsigned multifd_channels;      /* 0: unchanged */
+    uint64_t vcpu_dirty_limit;      /* MB/s per vCPU; 0: unchanged */
 };
 
 /* One function per command the engine sends, in the order of a migration. */
@@ -96,8 +138,11 @@ struct qemu_command qemu_query_migrate_parameters(void);
 struct qemu_command qemu_query_block(void);
 struct qemu_command qemu_tls_creds_add(const char *id, const char *dir,
                                        bool server);
-/* Each capability in caps (a mask) on; the others left as they are. */
-struct qemu_command qemu_set_capabilities(unsigned caps);
+/*
+ * Each capability in on (a mask) on, each in off off; the others left as
+ * they are.  Pseudo-capabilities (blk, recovery) are not sent.
+ */
+struct qemu_command qemu_set_capabilities(unsigned on, unsigned off);
 /* Only the members marked set, or "" (no members: nothing to send). */
 struct qemu_command qemu_set_parameters(const struct qemu_parameters *p);
 struct qemu_command qemu_migrate_incoming(const char *uri);
@@ -113,6 +158,21 @@ struct qemu_command qemu_block_job_set_speed(const char *job_id,
                                              uint64_t speed);
 struct qemu_command qemu_migrate(const char *uri, bool blk);
 struct qemu_command qemu_migrate_start_postcopy(void);
+/* The number of vCPUs: the length of its reply. */
+struct qemu_command qemu_query_cpus_fast(void);
+struct qemu_command qemu_query_migrate_capabilities(void);
+/* Every vCPU's dirty rate capped at mb_per_s (7.1+, KVM dirty ring). */
+struct qemu_command qemu_set_vcpu_dirty_limit(uint64_t mb_per_s);
+/* Every vCPU's cap lifted. */
+struct qemu_command qemu_cancel_vcpu_dirty_limit(void);
+/* [] when no limit is in service, else one entry per limited vCPU. */
+struct qemu_command qemu_query_vcpu_dirty_limit(void);
+/* Post-copy recovery (3.0+): break the stream on the source... */
+struct qemu_command qemu_migrate_pause(void);
+/* ... listen again on the destination ... */
+struct qemu_command qemu_migrate_recover(const char *uri);
+/* ... and reconnect the source: migrate with resume. */
+struct qemu_command qemu_migrate_resume(const char *uri);
 struct qemu_command qemu_stop(void);
 struct qemu_command qemu_cont(void);
 /* force: cancel outright; else a ready mirror completes (point in time). */
@@ -166,6 +226,11 @@ struct qemu_dirty_rate {
 
 /* 0, or -1 when the reply has no status. */
 int qemu_dirty_rate_of(json_t *reply, struct qemu_dirty_rate *r);
+/* The vCPUs query-cpus-fast lists; 0 when the reply is not a list. */
+unsigned qemu_vcpu_count(json_t *query_cpus_fast);
+
+/* query-vcpu-dirty-limit: true when some vCPU has a limit in service. */
+bool qemu_dirty_limit_in_service(json_t *query_vcpu_dirty_limit);
 
 /* Where the destination waits: listening already, or for migrate-incoming. */
 bool qemu_incoming_needs_uri(json_t *dest_query_migrate);

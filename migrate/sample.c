@@ -2,6 +2,7 @@
 /* migrate/sample: the one place a sample is built from QEMU's replies
  * (query-migrate, query-block-jobs) and the engine's state. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +58,37 @@ read_stats(json_t *reply, const char *name, uint64_t *total,
     return 0;
 }
 
+/*
+ * The bytes multifd channels carry: ram.transferred counts them on every
+ * QEMU this was checked on (7.2, 10.0), but each counter on its own is
+ * read too, so that a QEMU counting the main stream alone still shows
+ * them all.
+ */
+static int
+read_ram_bytes(json_t *ram, struct policy_sample *s, char *err, size_t errlen)
+{
+    static const char *const parts[] = {"precopy-bytes", "downtime-bytes",
+                                        "postcopy-bytes"};
+    uint64_t sum, u;
+    size_t i;
+
+    if (read_u64(ram, "ram", "multifd-bytes", &s->ram_multifd_bytes, err,
+                 errlen) < 0) {
+        return -1;
+    }
+    sum = s->ram_multifd_bytes;
+    for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        if (read_u64(ram, "ram", parts[i], &u, err, errlen) < 0) {
+            return -1;
+        }
+        sum += u;
+    }
+    if (sum > s->ram_transferred) {
+        s->ram_transferred = sum;
+    }
+    return 0;
+}
+
 int
 sample_from_query_migrate(json_t *reply, struct policy_sample *s, char *err,
                           size_t errlen)
@@ -66,6 +98,7 @@ sample_from_query_migrate(json_t *reply, struct policy_sample *s, char *err,
 
     memset(s, 0, sizeof(*s));
     s->expected_downtime_ms = -1;
+    s->dirty_limit_throttle_us = -1;
     s->ram_page_size = 4096;
     if (!json_is_object(reply)) {
         snprintf(err, errlen, "query-migrate: the reply is not an object");
@@ -91,7 +124,10 @@ sample_from_query_migrate(json_t *reply, struct policy_sample *s, char *err,
                      err, errlen) < 0 ||
             read_u64(ram, "ram", "dirty-sync-count", &s->ram_dirty_sync_count,
                      err, errlen) < 0 ||
-            read_u64(ram, "ram", "page-size", &u, err, errlen) < 0) {
+            read_u64(ram, "ram", "page-size", &u, err, errlen) < 0 ||
+            read_u64(ram, "ram", "postcopy-requests", &s->ram_postcopy_requests,
+                     err, errlen) < 0 ||
+            read_ram_bytes(ram, s, err, errlen) < 0) {
             return -1;
         }
         if (u != 0) {
@@ -122,6 +158,13 @@ sample_from_query_migrate(json_t *reply, struct policy_sample *s, char *err,
         return -1;
     }
     s->throttle_percent = u > 100 ? 100 : (int)u;
+    if (json_object_get(reply, "dirty-limit-throttle-time-per-round")) {
+        if (read_u64(reply, "", "dirty-limit-throttle-time-per-round", &u, err,
+                     errlen) < 0) {
+            return -1;
+        }
+        s->dirty_limit_throttle_us = u > INT64_MAX ? INT64_MAX : (int64_t)u;
+    }
     return 0;
 }
 
@@ -176,6 +219,7 @@ sample_engine_state(const struct engine *e, struct policy_sample *s)
     s->t = engine_now(e);
     s->downtime_limit_ms = e->levers.downtime_ms;
     s->bandwidth_limit = e->levers.bandwidth;
+    s->dirty_limit_mib_s = e->levers.dirty_limit_mib_s;
     sample_disks(e, s);
 }
 
@@ -196,6 +240,7 @@ sample_mirror_phase(struct engine *e, struct policy_sample *s)
     s->ram_total = s->ram_remaining = e->ram_size;
     s->ram_page_size = 4096;
     s->expected_downtime_ms = -1;
+    s->dirty_limit_throttle_us = -1;
     sample_engine_state(e, s);
 }
 

@@ -83,14 +83,19 @@ describe(const struct evidence *ev, char *buf, size_t len)
 /*
  * The most adaptive sets: --downtime; when the preflight measured the
  * guest (and so a migration may go on where it once aborted), less the
- * room for the device state (policy_internal_downtime_max()).
+ * room for the device state (policy_internal_downtime_max()); with a
+ * dirty-limit permitted, whose last pass fills the limit, less still
+ * (policy_internal_escalation_downtime()).
  */
 static uint64_t
 top_ms(const struct policy_config *cfg, const struct policy_state *st)
 {
-    return policy_internal_preflight_measured(cfg, st)
-               ? policy_internal_downtime_max(cfg)
-               : cfg->downtime_ms;
+    uint64_t top = policy_internal_preflight_measured(cfg, st)
+                       ? policy_internal_downtime_max(cfg)
+                       : cfg->downtime_ms;
+    uint64_t escalation = policy_internal_escalation_downtime(cfg);
+
+    return escalation < top ? escalation : top;
 }
 
 static uint64_t
@@ -268,7 +273,14 @@ escalate(const struct policy_config *cfg, struct policy_state *st,
     if (limit_in_force(st, s) < top_ms(cfg, st)) {
         set_downtime(st, s, out, top_ms(cfg, st), why);
     }
-    if (cfg->auto_converge_permitted && !ad->throttle_released) {
+    if (policy_internal_dirty_limit(
+            cfg, st, s, out,
+            &(struct policy_internal_stall){ev->sync, ev->rem, ev->bw,
+                                            ev->dirty, why})) {
+        return; /* preferred to auto-converge: see docs/policy.md */
+    }
+    if (cfg->auto_converge_permitted && !cfg->dirty_limit_permitted &&
+        !ad->throttle_released) {
         if (policy_internal_emit(out, s, POLICY_ACTION_AUTO_CONVERGE, 0,
                                  "%s: throttle the guest", why) != NULL) {
             ad->throttle_released = true;

@@ -156,6 +156,32 @@ void policy_internal_kubevirt(const struct policy_config *cfg,
                               struct policy_state *st,
                               const struct policy_sample *s,
                               struct policy_output *out);
+/* dirtylimit.c */
+/* What a stalled pass boundary shows, for the dirty-limit rung. */
+struct policy_internal_stall {
+    uint64_t sync;   /* the pass that just began */
+    double rem;      /* RAM left as it began, bytes */
+    double bw;       /* bytes/s */
+    double dirty;    /* bytes/s, QEMU's measure */
+    const char *why; /* the stall in words, for the reason */
+};
+/* The downtime limit escalation raises to (below --downtime with a
+ * dirty-limit, whose last pass fills the limit). */
+uint64_t policy_internal_escalation_downtime(const struct policy_config *cfg);
+/* The per-vCPU limit, MiB/s, that converges within allowed_s. */
+uint64_t policy_internal_dirty_limit_mib(double rem, double bw,
+                                         double allowed_s, double dirty,
+                                         unsigned vcpus);
+/*
+ * adaptive's dirty-limit rung (when --dirty-limit permits it): true when
+ * it set or lowered the limit, or gives the last one time to act; false
+ * when there is none to pull or it is spent (the floor, still stalled).
+ */
+bool policy_internal_dirty_limit(const struct policy_config *cfg,
+                                 struct policy_state *st,
+                                 const struct policy_sample *s,
+                                 struct policy_output *out,
+                                 const struct policy_internal_stall *stall);
 
 /* baseline.c */
 #define POLICY_PROXMOX_INITIAL_MS 100

@@ -113,11 +113,16 @@ struct policy_sample {
     uint64_t disk_total;           /* all disks being copied */
     uint64_t disk_remaining;
     uint64_t disk_transferred;
-    int64_t expected_downtime_ms; /* -1 when QEMU gave none */
-    uint64_t downtime_limit_ms;   /* the limit in force now */
-    uint64_t bandwidth_limit;     /* max-bandwidth, bytes/s; 0 unlimited */
-    int throttle_percent;         /* cpu-throttle-percentage, 0 if absent */
-    bool pass_event;              /* MIGRATION_PASS since the last sample */
+    int64_t expected_downtime_ms;   /* -1 when QEMU gave none */
+    uint64_t downtime_limit_ms;     /* the limit in force now */
+    uint64_t bandwidth_limit;       /* max-bandwidth, bytes/s; 0 unlimited */
+    int throttle_percent;           /* cpu-throttle-percentage, 0 if absent */
+    bool pass_event;                /* MIGRATION_PASS since the last sample */
+    uint64_t ram_multifd_bytes;     /* ram.multifd-bytes (in transferred) */
+    uint64_t ram_postcopy_requests; /* ram.postcopy-requests: page faults */
+    uint64_t dirty_limit_mib_s;     /* per vCPU, in force; 0: none */
+    /* dirty-limit-throttle-time-per-round, us; -1 when QEMU gave none */
+    int64_t dirty_limit_throttle_us;
     /* A calc-dirty-rate that ended since the last sample (see below). */
     bool dirty_measured;
     struct policy_dirty_rate dirty;
@@ -128,19 +133,31 @@ enum policy_action_kind {
     POLICY_ACTION_SET_BANDWIDTH,    /* value: bytes/s, 0 unlimited */
     POLICY_ACTION_AUTO_CONVERGE,    /* make QEMU's CPU throttle act now */
     POLICY_ACTION_START_POSTCOPY,
-    POLICY_ACTION_PAUSE,  /* stop the guest so the rest drains */
-    POLICY_ACTION_CANCEL, /* abort: the guest stays on the source */
+    POLICY_ACTION_PAUSE,       /* stop the guest so the rest drains */
+    POLICY_ACTION_CANCEL,      /* abort: the guest stays on the source */
+    POLICY_ACTION_DIRTY_LIMIT, /* value: MiB/s per vCPU (QEMU's dirty-limit) */
+    /*
+     * The engine's own steps of post-copy recovery, never a policy's:
+     * told as actions so that every step shows (docs/engine.md).
+     */
+    POLICY_ACTION_BREAK_STREAM, /* migrate-pause: a stalled stream broken */
+    POLICY_ACTION_RECOVER,      /* migrate-recover on the destination */
+    POLICY_ACTION_RESUME,       /* migrate with resume on the source */
 };
 
 /*
  * "set-downtime", "set-bandwidth", "auto-converge", "start-postcopy",
- * "pause", "cancel"
+ * "pause", "cancel", "dirty-limit", "migrate-pause", "migrate-recover",
+ * "migrate-resume"
  */
 const char *policy_action_name(enum policy_action_kind kind);
 
+/* The action carries a value: set-downtime, set-bandwidth, dirty-limit. */
+bool policy_action_has_value(enum policy_action_kind kind);
+
 struct policy_action {
     enum policy_action_kind kind;
-    uint64_t value;                 /* for SET_DOWNTIME, SET_BANDWIDTH */
+    uint64_t value; /* for SET_DOWNTIME, SET_BANDWIDTH, DIRTY_LIMIT */
     char reason[POLICY_REASON_MAX]; /* one line, names the numbers */
 };
 
@@ -218,6 +235,8 @@ struct policy_config {
     enum policy_timeout_action timeout_action;
     bool postcopy_permitted;      /* --postcopy */
     bool auto_converge_permitted; /* --auto-converge */
+    bool dirty_limit_permitted;   /* --dirty-limit (preferred to the above) */
+    unsigned vcpus;               /* the guest's; 0 unknown (taken as 1) */
     uint64_t bandwidth;           /* --bandwidth in bytes/s; 0 unlimited */
     size_t n_disks;               /* disks copied, for Nova's 2 GiB floor */
     uint64_t disk_bytes[POLICY_MAX_DISKS];
@@ -330,6 +349,14 @@ struct policy_vdsm_state {
     double t_progress;
 };
 
+/* adaptive's dirty-limit rung (policy/dirtylimit.c). */
+struct policy_dirty_limit_state {
+    uint64_t mib_s;     /* the per-vCPU limit set last; 0: none yet */
+    uint64_t set_sync;  /* the pass in which it was set */
+    unsigned tightened; /* times it was lowered since */
+    bool exhausted;     /* at the floor and still stalled */
+};
+
 struct policy_adaptive_state {
     unsigned evidence;      /* pass starts in a row: stalled, too big */
     unsigned flat;          /* pass starts in a row not shrinking */
@@ -340,6 +367,7 @@ struct policy_adaptive_state {
     double t_throttle;      /* when it last rose (or was released) */
     unsigned postcopy_wait; /* pass starts since start-postcopy */
     bool postcopy_failed;   /* still pre-copy after that: it failed */
+    struct policy_dirty_limit_state dl;
 };
 
 /* --policy kubevirt: VEP 248's stall detector and VEP 291's tuning. */

@@ -375,8 +375,8 @@ policy_measure_next(const struct policy_config *cfg, struct policy_state *st,
      * verdict to report, when none came before migrate (QEMU's whole
      * seconds did not fit the budget), and never acts on it.
      */
-    if (!acting(cfg, st) && (pf->mode != POLICY_PREFLIGHT_MEASURE ||
-                             settled(pf->report.verdict))) {
+    if (!acting(cfg, st) &&
+        (pf->mode != POLICY_PREFLIGHT_MEASURE || settled(pf->report.verdict))) {
         return 0;
     }
     if (pf->rung >= LADDER_N && t - pf->t_last_end < REMEASURE_GAP_S) {

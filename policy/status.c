@@ -84,8 +84,24 @@ policy_action_name(enum policy_action_kind kind)
         return "pause";
     case POLICY_ACTION_CANCEL:
         return "cancel";
+    case POLICY_ACTION_DIRTY_LIMIT:
+        return "dirty-limit";
+    case POLICY_ACTION_BREAK_STREAM:
+        return "migrate-pause";
+    case POLICY_ACTION_RECOVER:
+        return "migrate-recover";
+    case POLICY_ACTION_RESUME:
+        return "migrate-resume";
     }
     return "unknown";
+}
+
+bool
+policy_action_has_value(enum policy_action_kind kind)
+{
+    return kind == POLICY_ACTION_SET_DOWNTIME ||
+           kind == POLICY_ACTION_SET_BANDWIDTH ||
+           kind == POLICY_ACTION_DIRTY_LIMIT;
 }
 
 static const char *const kind_names[] = {

@@ -40,6 +40,7 @@ struct qmp_command {
     char *text; /* the serialised command, until written */
     size_t text_len;
     bool internal; /* qmp_capabilities, ours */
+    bool oob;      /* out of band: past the queue and the in-flight cap */
     qmp_reply_fn *reply;
     void *opaque;
     qmp_free_fn *free_fn;
@@ -66,6 +67,7 @@ struct qmp_client {
     struct qmp_stream stream;
     struct qmp_greeting greeting;
     bool have_greeting;
+    bool oob_enabled; /* out-of-band execution negotiated */
     long long next_id;
     struct command_list queued; /* not yet written, in order */
     struct command_list sent;   /* written: SENT or ABANDONED */
@@ -89,6 +91,7 @@ qmp_options_init(struct qmp_options *opts)
     opts->command_timeout = 30.0;
     opts->max_message = QMP_STREAM_DEFAULT_MAX;
     opts->max_in_flight = 4;
+    opts->oob = false;
     opts->ssh_options = NULL;
     opts->n_ssh_options = 0;
 }
@@ -365,7 +368,7 @@ client_flush(struct qmp_client *c)
         return;
     }
     while ((cmd = c->queued.head) != NULL &&
-           c->in_flight < c->opts.max_in_flight &&
+           (c->in_flight < c->opts.max_in_flight || cmd->oob) &&
            (c->state == CLIENT_READY || cmd->internal)) {
         if (client_out_append(c, cmd->text, cmd->text_len) < 0) {
             qmp_error_set(&err, QMP_ERROR_NOMEM, ENOMEM,
@@ -439,7 +442,6 @@ negotiated_cb(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     struct qmp_error perr;
 
     (void)ret;
-    (void)opaque;
     if (err != NULL) {
         if (err->kind == QMP_ERROR_COMMAND) {
             qmp_error_set(&perr, QMP_ERROR_PROTOCOL, 0, "%s refused %s",
@@ -448,6 +450,7 @@ negotiated_cb(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
         }
         return;
     }
+    c->oob_enabled = opaque != NULL; /* enable: ["oob"] was asked */
     c->state = CLIENT_READY;
     if (c->handlers.ready != NULL) {
         c->handlers.ready(c, c->handlers.opaque);
@@ -457,12 +460,20 @@ negotiated_cb(struct qmp_client *c, json_t *ret, const struct qmp_error *err,
     }
 }
 
-/* Queues a command; internal ones go first. */
+/* How a command is queued. */
+enum submit_kind {
+    SUBMIT_IN_BAND = 0,
+    SUBMIT_INTERNAL, /* ours (qmp_capabilities): first, before ready */
+    SUBMIT_OOB,      /* exec-oob when enabled: first, past the cap */
+};
+
+/* Queues a command; internal and out-of-band ones go first. */
 static int
 client_submit(struct qmp_client *c, const char *command, json_t *arguments,
-              bool internal, qmp_reply_fn *reply, void *opaque,
+              enum submit_kind kind, qmp_reply_fn *reply, void *opaque,
               qmp_free_fn *free_fn, struct qmp_error *err)
 {
+    bool internal = kind == SUBMIT_INTERNAL;
     struct qmp_command *cmd = NULL;
     json_t *msg = NULL;
     char *text = NULL;
@@ -476,10 +487,12 @@ client_submit(struct qmp_client *c, const char *command, json_t *arguments,
     cmd->id = ++c->next_id;
     snprintf(cmd->name, sizeof(cmd->name), "%s", command);
     cmd->internal = internal;
+    cmd->oob = kind == SUBMIT_OOB && c->oob_enabled;
     cmd->reply = reply;
     cmd->opaque = opaque;
     cmd->free_fn = free_fn;
-    if (json_object_set_new(msg, "execute", json_string(command)) < 0 ||
+    if (json_object_set_new(msg, cmd->oob ? "exec-oob" : "execute",
+                            json_string(command)) < 0 ||
         (arguments != NULL &&
          json_object_set(msg, "arguments", arguments) < 0) ||
         json_object_set_new(msg, "id", json_integer(cmd->id)) < 0) {
@@ -502,7 +515,7 @@ client_submit(struct qmp_client *c, const char *command, json_t *arguments,
                   0.0);
     cmd->timer.data = cmd;
     ev_timer_start(c->loop, &cmd->timer);
-    if (internal) {
+    if (internal || cmd->oob) {
         list_prepend(&c->queued, cmd);
     } else {
         list_append(&c->queued, cmd);
@@ -591,8 +604,14 @@ client_dispatch(struct qmp_client *c, json_t *msg, struct qmp_error *err)
         }
         ev_timer_stop(c->loop, &c->phase_timer);
         c->state = CLIENT_NEGOTIATING;
-        return client_submit(c, "qmp_capabilities", NULL, true, negotiated_cb,
-                             NULL, NULL, err);
+        if (c->opts.oob && c->greeting.oob) {
+            /* negotiated_cb's opaque says out-of-band was asked for */
+            return client_submit(c, "qmp_capabilities",
+                                 json_pack("{s:[s]}", "enable", "oob"),
+                                 SUBMIT_INTERNAL, negotiated_cb, c, NULL, err);
+        }
+        return client_submit(c, "qmp_capabilities", NULL, SUBMIT_INTERNAL,
+                             negotiated_cb, NULL, NULL, err);
     }
     value = json_object_get(msg, "event");
     if (value != NULL) {
@@ -930,10 +949,11 @@ qmp_client_connect(struct qmp_client *c, const char *address,
     return -1;
 }
 
-int
-qmp_client_execute(struct qmp_client *c, const char *command, json_t *arguments,
-                   qmp_reply_fn *reply, void *opaque, qmp_free_fn *free_fn,
-                   struct qmp_error *err)
+/* The checks of both executes, then the queue. */
+static int
+client_execute(struct qmp_client *c, const char *command, json_t *arguments,
+               enum submit_kind kind, qmp_reply_fn *reply, void *opaque,
+               qmp_free_fn *free_fn, struct qmp_error *err)
 {
     if (c->state == CLIENT_IDLE || c->free_requested) {
         qmp_error_set(err, QMP_ERROR_STATE, ENOTCONN,
@@ -953,8 +973,26 @@ qmp_client_execute(struct qmp_client *c, const char *command, json_t *arguments,
         }
         return -1;
     }
-    return client_submit(c, command, arguments, false, reply, opaque, free_fn,
+    return client_submit(c, command, arguments, kind, reply, opaque, free_fn,
                          err);
+}
+
+int
+qmp_client_execute(struct qmp_client *c, const char *command, json_t *arguments,
+                   qmp_reply_fn *reply, void *opaque, qmp_free_fn *free_fn,
+                   struct qmp_error *err)
+{
+    return client_execute(c, command, arguments, SUBMIT_IN_BAND, reply, opaque,
+                          free_fn, err);
+}
+
+int
+qmp_client_execute_oob(struct qmp_client *c, const char *command,
+                       json_t *arguments, qmp_reply_fn *reply, void *opaque,
+                       qmp_free_fn *free_fn, struct qmp_error *err)
+{
+    return client_execute(c, command, arguments, SUBMIT_OOB, reply, opaque,
+                          free_fn, err);
 }
 
 void

@@ -73,6 +73,7 @@ struct qmp_options {
     double command_timeout;  /* seconds for a reply, from submission (30) */
     size_t max_message;      /* bytes in one message (16 MiB) */
     unsigned max_in_flight;  /* commands sent and unanswered, 1..8 (4) */
+    bool oob; /* enable out-of-band execution when offered (false) */
     /*
      * ssh:// addresses: each string is handed to ssh as "-o OPT"
      * (IdentityFile=..., UserKnownHostsFile=...).  Copied by
@@ -139,6 +140,17 @@ int qmp_client_connect(struct qmp_client *client, const char *address,
 int qmp_client_execute(struct qmp_client *client, const char *command,
                        json_t *arguments, qmp_reply_fn *reply, void *opaque,
                        qmp_free_fn *free_fn, struct qmp_error *err);
+
+/*
+ * The same out of band: "exec-oob" when the monitor offered it and
+ * options.oob enabled it (else an ordinary command), queued ahead of
+ * every other and sent past the in-flight cap, so that it reaches QEMU
+ * while its main loop is stuck (only some commands allow it:
+ * migrate-pause, migrate-recover).
+ */
+int qmp_client_execute_oob(struct qmp_client *client, const char *command,
+                           json_t *arguments, qmp_reply_fn *reply, void *opaque,
+                           qmp_free_fn *free_fn, struct qmp_error *err);
 
 /* Fails every pending command (QMP_ERROR_CLOSED) and closes the socket. */
 void qmp_client_close(struct qmp_client *client);

@@ -117,10 +117,16 @@ caps_check(const bool *st, const struct fq_version *v, struct fq_error *err)
                      "requires capability 'return-path'");
         return -1;
     }
-    if (on(st, v, "dirty-limit")) {
+    if (on(st, v, "dirty-limit") && on(st, v, "auto-converge")) {
         fq_error_set(err, "GenericError",
-                     "dirty-limit requires KVM with accelerator property "
-                     "'dirty-ring-size' set");
+                     "dirty-limit conflicts with auto-converge either of then "
+                     "available currently");
+        return -1;
+    }
+    if (on(st, v, "postcopy-ram") && on(st, v, "multifd") &&
+        !fq_version_at_least(v, 10, 1)) {
+        fq_error_set(err, "GenericError",
+                     "Postcopy is not yet compatible with multifd");
         return -1;
     }
     if (on(st, v, "zero-copy-send") && !on(st, v, "multifd")) {
@@ -233,6 +239,9 @@ fq_caps_set(bool *state, const json_t *args, const struct fq_version *v,
     mc->postcopy_ram = on(next, v, "postcopy-ram");
     mc->pause_before_switchover = on(next, v, "pause-before-switchover");
     mc->block = on(next, v, "block");
+    mc->multifd = on(next, v, "multifd");
+    mc->dirty_limit = on(next, v, "dirty-limit");
+    mc->postcopy_preempt = on(next, v, "postcopy-preempt");
     memcpy(state, next, sizeof(next));
     return 0;
 }

@@ -38,10 +38,7 @@ cmd_migrate(struct fq_vm *vm, const json_t *args, struct fq_error *err)
         return NULL;
     }
     if (json_is_true(json_object_get(args, "resume"))) {
-        fq_error_set(err, "GenericError",
-                     "Cannot resume if there is no "
-                     "paused migration");
-        return NULL;
+        return fq_levers_resume(vm, uri, err);
     }
     a.blk = json_is_true(json_object_get(args, "blk"));
     a.inc = json_is_true(json_object_get(args, "inc"));
@@ -55,6 +52,7 @@ cmd_migrate(struct fq_vm *vm, const json_t *args, struct fq_error *err)
                      "Parameter 'uri' expects a valid migration protocol");
         return NULL;
     }
+    fq_link_migrate(vm, uri);
     return json_object();
 }
 
@@ -115,6 +113,9 @@ cmd_query_migrate(struct fq_vm *vm)
 {
     struct fq_migration_info info;
 
+    if (fq_model_runstate(vm->model) == FQ_RUN_INMIGRATE) {
+        return fq_link_dest_query_migrate(vm);
+    }
     fq_model_query(vm->model, &info);
     return fq_query_migrate_json(&info, &vm->version);
 }
@@ -123,14 +124,16 @@ static json_t *
 cmd_query_status(struct fq_vm *vm)
 {
     enum fq_runstate r = fq_model_runstate(vm->model);
+    const char *name =
+        r == FQ_RUN_INMIGRATE ? fq_link_dest_runstate(vm) : fq_runstate_name(r);
+    bool running = strcmp(name, "running") == 0;
 
     /* StatusInfo's members in schema order */
     if (!fq_status_has_singlestep(&vm->version)) {
-        return json_pack("{s:b, s:s}", "running", r == FQ_RUN_RUNNING, "status",
-                         fq_runstate_name(r));
+        return json_pack("{s:b, s:s}", "running", running, "status", name);
     }
-    return json_pack("{s:b, s:b, s:s}", "running", r == FQ_RUN_RUNNING,
-                     "singlestep", 0, "status", fq_runstate_name(r));
+    return json_pack("{s:b, s:b, s:s}", "running", running, "singlestep", 0,
+                     "status", name);
 }
 
 static json_t *
@@ -176,6 +179,11 @@ fq_command_exists(const struct fq_version *v, const char *name)
             return true;
         }
     }
+    for (i = 0; i < fq_levers_n_command_names; i++) {
+        if (strcmp(fq_levers_command_names[i], name) == 0) {
+            return true;
+        }
+    }
     return false;
 }
 
@@ -188,6 +196,14 @@ cmd_query_commands(void)
     for (i = 0; a != NULL && i < N_COMMANDS; i++) {
         if (json_array_append_new(
                 a, json_pack("{s:s}", "name", command_names[i])) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    for (i = 0; a != NULL && i < fq_levers_n_command_names; i++) {
+        if (json_array_append_new(
+                a, json_pack("{s:s}", "name", fq_levers_command_names[i])) <
+            0) {
             json_decref(a);
             return NULL;
         }
@@ -207,7 +223,12 @@ fq_command_run(struct fq_vm *vm, const char *name, const json_t *args,
                struct fq_error *err)
 {
     json_t *ret = NULL;
+    bool handled;
 
+    ret = fq_levers_command(vm, name, args, &handled, err);
+    if (handled) {
+        return ret;
+    }
     if (strcmp(name, "migrate") == 0) {
         return cmd_migrate(vm, args, err);
     } else if (strcmp(name, "migrate-set-parameters") == 0) {

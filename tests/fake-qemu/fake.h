@@ -76,6 +76,10 @@ struct fq_vm {
     json_t *params;         /* query-migrate-parameters, owned */
     bool caps[FQ_MAX_CAPS]; /* indexed like fq_caps_names() */
     bool quit;              /* `quit` was run: go away after reply */
+    /* a source and its destination in this process (link.c) */
+    struct fq_vm *peer;
+    char listen_uri[FQ_ADDR_MAX];  /* a destination's migrate-incoming */
+    char recover_uri[FQ_ADDR_MAX]; /* a destination's migrate-recover */
 };
 
 /* A VM at model time 0; -1 with a message. */
@@ -86,6 +90,28 @@ void fq_vm_fini(struct fq_vm *vm);
 /* Parses "X.Y.Z"; -1 with a message naming the text. */
 int fq_version_parse(const char *text, struct fq_version *v,
                      struct fq_error *err);
+
+/* link.c: the VMs of one process, so that a source finds the destination
+ * that listens at its URI.  Registered by fq_vm_init(), gone at fini. */
+void fq_link_register(struct fq_vm *vm);
+void fq_link_unregister(struct fq_vm *vm);
+/* migrate to uri: links vm with the destination listening there (if any). */
+void fq_link_migrate(struct fq_vm *vm, const char *uri);
+/* A destination's view of its source's migration (new refs). */
+json_t *fq_link_dest_query_migrate(const struct fq_vm *dst);
+const char *fq_link_dest_runstate(const struct fq_vm *dst);
+
+/* commands_levers.c: the commands of the newer levers and of a
+ * destination; NULL with *handled false when name is none of them. */
+json_t *fq_levers_command(struct fq_vm *vm, const char *name,
+                          const json_t *args, bool *handled,
+                          struct fq_error *err);
+/* migrate with resume: true. */
+json_t *fq_levers_resume(struct fq_vm *vm, const char *uri,
+                         struct fq_error *err);
+/* The command names they add, for query-commands. */
+extern const char *const fq_levers_command_names[];
+extern const size_t fq_levers_n_command_names;
 
 /* commands.c */
 /* True when version v has command name. */
@@ -150,7 +176,8 @@ enum fq_action {
     FQ_ACT_STALL,
     FQ_ACT_UNSTALL,
     FQ_ACT_DIRTY_RATE,
-    FQ_ACT_DIE
+    FQ_ACT_DIE,
+    FQ_ACT_BREAK_STREAM /* post-copy pauses, pre-copy fails */
 };
 
 struct fq_fault {
@@ -242,6 +269,10 @@ int fq_scenario_vm_config(const struct fq_scenario *sc,
                           struct fq_model_config *cfg, struct fq_error *err);
 /* Adds the --count VMs and checks the whole; -1 with a message. */
 int fq_scenario_finish(struct fq_scenario *sc, struct fq_error *err);
+/* scenario_levers.c: vcpus, dirty-ring-size, channel-rate, fault-rtt,
+ * incoming.  1 if handled, 0 if not a key of these, -1 a bad value. */
+int fq_scenario_set_levers(struct fq_model_config *c, const char *key,
+                           const char *value, struct fq_error *err);
 /* Parses "64M", "1.5G", "4096" (bytes, binary suffixes). */
 int fq_parse_size(const char *text, uint64_t *out);
 /* Parses a rate: bytes/s with K/M/G/T (binary) or "10gbit" (decimal). */

@@ -24,6 +24,7 @@ static const struct {
     {"restore-bandwidth", FQ_ACT_UNSTALL},
     {"dirty-rate", FQ_ACT_DIRTY_RATE},
     {"die", FQ_ACT_DIE},
+    {"break-stream", FQ_ACT_BREAK_STREAM},
 };
 
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
@@ -57,6 +58,7 @@ fq_action_on_reply(enum fq_action a)
     case FQ_ACT_UNSTALL:
     case FQ_ACT_DIRTY_RATE:
     case FQ_ACT_DIE:
+    case FQ_ACT_BREAK_STREAM:
         break;
     }
     return false;
@@ -251,6 +253,9 @@ parse_action(const char *spec, char *word, char *arg, struct fq_fault *f,
     case FQ_ACT_FAIL_MIGRATION:
         snprintf(f->desc, sizeof(f->desc), "%s",
                  arg && *arg ? arg : "Unable to write to socket: Broken pipe");
+        return 0;
+    case FQ_ACT_BREAK_STREAM:
+        snprintf(f->desc, sizeof(f->desc), "%s", arg ? arg : "");
         return 0;
     case FQ_ACT_HANGUP:
     case FQ_ACT_HANGUP_MID:

@@ -47,6 +47,10 @@ fq_model_config_init(struct fq_model_config *cfg)
     cfg->dirty_ring_size = 4096;
     cfg->hash_rate = 650e6;
     cfg->seed = 1;
+    cfg->vcpus = 1;
+    cfg->channel_rate = 0;
+    cfg->fault_rtt = 0.0002;
+    cfg->incoming = false;
 }
 
 int
@@ -86,6 +90,11 @@ fq_model_config_check(const struct fq_model_config *cfg, struct fq_error *err)
                (cfg->dirty_ring_size < 1024 || cfg->dirty_ring_size > 65536 ||
                 (cfg->dirty_ring_size & (cfg->dirty_ring_size - 1)) != 0)) {
         bad = "dirty ring size must be a power of two in 1024..65536";
+    } else if (cfg->vcpus < 1 || cfg->vcpus > 4096) {
+        bad = "vCPUs must be 1 to 4096";
+    } else if (!(cfg->channel_rate >= 0) || isinf(cfg->channel_rate) ||
+               !(cfg->fault_rtt >= 0) || isinf(cfg->fault_rtt)) {
+        bad = "channel rate and fault round trip must be 0 or more";
     }
     if (bad != NULL) {
         set_error(err, "GenericError", "%s", bad);
@@ -107,6 +116,8 @@ fq_params_init(struct fq_params *p)
     p->max_cpu_throttle = 99;
     p->throttle_trigger_threshold = 50;
     p->cpu_throttle_tailslow = false;
+    p->multifd_channels = 2;
+    p->vcpu_dirty_limit = 1;
 }
 
 struct fq_model *
@@ -127,7 +138,7 @@ fq_model_new(const struct fq_model_config *cfg, struct fq_error *err)
     fq_params_init(&m->params);
     m->dirty_rate = cfg->dirty_rate;
     m->status = FQ_STATUS_NONE;
-    m->runstate = FQ_RUN_RUNNING;
+    m->runstate = cfg->incoming ? FQ_RUN_INMIGRATE : FQ_RUN_RUNNING;
     m->phase = FQ_PHASE_IDLE;
     ps = (double)cfg->page_size;
     m->pages_total = floor((double)cfg->ram_bytes / ps);
@@ -187,6 +198,12 @@ fq_model_set_caps(struct fq_model *m, const struct fq_caps *c,
                   "There's a migration process in progress");
         return -1;
     }
+    if (c->dirty_limit && !m->cfg.dirty_ring) {
+        set_error(err, "GenericError",
+                  "dirty-limit requires KVM with accelerator property "
+                  "'dirty-ring-size' set");
+        return -1;
+    }
     m->caps = *c;
     return 0;
 }
@@ -205,6 +222,11 @@ fq_model_migrate(struct fq_model *m, const struct fq_migrate_args *a,
         set_error(err, "GenericError",
                   "Can't migrate the vm that was "
                   "paused due to previous migration");
+        return -1;
+    }
+    if (m->runstate == FQ_RUN_INMIGRATE) {
+        set_error(err, "GenericError",
+                  "Guest is waiting for an incoming migration");
         return -1;
     }
     if ((a->blk || a->inc) && m->caps.block) {
@@ -236,6 +258,9 @@ fq_model_migrate(struct fq_model *m, const struct fq_migrate_args *a,
     m->postcopy_bytes = 0;
     m->postcopy_requests = 0;
     m->other_bytes = 0;
+    m->multifd_bytes = 0;
+    m->throttled_s = 0;
+    m->blocked_s = 0;
     m->sync_count = 0;
     m->dirty_pages_rate = 0;
     m->remaining_at_sync = 0;
@@ -263,6 +288,9 @@ fq_model_migrate(struct fq_model *m, const struct fq_migrate_args *a,
 void
 fq_model_cancel(struct fq_model *m)
 {
+    if (m->caps.dirty_limit) {
+        m->dl_in_service = false; /* migration_cancel() lifts it */
+    }
     if (!fq_model_migrating(m) || m->phase == FQ_PHASE_CANCELLING) {
         return;
     }
@@ -414,6 +442,7 @@ fill_ram(const struct fq_model *m, struct fq_migration_info *info)
     r->precopy_bytes = whole(m->precopy_bytes);
     r->downtime_bytes = whole(m->downtime_bytes);
     r->postcopy_bytes = whole(m->postcopy_bytes);
+    r->multifd_bytes = whole(m->multifd_bytes);
     if (m->throttle > 0) {
         info->has_cpu_throttle_percentage = true;
         info->cpu_throttle_percentage = m->throttle;
@@ -438,6 +467,28 @@ fill_disk(const struct fq_model *m, struct fq_migration_info *info)
         fmax(0, m->disk_total - FQ_BLOCK_BYTES));
     info->disk.total = whole(m->disk_total);
     info->disk.remaining = info->disk.total - info->disk.transferred;
+}
+
+/* dirty-limit's members: with the capability, once it is in service. */
+static void
+fill_dirty_limit(const struct fq_model *m, struct fq_migration_info *info)
+{
+    double per_vcpu = m->dirty_rate / m->cfg.vcpus; /* pages/s, unlimited */
+    double quota = (double)m->dl_quota * 1048576.0 / (double)m->cfg.page_size;
+    double ring = (double)m->cfg.dirty_ring_size;
+
+    if (!m->caps.dirty_limit || !m->dl_in_service || ring <= 0 ||
+        !fq_model_migrating(m)) {
+        return;
+    }
+    info->has_dirty_limit = true;
+    /* the vCPU sleeps per full ring until its rate is the quota */
+    if (per_vcpu > quota && quota > 0) {
+        info->dirty_limit_throttle_us =
+            (int64_t)(ring * 1e6 / quota - ring * 1e6 / per_vcpu);
+    }
+    info->dirty_limit_ring_full_us =
+        per_vcpu > 0 ? (int64_t)(ring * 1e6 / fmin(per_vcpu, quota)) : 0;
 }
 
 /* fill_source_migration_info() */
@@ -486,6 +537,12 @@ fq_model_query(const struct fq_model *m, struct fq_migration_info *info)
         info->expected_downtime = m->expected_downtime;
         fill_ram(m, info);
         fill_disk(m, info);
+        if (m->status == FQ_STATUS_POSTCOPY_PAUSED && m->error_desc[0]) {
+            info->has_error_desc = true;
+            snprintf(info->error_desc, sizeof(info->error_desc), "%s",
+                     m->error_desc);
+        }
         break;
     }
+    fill_dirty_limit(m, info);
 }

@@ -41,6 +41,7 @@ enum fq_runstate {
     FQ_RUN_PAUSED,
     FQ_RUN_FINISH_MIGRATE,
     FQ_RUN_POSTMIGRATE,
+    FQ_RUN_INMIGRATE, /* a destination, waiting for migrate-incoming */
     FQ_RUN__MAX
 };
 
@@ -80,8 +81,12 @@ struct fq_model_config {
     uint64_t disk_bytes;             /* what blk copies; 0 means no disk */
     double disk_dirty_rate;          /* bytes/s the guest writes to disk */
     uint64_t disk_working_set_bytes; /* where those writes land */
+    unsigned vcpus;                  /* the guest's, dirtying alike (1) */
+    double channel_rate;    /* bytes/s one stream (or channel) carries; 0 any */
+    double fault_rtt;       /* s a post-copy page request takes, wire aside */
+    bool incoming;          /* a destination: waits for migrate-incoming */
     bool device_switchover; /* 10.0: the switchover is status 'device' */
-    /* calc-dirty-rate (model_dirtyrate.c) */
+    /* KVM's dirty ring: calc-dirty-rate's mode, and dirty-limit's need */
     bool dirty_ring;          /* KVM runs with a dirty ring */
     uint64_t dirty_ring_size; /* its entries per vCPU */
     double hash_rate;         /* bytes/s of sampled pages hashed */
@@ -99,6 +104,8 @@ struct fq_params {
     int max_cpu_throttle;                /* % */
     int throttle_trigger_threshold;      /* % */
     bool cpu_throttle_tailslow;
+    int multifd_channels;      /* multifd's connections */
+    uint64_t vcpu_dirty_limit; /* MiB/s per vCPU, dirty-limit's (8.1+) */
 };
 
 /* The capabilities the model uses (migrate-set-capabilities). */
@@ -108,6 +115,9 @@ struct fq_caps {
     bool postcopy_ram;
     bool pause_before_switchover;
     bool block;
+    bool multifd;
+    bool dirty_limit;
+    bool postcopy_preempt;
 };
 
 struct fq_migrate_args {
@@ -155,6 +165,16 @@ struct fq_migration_info {
     int64_t cpu_throttle_percentage;
     bool has_error_desc;
     char error_desc[256];
+    bool has_dirty_limit; /* dirty-limit in service (8.1+ reports it) */
+    int64_t dirty_limit_throttle_us;  /* dirty-limit-throttle-time-per-round */
+    int64_t dirty_limit_ring_full_us; /* dirty-limit-ring-full-time */
+};
+
+/* What the migration cost the guest so far (model seconds). */
+struct fq_guest_cost {
+    double throttled_s; /* guest time lost to auto-converge or dirty-limit */
+    double blocked_s;   /* guest time blocked on post-copy page faults */
+    double faults;      /* post-copy page requests */
 };
 
 struct fq_model;
@@ -200,6 +220,28 @@ int fq_model_fail(struct fq_model *m, const char *desc);
 void fq_model_stall(struct fq_model *m, bool stalled);
 /* Replaces the guest's dirty rate (pages/s) from now on. */
 void fq_model_set_dirty_rate(struct fq_model *m, double pages_per_s);
+
+/* Post-copy recovery (model_levers.c).  migrate-pause: -1 unless in
+ * postcopy-active or -recover. */
+int fq_model_pause(struct fq_model *m, struct fq_error *err);
+/* The stream breaks (a network fault): post-copy pauses, pre-copy fails.
+ * -1 when no migration runs. */
+int fq_model_break_stream(struct fq_model *m, const char *desc);
+/*
+ * migrate with resume: -1 unless postcopy-paused.  reachable: something
+ * listens at the URI (migrate-recover ran there); else the attempt fails
+ * later and the migration stays paused, as QEMU's does.
+ */
+int fq_model_resume(struct fq_model *m, bool reachable, struct fq_error *err);
+/* dirty-limit (8.1+ migration, 7.1+ commands). */
+int fq_model_set_dirty_limit(struct fq_model *m, uint64_t mib_s,
+                             struct fq_error *err);
+int fq_model_cancel_dirty_limit(struct fq_model *m, struct fq_error *err);
+/* The per-vCPU limit in service, MiB/s; 0: none. */
+uint64_t fq_model_dirty_limit(const struct fq_model *m);
+/* The guest's dirty rate now (pages/s of one vCPU), for query. */
+double fq_model_vcpu_dirty_rate(const struct fq_model *m);
+void fq_model_guest_cost(const struct fq_model *m, struct fq_guest_cost *c);
 
 /* Moves model time on by dt seconds (dt >= 0). */
 void fq_model_advance(struct fq_model *m, double dt);

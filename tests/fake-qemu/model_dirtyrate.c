@@ -189,7 +189,7 @@ fq_dirty_guest_run(struct fq_model *m, double dt, double run)
     struct fq_dirty_state *d = &m->dirty;
     double from = fmax(m->now, d->win_start);
     double to = fmin(m->now + dt, d->win_end);
-    double rate = m->dirty_rate * run;
+    double rate = fmin(m->dirty_rate * run, fq_dirty_rate_now(m));
 
     if (d->status != FQ_DIRTY_MEASURING || to <= from) {
         return;

@@ -17,14 +17,16 @@
 
 /* What the migration is doing, finer than the status QEMU reports. */
 enum fq_phase {
-    FQ_PHASE_IDLE,            /* no migration, or it ended */
-    FQ_PHASE_SETUP,           /* status setup until phase_end */
-    FQ_PHASE_ITERATE,         /* pre-copy passes */
-    FQ_PHASE_PAUSED,          /* pre-switchover, waiting for continue */
-    FQ_PHASE_SWITCHOVER,      /* guest stopped, last data going out */
-    FQ_PHASE_POSTCOPY_SWITCH, /* guest stopped, device state going out */
-    FQ_PHASE_POSTCOPY,        /* guest on the destination, pages draining */
-    FQ_PHASE_CANCELLING       /* status cancelling until phase_end */
+    FQ_PHASE_IDLE,             /* no migration, or it ended */
+    FQ_PHASE_SETUP,            /* status setup until phase_end */
+    FQ_PHASE_ITERATE,          /* pre-copy passes */
+    FQ_PHASE_PAUSED,           /* pre-switchover, waiting for continue */
+    FQ_PHASE_SWITCHOVER,       /* guest stopped, last data going out */
+    FQ_PHASE_POSTCOPY_SWITCH,  /* guest stopped, device state going out */
+    FQ_PHASE_POSTCOPY,         /* guest on the destination, pages draining */
+    FQ_PHASE_POSTCOPY_PAUSED,  /* the stream broke: nothing moves */
+    FQ_PHASE_POSTCOPY_RECOVER, /* reconnecting until phase_end */
+    FQ_PHASE_CANCELLING        /* status cancelling until phase_end */
 };
 
 struct fq_model {
@@ -111,6 +113,12 @@ struct fq_model {
         int64_t rate;   /* MiB/s */
         uint64_t count; /* measurements started, for the draws */
     } dirty;
+    /* levers (model_levers.c) */
+    double multifd_bytes; /* ram.multifd-bytes */
+    bool dl_in_service;   /* a dirty-limit holds the vCPUs */
+    uint64_t dl_quota;    /* MiB/s per vCPU */
+    double throttled_s;   /* guest time lost to throttling */
+    double blocked_s;     /* guest time blocked on post-copy faults */
 
     /* events not yet taken */
     struct fq_event *events;
@@ -142,6 +150,20 @@ void fq_dirty_settle(struct fq_model *m);
 
 /* model_throttle.c */
 void fq_throttle_trigger(struct fq_model *m);
+
+/* model_levers.c */
+/* Pages/s the guest dirties now, its dirty-limit applied (not the throttle). */
+double fq_dirty_rate_now(const struct fq_model *m);
+/* QEMU's trigger fired with dirty-limit on: the limit in service. */
+void fq_dirty_limit_trigger(struct fq_model *m);
+/* The stream's cap: one stream, or multifd's channels, at channel_rate. */
+double fq_channels_rate(const struct fq_model *m, double rate);
+/* The guest ran dt with this share of its time throttled. */
+void fq_cost_throttled(struct fq_model *m, double dt);
+/* The destination's guest ran dt in post-copy (paused: nothing arrives). */
+void fq_cost_postcopy(struct fq_model *m, double dt, bool paused);
+/* post-copy's phases beyond the drain: paused, recovering. */
+void fq_step_postcopy_paused(struct fq_model *m, double end);
 
 /* model_step.c */
 void fq_step_begin_active(struct fq_model *m);

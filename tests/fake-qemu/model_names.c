@@ -26,6 +26,7 @@ static const char *const runstate_names[FQ_RUN__MAX] = {
     [FQ_RUN_PAUSED] = "paused",
     [FQ_RUN_FINISH_MIGRATE] = "finish-migrate",
     [FQ_RUN_POSTMIGRATE] = "postmigrate",
+    [FQ_RUN_INMIGRATE] = "inmigrate",
 };
 
 const char *

@@ -34,6 +34,7 @@ fq_send_rate(const struct fq_model *m)
     if (m->stalled) {
         return 0;
     }
+    rate = fq_channels_rate(m, rate);
     switch (m->phase) {
     case FQ_PHASE_ITERATE:
         limit = m->params.max_bandwidth;
@@ -55,7 +56,9 @@ fq_send_rate(const struct fq_model *m)
 static void
 book_ram_bytes(struct fq_model *m, double bytes)
 {
-    if (m->runstate == FQ_RUN_RUNNING) {
+    if (m->caps.multifd && !m->postcopy_started) {
+        m->multifd_bytes += bytes; /* the channels carry the pages */
+    } else if (m->runstate == FQ_RUN_RUNNING) {
         m->precopy_bytes += bytes;
     } else if (m->postcopy_started) {
         m->postcopy_bytes += bytes;
@@ -179,8 +182,11 @@ fq_guest_run(struct fq_model *m, double dt)
     }
     /* cpu_throttle: the vCPU runs (100 - throttle)% of the time */
     run = (100.0 - m->throttle) / 100.0;
+    fq_cost_throttled(m, dt);
     /* A walker over the working set: distinct pages since the sync. */
-    m->log_ws = fmin(m->pages_ws, m->log_ws + m->dirty_rate * run * dt);
+    m->log_ws =
+        fmin(m->pages_ws,
+             m->log_ws + fmin(m->dirty_rate * run, fq_dirty_rate_now(m)) * dt);
     fq_dirty_guest_run(m, dt, run);
 
     if (m->blk && m->cfg.disk_dirty_rate > 0 && m->disk_total > 0) {

@@ -274,6 +274,7 @@ postcopy(struct fq_model *m, double end)
     double before = m->dirty_ws;
 
     used = rate > 0 ? fq_send(m, dt, rate) : dt;
+    fq_cost_postcopy(m, used, false);
     /* the destination's guest faults on the pages it still lacks */
     if (m->pages_ws > 0) {
         m->postcopy_requests += m->dirty_rate * used * before / m->pages_ws;
@@ -338,6 +339,10 @@ fq_model_advance(struct fq_model *m, double dt)
             break;
         case FQ_PHASE_POSTCOPY:
             postcopy(m, end);
+            break;
+        case FQ_PHASE_POSTCOPY_PAUSED:
+        case FQ_PHASE_POSTCOPY_RECOVER:
+            fq_step_postcopy_paused(m, end);
             break;
         case FQ_PHASE_CANCELLING:
             if (wait_phase(m, end)) {

@@ -47,11 +47,16 @@ fq_throttle_trigger(struct fq_model *m)
     double dirty = m->period_new_pages * (double)m->cfg.page_size;
     double threshold = xfer * m->params.throttle_trigger_threshold / 100;
 
-    if (!m->caps.auto_converge || (m->blk && !m->bulk_completed)) {
+    if ((!m->caps.auto_converge && !m->caps.dirty_limit) ||
+        (m->blk && !m->bulk_completed)) {
         return;
     }
     if (dirty > threshold && ++m->high_count >= 2) {
         m->high_count = 0;
-        throttle_down(m, dirty, threshold);
+        if (m->caps.dirty_limit) {
+            fq_dirty_limit_trigger(m); /* 8.1+: instead of the throttle */
+        } else {
+            throttle_down(m, dirty, threshold);
+        }
     }
 }

@@ -361,6 +361,8 @@ fq_params_set(json_t *current, const json_t *args, const struct fq_version *v,
         (int)get_int(current, "throttle-trigger-threshold", 50);
     mp->cpu_throttle_tailslow =
         json_is_true(json_object_get(current, "cpu-throttle-tailslow"));
+    mp->multifd_channels = (int)get_int(current, "multifd-channels", 2);
+    mp->vcpu_dirty_limit = get_u64(current, "vcpu-dirty-limit");
     rc = 0;
 out:
     json_decref(merged);

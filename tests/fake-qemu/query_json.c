@@ -100,6 +100,12 @@ fq_query_migrate_json(const struct fq_migration_info *info,
     if (info->has_error_desc) {
         rc |= set(o, "error-desc", json_string(info->error_desc));
     }
+    if (info->has_dirty_limit && fq_version_at_least(v, 8, 1)) {
+        rc |= set(o, "dirty-limit-throttle-time-per-round",
+                  json_integer(info->dirty_limit_throttle_us));
+        rc |= set(o, "dirty-limit-ring-full-time",
+                  json_integer(info->dirty_limit_ring_full_us));
+    }
     if (rc != 0) {
         json_decref(o);
         return NULL;

@@ -177,6 +177,7 @@ set_model(struct fq_model_config *c, const char *key, const char *value,
           struct fq_error *err)
 {
     uint64_t size;
+    int rc;
     double x;
 
     if (strcmp(key, "ram") == 0 || strcmp(key, "page-size") == 0 ||
@@ -250,7 +251,8 @@ set_model(struct fq_model_config *c, const char *key, const char *value,
         }
         return 1;
     }
-    return fq_dirtyrate_set_model(c, key, value, err);
+    rc = fq_dirtyrate_set_model(c, key, value, err);
+    return rc != 0 ? rc : fq_scenario_set_levers(c, key, value, err);
 }
 
 static int

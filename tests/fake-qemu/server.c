@@ -304,6 +304,11 @@ apply_fault(struct endpoint *ep, int i)
     case FQ_ACT_DIE:
         endpoint_die(ep, true);
         break;
+    case FQ_ACT_BREAK_STREAM:
+        sync_model(ep);
+        fq_model_break_stream(ep->vm.model, f->desc);
+        flush_events(ep);
+        break;
     case FQ_ACT_ERROR:
     case FQ_ACT_LATE:
         ep->armed_reply = i;

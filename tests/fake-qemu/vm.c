@@ -57,12 +57,14 @@ fq_vm_init(struct fq_vm *vm, const char *name,
         fq_error_set(err, "GenericError", "out of memory");
         return -1;
     }
+    fq_link_register(vm);
     return 0;
 }
 
 void
 fq_vm_fini(struct fq_vm *vm)
 {
+    fq_link_unregister(vm);
     fq_model_free(vm->model);
     json_decref(vm->params);
     vm->model = NULL;

@@ -85,10 +85,13 @@ skip() {
 }
 
 # The accelerator QEMU will use: KVM when /dev/kvm is usable, else TCG
-# (QMIGRATE_ACCEL=tcg forces TCG, to check what CI without KVM sees).
+# (QMIGRATE_ACCEL=tcg forces TCG, to check what CI without KVM sees;
+# QMIGRATE_ACCEL=kvm,PROPS asks for KVM with properties, e.g. a dirty ring).
 accel_args() {
     if [ "${QMIGRATE_ACCEL:-}" = tcg ]; then
         echo "-accel tcg"
+    elif [ "${QMIGRATE_ACCEL#kvm,}" != "${QMIGRATE_ACCEL:-}" ]; then
+        echo "-accel $QMIGRATE_ACCEL"
     elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
         echo "-accel kvm -accel tcg"
     else
@@ -320,7 +323,7 @@ run_status() {
 # on these (nested) machines the firmware alone takes 2-4 s idle and over
 # 13 s under load, so the bound is generous: it only stops a hang.
 wait_guest() {
-    local i=0
+    local i=0 max=$((${2:-10} * 10))
     while ! grep -q "qmigrate-guest ready" "$T/$1.serial" 2>/dev/null; do
         i=$((i + 1))
         [ $i -gt 600 ] && fail "guest $1 did not start within 60 s"
@@ -338,6 +341,16 @@ wait_for() {
         [ $i -gt $(($3 * 10)) ] && fail "$4: '$1' not in $2 after $3 s"
         sleep 0.1
     done
+}
+
+# qemu_version: MAJOR.MINOR of $QEMU
+qemu_version() {
+    echo "${QEMU_VERSION%.*}"
+}
+
+# kvm_usable: /dev/kvm can be used (and TCG is not forced)
+kvm_usable() {
+    [ "${QMIGRATE_ACCEL:-}" != tcg ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]
 }
 
 # expect_status NAME STATUS

@@ -386,12 +386,306 @@ test_mirror_phase_levers(void **unused)
     ev_loop_destroy(r.loop);
 }
 
+/* --- post-copy recovery: the sequence against two monitors -----------------
+ */
+
+/* A post-copy whose stream breaks once, shared by both monitors. */
+struct world {
+    struct peer *src, *dst;
+    bool migrating, postcopy, paused, recovering, resumed;
+    bool stall;       /* post-copy moves no bytes until migrate-pause */
+    bool break_after; /* else: the stream breaks by itself */
+    int polls;        /* source query-migrate in post-copy */
+    int recover_polls;
+    uint64_t sent;
+};
+
+static json_t *
+pc_stats(struct world *w, const char *status)
+{
+    return json_pack("{s:s, s:{s:I, s:I, s:I, s:I}}", "status", status, "ram",
+                     "total", (json_int_t)1 << 30, "remaining",
+                     (json_int_t)(1 << 28), "transferred", (json_int_t)w->sent,
+                     "dirty-sync-count", (json_int_t)5);
+}
+
+static json_t *
+pc_source(struct world *w, const char *command, json_t *args)
+{
+    if (strcmp(command, "migrate") == 0) {
+        if (json_is_true(json_object_get(args, "resume"))) {
+            w->resumed = true;
+            w->paused = false;
+            w->recovering = true;
+            return NULL;
+        }
+        w->migrating = w->postcopy = true; /* straight to post-copy */
+        return NULL;
+    }
+    if (strcmp(command, "migrate-pause") == 0) {
+        w->paused = true;
+        return NULL;
+    }
+    if (strcmp(command, "query-migrate") != 0 || !w->migrating) {
+        return strcmp(command, "query-migrate") == 0 ? json_object() : NULL;
+    }
+    if (w->paused) {
+        return pc_stats(w, "postcopy-paused");
+    }
+    if (w->recovering && ++w->recover_polls < 2) {
+        return pc_stats(w, "postcopy-recover");
+    }
+    w->polls++;
+    if (!w->stall || w->resumed) {
+        w->sent += 1 << 20;
+    }
+    if (w->break_after && w->polls == 3 && !w->resumed) {
+        w->paused = true;
+        return pc_stats(w, "postcopy-paused");
+    }
+    if (w->resumed && w->polls > 8) {
+        return json_pack("{s:s, s:I, s:{s:I, s:I, s:I}}", "status", "completed",
+                         "downtime", (json_int_t)7, "ram", "total",
+                         (json_int_t)1 << 30, "remaining", (json_int_t)0,
+                         "transferred", (json_int_t)w->sent);
+    }
+    return pc_stats(w, "postcopy-active");
+}
+
+static json_t *
+answer_pc(struct peer *p, const char *command, json_t *args, const char **error)
+{
+    struct world *w = p->opaque;
+
+    if (strcmp(command, "query-status") == 0) {
+        return json_pack("{s:s}", "status",
+                         p == w->dst
+                             ? (w->postcopy ? "running" : "inmigrate")
+                             : (w->postcopy ? "finish-migrate" : "running"));
+    }
+    if (p == w->src) {
+        return pc_source(w, command, args);
+    }
+    if (strcmp(command, "query-migrate") == 0) {
+        return json_pack("{s:s}", "status",
+                         !w->postcopy ? "setup"
+                         : w->paused  ? "postcopy-paused"
+                                      : "postcopy-active");
+    }
+    if (strcmp(command, "migrate-recover") == 0 && !w->paused) {
+        *error = "Migrate recover can only be run when postcopy is paused.";
+    }
+    return NULL;
+}
+
+static void
+run_recovery(struct world *w, struct engine_config *cfg, struct record *r,
+             struct peer *src, struct peer *dst)
+{
+    static const struct engine_sink sink = {.start = rec_start,
+                                            .sample = rec_sample,
+                                            .action = rec_action,
+                                            .end = rec_end};
+    char dir[] = "/tmp/qmigrate-engine.XXXXXX";
+    char err[256];
+
+    memset(r, 0, sizeof(*r));
+    r->loop = ev_loop_new(EVFLAG_AUTO);
+    assert_non_null(mkdtemp(dir));
+    w->src = src;
+    w->dst = dst;
+    assert_int_equal(peer_start(src, r->loop, dir, "src", answer_pc, w), 0);
+    assert_int_equal(peer_start(dst, r->loop, dir, "dst", answer_pc, w), 0);
+    cfg->source = src->path;
+    cfg->dest = dst->path;
+    cfg->policy.postcopy_permitted = true;
+    cfg->recover_timeout_s = 10;
+    r->e = engine_new(r->loop, cfg, done, r, err, sizeof(err));
+    assert_non_null(r->e);
+    assert_int_equal(engine_add_sink(r->e, &sink, r), 0);
+    engine_start(r->e);
+    run_until_done(r, 20);
+    engine_free(r->e);
+    rmdir(dir);
+}
+
+static void
+end_recovery(struct record *r, struct peer *src, struct peer *dst)
+{
+    peer_stop(src);
+    peer_stop(dst);
+    ev_loop_destroy(r->loop);
+}
+
+/* The stream breaks: migrate-recover on the destination, then resume. */
+static void
+test_recover_after_break(void **unused)
+{
+    struct world w = {.break_after = true};
+    struct engine_config cfg;
+    struct record r;
+    struct peer src, dst;
+    int i_recover, i_resume;
+
+    (void)unused;
+    config_for(&cfg, NULL, NULL);
+    cfg.recover_uri = "unix:/nonexistent/recover.sock";
+    run_recovery(&w, &cfg, &r, &src, &dst);
+    assert_int_equal(r.ends, 1);
+    assert_int_equal(r.res.code, QM_EXIT_COMPLETED);
+    i_recover = peer_find(&dst,
+                          "migrate-recover {\"uri\":"
+                          "\"unix:/nonexistent/recover.sock\"}",
+                          0);
+    assert_true(i_recover >= 0);
+    i_resume = peer_find(&src,
+                         "migrate {\"resume\":true,\"uri\":"
+                         "\"unix:/nonexistent/recover.sock\"}",
+                         0);
+    assert_true(i_resume > 0);
+    /* the source was never told to pause, nor cancelled */
+    assert_int_equal(peer_count(&src, "migrate-pause"), 0);
+    assert_int_equal(peer_count(&src, "migrate_cancel"), 0);
+    assert_int_equal(peer_count(&src, "cont"), 0);
+    /* the capabilities asked for post-copy, its preempt channel not (the
+     * destination listens already), and recovery is no capability */
+    assert_true(peer_find(&src, "migrate-set-capabilities", 0) >= 0);
+    assert_null(strstr(src.log[peer_find(&src, "migrate-set-capabilities", 0)],
+                       "preempt"));
+    end_recovery(&r, &src, &dst);
+}
+
+/* A post-copy that moves nothing for the progress timeout is broken. */
+static void
+test_stall_breaks_stream(void **unused)
+{
+    struct world w = {.stall = true};
+    struct engine_config cfg;
+    struct record r;
+    struct peer src, dst;
+    int i_pause, i_recover;
+
+    (void)unused;
+    config_for(&cfg, NULL, NULL);
+    cfg.policy.progress_timeout_s = 0.3;
+    run_recovery(&w, &cfg, &r, &src, &dst);
+    assert_int_equal(r.res.code, QM_EXIT_COMPLETED);
+    i_pause = peer_find(&src, "migrate-pause", 0);
+    assert_true(i_pause >= 0);
+    i_recover = peer_find(&dst,
+                          "migrate-recover {\"uri\":"
+                          "\"unix:/nonexistent/mig.sock\"}",
+                          0);
+    assert_true(i_recover >= 0);
+    assert_int_equal(peer_count(&src, "migrate_cancel"), 0);
+    /* pause, recover, resume: three actions beside adaptive's two */
+    assert_int_equal(r.actions, 5);
+    end_recovery(&r, &src, &dst);
+}
+
+/* Without --dest: exit 1, the steps to recover by hand. */
+static void
+test_recover_impossible(void **unused)
+{
+    struct world w = {.break_after = true};
+    struct engine_config cfg;
+    struct record r;
+    struct peer src;
+
+    (void)unused;
+    memset(&r, 0, sizeof(r));
+    r.loop = ev_loop_new(EVFLAG_AUTO);
+    {
+        static const struct engine_sink sink = {.end = rec_end};
+        char dir[] = "/tmp/qmigrate-engine.XXXXXX";
+        char err[256];
+
+        assert_non_null(mkdtemp(dir));
+        w.src = &src;
+        w.dst = NULL;
+        assert_int_equal(peer_start(&src, r.loop, dir, "src", answer_pc, &w),
+                         0);
+        config_for(&cfg, src.path, NULL);
+        cfg.policy.postcopy_permitted = true;
+        cfg.recover_timeout_s = 10;
+        r.e = engine_new(r.loop, &cfg, done, &r, err, sizeof(err));
+        assert_non_null(r.e);
+        assert_int_equal(engine_add_sink(r.e, &sink, &r), 0);
+        engine_start(r.e);
+        run_until_done(&r, 20);
+        engine_free(r.e);
+        rmdir(dir);
+    }
+    assert_int_equal(r.res.code, QM_EXIT_FAILED);
+    assert_non_null(strstr(r.res.reason, "without --dest"));
+    assert_non_null(strstr(r.res.reason, "The guest is split"));
+    assert_non_null(strstr(r.res.reason, "\"execute\": \"migrate-recover\""));
+    assert_non_null(strstr(r.res.reason, "\"resume\": true"));
+    assert_int_equal(peer_count(&src, "migrate_cancel"), 0);
+    peer_stop(&src);
+    ev_loop_destroy(r.loop);
+}
+
+/* --- negotiation: what QEMU does not offer is refused -----------------------
+ */
+
+static json_t *
+answer_no_multifd(struct peer *p, const char *command, json_t *args,
+                  const char **error)
+{
+    if (strcmp(command, "query-migrate-capabilities") == 0) {
+        return json_pack("[{s:s, s:b}, {s:s, s:b}]", "capability", "events",
+                         "state", 0, "capability", "postcopy-ram", "state", 0);
+    }
+    return answer(p, command, args, error);
+}
+
+static void
+test_not_offered_refused(void **unused)
+{
+    static const struct engine_sink sink = {.end = rec_end};
+    char dir[] = "/tmp/qmigrate-engine.XXXXXX";
+    struct qemu q = {0};
+    struct engine_config cfg;
+    struct record r;
+    struct peer src;
+    char err[256];
+
+    (void)unused;
+    memset(&r, 0, sizeof(r));
+    r.loop = ev_loop_new(EVFLAG_AUTO);
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(
+        peer_start(&src, r.loop, dir, "src", answer_no_multifd, &q), 0);
+    config_for(&cfg, src.path, NULL);
+    cfg.parallel = 2;
+    r.e = engine_new(r.loop, &cfg, done, &r, err, sizeof(err));
+    assert_non_null(r.e);
+    assert_int_equal(engine_add_sink(r.e, &sink, &r), 0);
+    engine_start(r.e);
+    run_until_done(&r, 10);
+    assert_int_equal(r.res.code, QM_EXIT_USAGE);
+    assert_non_null(strstr(r.res.reason,
+                           "--parallel: the source (QEMU 7.2) does not offer "
+                           "the 'multifd' capability"));
+    assert_int_equal(peer_count(&src, "migrate-set-capabilities"), 0);
+    assert_int_equal(peer_count(&src, "migrate"), 0);
+    engine_free(r.e);
+    peer_stop(&src);
+    rmdir(dir);
+    ev_loop_destroy(r.loop);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_sequence),
         cmocka_unit_test(test_mirror_phase_levers),
+        cmocka_unit_test(test_recover_after_break),
+        cmocka_unit_test(test_stall_breaks_stream),
+        cmocka_unit_test(test_recover_impossible),
+        cmocka_unit_test(test_not_offered_refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

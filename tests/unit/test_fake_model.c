@@ -494,6 +494,149 @@ test_postcopy(void **unused)
     free(e);
 }
 
+/* Post-copy pauses when the stream breaks and resumes where it was. */
+static void
+test_postcopy_pause_resume(void **unused)
+{
+    struct fq_model *m = guest(64, 104857600, 300);
+    struct fq_caps caps = {.events = true, .postcopy_ram = true};
+    struct fq_migration_info info;
+    struct fq_guest_cost cost;
+    struct fq_error err;
+    struct fq_params p = *fq_model_params(m);
+    uint64_t before;
+
+    (void)unused;
+    p.max_postcopy_bandwidth = 20000000; /* 64 MiB drain in 3 s */
+    fq_model_set_params(m, &p);
+    assert_int_equal(fq_model_set_caps(m, &caps, &err), 0);
+    assert_int_equal(fq_model_pause(m, &err), -1);
+    start(m);
+    run_until(m, FQ_STATUS_COMPLETED, 1.02, 0.01, NULL);
+    assert_int_equal(fq_model_start_postcopy(m, &err), 0);
+    run_until(m, FQ_STATUS_POSTCOPY_ACTIVE, 2, 0.001, NULL);
+    fq_model_advance(m, 0.05);
+    assert_int_equal(fq_model_resume(m, true, &err), -1);
+    assert_string_equal(err.desc,
+                        "Cannot resume if there is no paused migration");
+    assert_int_equal(fq_model_pause(m, &err), 0);
+    info = query(m);
+    assert_int_equal(info.status, FQ_STATUS_POSTCOPY_PAUSED);
+    assert_string_equal(info.error_desc,
+                        "Postcopy migration is paused by the user");
+    before = info.ram.transferred;
+    fq_model_guest_cost(m, &cost);
+    fq_model_advance(m, 1.0); /* nothing moves; the guest waits */
+    info = query(m);
+    assert_int_equal(info.ram.transferred, before);
+    assert_int_equal(info.status, FQ_STATUS_POSTCOPY_PAUSED);
+    {
+        struct fq_guest_cost after;
+
+        fq_model_guest_cost(m, &after);
+        assert_true(after.blocked_s - cost.blocked_s > 0.99);
+    }
+    /* nothing listens at that URI: still paused */
+    assert_int_equal(fq_model_resume(m, false, &err), 0);
+    fq_model_advance(m, 0.5);
+    assert_int_equal(fq_model_status(m), FQ_STATUS_POSTCOPY_PAUSED);
+    assert_int_equal(fq_model_resume(m, true, &err), 0);
+    assert_int_equal(fq_model_status(m), FQ_STATUS_POSTCOPY_RECOVER);
+    run_until(m, FQ_STATUS_COMPLETED, 10, 0.001, NULL);
+    assert_int_equal(fq_model_status(m), FQ_STATUS_COMPLETED);
+    info = query(m);
+    assert_true(info.ram.transferred > before);
+    fq_model_free(m);
+}
+
+/* dirty-limit caps the guest's rate; its throttle time is reported. */
+static void
+test_dirty_limit(void **unused)
+{
+    struct fq_model_config c;
+    struct fq_caps caps = {.events = true, .dirty_limit = true};
+    struct fq_migration_info info;
+    struct fq_guest_cost cost;
+    struct fq_error err;
+    struct fq_model *m;
+    double done;
+
+    (void)unused;
+    guest_config(&c, 64, 393000); /* 1.5 GiB/s */
+    c.vcpus = 2;
+    m = new_model(&c, 104857600, 300);
+    /* without a dirty ring QEMU refuses it */
+    assert_int_equal(fq_model_set_caps(m, &caps, &err), -1);
+    assert_non_null(strstr(err.desc, "dirty-ring-size"));
+    assert_int_equal(fq_model_set_dirty_limit(m, 5, &err), -1);
+    fq_model_free(m);
+
+    c.dirty_ring = true; /* and its default 4096 entries */
+    m = new_model(&c, 104857600, 300);
+    assert_int_equal(fq_model_set_caps(m, &caps, &err), 0);
+    start(m);
+    run_until(m, FQ_STATUS_COMPLETED, 0.5, 0.01, NULL);
+    info = query(m);
+    assert_false(info.has_dirty_limit);
+    /* 2 vCPUs at 10 MiB/s: 5120 pages/s of 4 KiB in all */
+    assert_int_equal(fq_model_set_dirty_limit(m, 10, &err), 0);
+    assert_int_equal(fq_model_dirty_limit(m), 10);
+    assert_true(fabs(fq_model_vcpu_dirty_rate(m) - 2560) < 1);
+    info = query(m);
+    assert_true(info.has_dirty_limit);
+    assert_true(info.dirty_limit_throttle_us > 0);
+    /* in service during the migration: QEMU refuses a change */
+    assert_int_equal(fq_model_set_dirty_limit(m, 20, &err), -1);
+    assert_non_null(strstr(err.desc, "while migration is running"));
+    done = run_until(m, FQ_STATUS_COMPLETED, 30, 0.01, NULL);
+    assert_int_equal(fq_model_status(m), FQ_STATUS_COMPLETED);
+    /* from 0.5 s to the switch-over the vCPUs slept 1 - 5120/393000 */
+    fq_model_guest_cost(m, &cost);
+    assert_true(fabs(cost.throttled_s - (done - 0.5) * (1 - 5120.0 / 393000)) <
+                0.05);
+    /* migrate_cancel lifts it, as QEMU's migration_cancel() does */
+    fq_model_cancel(m);
+    assert_int_equal(fq_model_dirty_limit(m), 0);
+    fq_model_free(m);
+}
+
+/* Channels: one carries channel_rate; multifd's N carry N times that. */
+static void
+test_multifd_channels(void **unused)
+{
+    struct fq_model_config c;
+    struct fq_caps caps = {.events = true, .multifd = true};
+    struct fq_migration_info info;
+    struct fq_error err;
+    struct fq_params p;
+    struct fq_model *m;
+    double t1, t4;
+
+    (void)unused;
+    guest_config(&c, 256, 0);
+    c.channel_rate = 100e6;
+    m = new_model(&c, 0, 300);
+    start(m);
+    t1 = run_until(m, FQ_STATUS_COMPLETED, 60, 0.01, NULL);
+    info = query(m);
+    assert_int_equal(info.ram.multifd_bytes, 0);
+    fq_model_free(m);
+
+    m = new_model(&c, 0, 300);
+    p = *fq_model_params(m);
+    p.multifd_channels = 4;
+    fq_model_set_params(m, &p);
+    assert_int_equal(fq_model_set_caps(m, &caps, &err), 0);
+    start(m);
+    t4 = run_until(m, FQ_STATUS_COMPLETED, 60, 0.01, NULL);
+    info = query(m);
+    assert_int_equal(info.status, FQ_STATUS_COMPLETED);
+    assert_true(info.ram.multifd_bytes > 256e6);
+    assert_true(info.ram.transferred >= info.ram.multifd_bytes);
+    assert_true(t4 < t1 / 3.5 && t4 > t1 / 4.5);
+    fq_model_free(m);
+}
+
 static void
 test_block_migration(void **unused)
 {
@@ -836,6 +979,9 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_check),
+        cmocka_unit_test(test_postcopy_pause_resume),
+        cmocka_unit_test(test_dirty_limit),
+        cmocka_unit_test(test_multifd_channels),
         cmocka_unit_test(test_params_defaults),
         cmocka_unit_test(test_idle_guest),
         cmocka_unit_test(test_not_converging),

@@ -36,8 +36,9 @@ struct sim {
     /* the guest and the link */
     double ram, ws, write, bw, disk;
     double link_down_from, link_down_to; /* bw is 0 in [from, to) */
-    bool ws_last;         /* the working set sits at the top of RAM */
-    bool postcopy_broken; /* migrate-start-postcopy does nothing */
+    bool ws_last;            /* the working set sits at the top of RAM */
+    bool postcopy_broken;    /* migrate-start-postcopy does nothing */
+    bool dirty_limit_broken; /* the dirty-limit does not hold the guest */
     /* QEMU */
     double t;
     enum migration_status status;
@@ -49,6 +50,7 @@ struct sim {
     double expected_ms;
     bool throttle_released;
     int throttle, triggers;
+    double dirty_limit; /* bytes/s the guest may dirty; 0: none */
     bool paused;
     double period_sent;
     /* what happened */
@@ -125,6 +127,10 @@ sim_tick(struct sim *m)
     double x = bw * TICK;
     double w = m->paused ? 0 : m->write * (1 - m->throttle / 100.0);
     double pending, threshold;
+
+    if (m->dirty_limit > 0 && !m->dirty_limit_broken) {
+        w = fmin(w, m->dirty_limit);
+    }
 
     m->t += TICK;
     if (m->status == MIGRATION_STATUS_POSTCOPY_ACTIVE) {
@@ -227,6 +233,13 @@ sim_apply(struct sim *m, const struct policy_action *a)
     case POLICY_ACTION_CANCEL:
         m->status = MIGRATION_STATUS_CANCELLED;
         break;
+    case POLICY_ACTION_DIRTY_LIMIT:
+        m->dirty_limit = (double)a->value * 1048576.0; /* one vCPU */
+        break;
+    case POLICY_ACTION_BREAK_STREAM:
+    case POLICY_ACTION_RECOVER:
+    case POLICY_ACTION_RESUME:
+        break; /* the engine's, never a policy's */
     }
 }
 
@@ -518,6 +531,103 @@ test_hopeless_auto_converge(void **unused)
     assert_int_equal(m.status, MIGRATION_STATUS_COMPLETED);
     assert_true(m.throttle >= 20);
     assert_true(m.downtime_s <= 0.5);
+}
+
+/*
+ * Dirty-limit permitted (with auto-converge too): set instead of the
+ * throttle, at a limit that converges within the 0.5 s allowed; no
+ * cancel, and the limit bites (below the guest's rate, below the link).
+ */
+static void
+test_hopeless_dirty_limit(void **unused)
+{
+    struct policy_config cfg;
+    struct policy_state st;
+    const struct policy_action *a;
+    uint64_t sync = 0;
+    struct sim m;
+
+    (void)unused;
+    adaptive_config(&cfg);
+    cfg.dirty_limit_permitted = true;
+    cfg.auto_converge_permitted = true;
+    sim_init(&m, GIB, 240 * MB, 310 * MB, 100 * MB);
+    sim_run(&m, &cfg, &st, 3600);
+    a = log_first(&m, POLICY_ACTION_DIRTY_LIMIT, &sync);
+    assert_non_null(a);
+    assert_true(sync <= 4);
+    assert_true(a->value >= 1 && (double)a->value * 1048576.0 < 50 * MB);
+    assert_non_null(strstr(a->reason, "dirty-limit "));
+    assert_non_null(strstr(a->reason, "on each of 1 vCPU"));
+    assert_int_equal(log_count(&m, POLICY_ACTION_AUTO_CONVERGE), 0);
+    assert_int_equal(log_count(&m, POLICY_ACTION_CANCEL), 0);
+    assert_int_equal(m.status, MIGRATION_STATUS_COMPLETED);
+    assert_true(m.downtime_s <= 0.5);
+    assert_int_equal(m.throttle, 0);
+}
+
+/*
+ * A limit that does not hold: lowered pass by pass to QEMU's floor of
+ * 1 MiB/s, then the next rung: post-copy when permitted, else abort.
+ */
+static void
+test_dirty_limit_spent_escalates(void **unused)
+{
+    struct policy_config cfg;
+    struct policy_state st;
+    uint64_t sync_pc = 0;
+    size_t i, n;
+    uint64_t last = UINT64_MAX;
+    struct sim m;
+
+    (void)unused;
+    adaptive_config(&cfg);
+    cfg.dirty_limit_permitted = true;
+    sim_init(&m, GIB, 240 * MB, 310 * MB, 100 * MB);
+    m.dirty_limit_broken = true;
+    sim_run(&m, &cfg, &st, 3600);
+    n = log_count(&m, POLICY_ACTION_DIRTY_LIMIT);
+    assert_true(n >= 2);
+    for (i = 0; i < m.n_log; i++) {
+        if (m.log[i].a.kind == POLICY_ACTION_DIRTY_LIMIT) {
+            assert_true(m.log[i].a.value < last); /* each one lower */
+            last = m.log[i].a.value;
+        }
+    }
+    assert_int_equal(last, 1);
+    assert_true(st.adaptive.dl.exhausted);
+    assert_int_equal(m.status, MIGRATION_STATUS_CANCELLED);
+
+    cfg.postcopy_permitted = true;
+    sim_init(&m, GIB, 240 * MB, 310 * MB, 100 * MB);
+    m.dirty_limit_broken = true;
+    sim_run(&m, &cfg, &st, 3600);
+    assert_non_null(log_first(&m, POLICY_ACTION_START_POSTCOPY, &sync_pc));
+    assert_int_equal(log_count(&m, POLICY_ACTION_CANCEL), 0);
+    assert_int_equal(m.status, MIGRATION_STATUS_COMPLETED);
+}
+
+/* The limit's formula, in numbers (docs/policy.md, "dirty-limit"). */
+static void
+test_dirty_limit_formula(void **unused)
+{
+    double mib = 1048576.0;
+
+    (void)unused;
+    /* 400 MiB left at 52 MB/s, 0.5 s allowed: D/B = 0.223, 11 MiB/s */
+    assert_int_equal(
+        policy_internal_dirty_limit_mib(400 * mib, 52e6, 0.5, 200e6, 1), 11);
+    /* shared by 4 vCPUs */
+    assert_int_equal(
+        policy_internal_dirty_limit_mib(400 * mib, 52e6, 0.5, 200e6, 4), 2);
+    /* at most half of a measured 10 MB/s */
+    assert_int_equal(
+        policy_internal_dirty_limit_mib(400 * mib, 52e6, 0.5, 10e6, 1), 4);
+    /* little left: each pass halves at least (26 MB/s) */
+    assert_int_equal(policy_internal_dirty_limit_mib(30 * mib, 52e6, 0.5, 0, 1),
+                     24);
+    /* never below QEMU's 1 MiB/s */
+    assert_int_equal(policy_internal_dirty_limit_mib(64e9, 1e6, 0.1, 0, 8), 1);
 }
 
 /* Force-complete without post-copy: pause once, the rest drains. */
@@ -886,6 +996,9 @@ main(void)
         cmocka_unit_test(test_hopeless_postcopy_never_aborted),
         cmocka_unit_test(test_postcopy_failed_falls_back),
         cmocka_unit_test(test_hopeless_auto_converge),
+        cmocka_unit_test(test_hopeless_dirty_limit),
+        cmocka_unit_test(test_dirty_limit_spent_escalates),
+        cmocka_unit_test(test_dirty_limit_formula),
         cmocka_unit_test(test_hopeless_force_complete_pauses_once),
         cmocka_unit_test(test_disk_bulk_not_a_stall),
         cmocka_unit_test(test_dead_stream),

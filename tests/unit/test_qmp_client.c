@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Tests for qmp/client against an in-process scripted QMP peer on a temp UNIX socket. */
+/* Tests for qmp/client against an in-process scripted QMP peer on a temp UNIX
+ * socket. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -28,12 +29,15 @@
  * the fixture; the test thread asserts after the loop ends.
  */
 
-#define GREETING                                                          \
-    "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, "   \
-    "\"major\": 7}, \"package\": \"Debian 1:7.2+dfsg-7\"}, "               \
+#define GREETING                                                               \
+    "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, "        \
+    "\"major\": 7}, \"package\": \"Debian 1:7.2+dfsg-7\"}, "                   \
     "\"capabilities\": [\"oob\"]}}\r\n"
-#define NEGOTIATE {P_EXPECT, "qmp_capabilities", 0, 0}, \
-                  {P_SEND, "{\"return\": {}, \"id\": $0}\r\n", 0, 0}
+#define NEGOTIATE                                                              \
+    {P_EXPECT, "qmp_capabilities", 0, 0},                                      \
+    {                                                                          \
+        P_SEND, "{\"return\": {}, \"id\": $0}\r\n", 0, 0                       \
+    }
 
 enum peer_op {
     P_END = 0,
@@ -62,11 +66,11 @@ struct fixture {
     ev_timer step_timer, deadline;
     const struct peer_step *script;
     size_t step;
-    size_t sent_off;            /* progress in a chunked send */
+    size_t sent_off; /* progress in a chunked send */
     struct qmp_stream in;
-    json_t *ids[32];            /* ids of received commands */
+    json_t *ids[32]; /* ids of received commands */
     size_t n_ids;
-    size_t max_outstanding;     /* received, not yet answered (approx) */
+    size_t max_outstanding; /* received, not yet answered (approx) */
     size_t outstanding;
     char peer_error[256];
     bool peer_done;
@@ -175,11 +179,36 @@ peer_step_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /* Tries to complete the current EXPECT from buffered input. */
+/*
+ * What a command is called in scripts: its name; "oob:NAME" when sent
+ * out of band; "qmp_capabilities+oob" when it enables out-of-band.
+ */
+static const char *
+expect_name(json_t *msg, char *buf, size_t size)
+{
+    const char *oob = json_string_value(json_object_get(msg, "exec-oob"));
+    const char *name = json_string_value(json_object_get(msg, "execute"));
+    json_t *enable =
+        json_object_get(json_object_get(msg, "arguments"), "enable");
+
+    if (oob != NULL) {
+        snprintf(buf, size, "oob:%s", oob);
+    } else if (name != NULL && strcmp(name, "qmp_capabilities") == 0 &&
+               json_array_size(enable) == 1 &&
+               strcmp(json_string_value(json_array_get(enable, 0)) ?: "",
+                      "oob") == 0) {
+        snprintf(buf, size, "qmp_capabilities+oob");
+    } else {
+        snprintf(buf, size, "%s", name ? name : "");
+    }
+    return buf;
+}
+
 static bool
 peer_try_expect(struct fixture *fx)
 {
     const struct peer_step *st = &fx->script[fx->step];
-    char err[256];
+    char err[256], name[96];
     json_t *msg;
     int rc = qmp_stream_next(&fx->in, &msg, err, sizeof(err));
 
@@ -190,8 +219,7 @@ peer_try_expect(struct fixture *fx)
     if (rc == 0) {
         return false;
     }
-    if (strcmp(json_string_value(json_object_get(msg, "execute")) ?: "",
-               st->text) != 0) {
+    if (strcmp(expect_name(msg, name, sizeof(name)), st->text) != 0) {
         peer_fail(fx, "peer expected '%s', got another command", st->text);
         json_decref(msg);
         return false;
@@ -340,13 +368,12 @@ setup(void **state)
     assert_non_null(mkdtemp(fx->dir));
     snprintf(fx->path, sizeof(fx->path), "%s/qmp.sock", fx->dir);
     snprintf(fx->address, sizeof(fx->address), "unix:%s", fx->path);
-    fx->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                           0);
+    fx->listen_fd =
+        socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", fx->path);
-    assert_int_equal(bind(fx->listen_fd, (struct sockaddr *)&sun,
-                          sizeof(sun)),
+    assert_int_equal(bind(fx->listen_fd, (struct sockaddr *)&sun, sizeof(sun)),
                      0);
     assert_int_equal(listen(fx->listen_fd, 4), 0);
     fx->fd = -1;
@@ -485,8 +512,8 @@ execute(struct fixture *fx, struct call *call, const char *cmd)
     struct qmp_error err;
 
     call_init(call, fx);
-    assert_int_equal(qmp_client_execute(fx->client, cmd, NULL, on_reply,
-                                        call, on_free, &err),
+    assert_int_equal(qmp_client_execute(fx->client, cmd, NULL, on_reply, call,
+                                        on_free, &err),
                      0);
 }
 
@@ -548,8 +575,8 @@ test_greeting_negotiation_and_reply(void **state)
     assert_peer_ok(fx);
     assert_int_equal(fx->ready, 1);
     assert_true(call.ok);
-    assert_string_equal(
-        json_string_value(json_object_get(call.ret, "status")), "running");
+    assert_string_equal(json_string_value(json_object_get(call.ret, "status")),
+                        "running");
     assert_int_equal(call.replied, 1);
     assert_int_equal(call.freed, 1);
     g = qmp_client_greeting(fx->client);
@@ -573,8 +600,8 @@ test_byte_at_a_time(void **state)
         {P_EXPECT, "qmp_capabilities", 0, 0},
         {P_SEND, "{\"return\": {}, \"id\": $0}\r\n", 1, 0},
         {P_EXPECT, "query-version", 0, 0},
-        {P_SEND, "{\"return\": {\"qemu\": {\"major\": 7}}, \"id\": $1}\r\n",
-         1, 0},
+        {P_SEND, "{\"return\": {\"qemu\": {\"major\": 7}}, \"id\": $1}\r\n", 1,
+         0},
         {P_END, NULL, 0, 0},
     };
     struct call call;
@@ -625,14 +652,16 @@ test_pretty_printed_monitor(void **state)
 {
     struct fixture *fx = *state;
     static const struct peer_step script[] = {
-        {P_SEND, "{\n    \"QMP\": {\n        \"version\": {},\n"
-                 "        \"capabilities\": []\n    }\n}\n",
+        {P_SEND,
+         "{\n    \"QMP\": {\n        \"version\": {},\n"
+         "        \"capabilities\": []\n    }\n}\n",
          7, 0},
         {P_EXPECT, "qmp_capabilities", 0, 0},
         {P_SEND, "{\n    \"return\": {\n    },\n    \"id\": $0\n}\n", 0, 0},
         {P_EXPECT, "query-status", 0, 0},
-        {P_SEND, "{\n    \"return\": {\n        \"status\": \"paused\"\n"
-                 "    },\n    \"id\": $1\n}\n",
+        {P_SEND,
+         "{\n    \"return\": {\n        \"status\": \"paused\"\n"
+         "    },\n    \"id\": $1\n}\n",
          5, 0},
         {P_END, NULL, 0, 0},
     };
@@ -827,8 +856,7 @@ expect_protocol_error(struct fixture *fx, const struct peer_step *script,
     assert_int_equal(fx->closed, 1);
     assert_int_equal(fx->closed_err.kind, QMP_ERROR_PROTOCOL);
     if (strstr(fx->closed_err.message, needle) == NULL) {
-        fail_msg("'%s' does not mention '%s'", fx->closed_err.message,
-                 needle);
+        fail_msg("'%s' does not mention '%s'", fx->closed_err.message, needle);
     }
     assert_int_equal(call.replied, 1);
     assert_int_equal(call.freed, 1);
@@ -989,6 +1017,59 @@ test_in_flight_cap(void **state)
     }
 }
 
+/*
+ * Out of band: enabled at negotiation when asked for and offered; an
+ * exec-oob goes out ahead of the queue and past the in-flight cap, and
+ * its reply comes back before the in-band one QEMU is stuck on.
+ */
+static void
+test_out_of_band(void **state)
+{
+    struct fixture *fx = *state;
+    static const struct peer_step script[] = {
+        {P_SEND, GREETING, 0, 0},
+        {P_EXPECT, "qmp_capabilities+oob", 0, 0},
+        {P_SEND, "{\"return\": {}, \"id\": $0}\r\n", 0, 0},
+        {P_EXPECT, "query-migrate", 0, 0},
+        {P_EXPECT, "oob:migrate-pause", 0, 0},
+        {P_SEND, "{\"return\": {}, \"id\": $2}\r\n", 0, 0},
+        {P_SEND,
+         "{\"return\": {\"status\": \"postcopy-paused\"}, \"id\": $1}\r\n", 0,
+         0},
+        {P_EXPECT, "query-status", 0, 0},
+        {P_SEND, "{\"return\": {}, \"id\": $3}\r\n", 0, 0},
+        {P_END, NULL, 0, 0},
+    };
+    struct qmp_options opts;
+    struct qmp_error err;
+    struct call calls[3];
+
+    qmp_options_init(&opts);
+    opts.oob = true;
+    opts.max_in_flight = 1;
+    client_start(fx, script, &opts);
+    while (fx->ready == 0 && fx->peer_error[0] == '\0') {
+        ev_run(fx->loop, EVRUN_ONCE);
+    }
+    execute(fx, &calls[0], "query-migrate"); /* QEMU's main loop is stuck */
+    execute(fx, &calls[1], "query-status");  /* queued behind it: the cap */
+    call_init(&calls[2], fx);
+    assert_int_equal(qmp_client_execute_oob(fx->client, "migrate-pause", NULL,
+                                            on_reply, &calls[2], on_free, &err),
+                     0);
+    run_until_replied(fx, &calls[2], 1);
+    assert_true(calls[2].ok);
+    /* the script saw migrate-pause before it answered query-migrate */
+    run_until_replied(fx, &calls[0], 1);
+    assert_peer_ok(fx);
+    assert_true(calls[0].ok);
+    run_until_replied(fx, &calls[1], 1);
+    assert_true(calls[1].ok);
+    call_done(&calls[0]);
+    call_done(&calls[1]);
+    call_done(&calls[2]);
+}
+
 static void
 test_free_inside_reply(void **state)
 {
@@ -999,8 +1080,9 @@ test_free_inside_reply(void **state)
         {P_EXPECT, "a", 0, 0},
         {P_EXPECT, "b", 0, 0},
         /* both replies in one read: the second must not be delivered */
-        {P_SEND, "{\"return\": 1, \"id\": $1}\r\n{\"return\": 2, \"id\": $2}"
-                 "\r\n",
+        {P_SEND,
+         "{\"return\": 1, \"id\": $1}\r\n{\"return\": 2, \"id\": $2}"
+         "\r\n",
          0, 0},
         {P_WAIT_CLOSE, NULL, 0, 0},
         {P_END, NULL, 0, 0},
@@ -1059,8 +1141,7 @@ test_missing_socket(void **state)
     struct qmp_client *c = qmp_client_new(fx->loop, NULL, NULL);
     struct qmp_error err;
 
-    assert_int_equal(qmp_client_connect(c, "/nonexistent/qmp.sock", &err),
-                     -1);
+    assert_int_equal(qmp_client_connect(c, "/nonexistent/qmp.sock", &err), -1);
     assert_int_equal(err.kind, QMP_ERROR_CONNECT);
     assert_int_equal(err.errnum, ENOENT);
     assert_non_null(strstr(err.message, "/nonexistent/qmp.sock"));
@@ -1159,8 +1240,7 @@ test_tcp_refused(void **state)
     assert_int_equal(bind(tfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
     assert_int_equal(getsockname(tfd, (struct sockaddr *)&sin, &len), 0);
     close(tfd);
-    snprintf(address, sizeof(address), "tcp:127.0.0.1:%d",
-             ntohs(sin.sin_port));
+    snprintf(address, sizeof(address), "tcp:127.0.0.1:%d", ntohs(sin.sin_port));
     fx->client = qmp_client_new(fx->loop, NULL, &h);
     rc = qmp_client_connect(fx->client, address, &err);
     if (rc == 0) {
@@ -1184,10 +1264,8 @@ main(void)
             test_many_messages_in_one_read_event_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pretty_printed_monitor, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_ids_out_of_order, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_qmp_error_reply, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ids_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_qmp_error_reply, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_timeout_then_late_reply,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_greeting_is_busy, setup,
@@ -1198,16 +1276,15 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_utf8_ends_connection,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_oversized_message_ends_connection, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_not_qmp_at_all, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_message_ends_connection,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_qmp_at_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_object_but_no_greeting, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_capabilities_refused, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_error_without_id, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_error_without_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_band, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_flight_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_inside_reply, setup,
                                         teardown),
