@@ -429,7 +429,7 @@ enum policy_verdict {
 #define POLICY_LEVER_AUTO_CONVERGE 1u
 #define POLICY_LEVER_POSTCOPY 2u
 #define POLICY_LEVER_PAUSE 4u       /* --timeout-action force-complete */
-#define POLICY_LEVER_DIRTY_LIMIT 8u /* issue 15: not yet permitted */
+#define POLICY_LEVER_DIRTY_LIMIT 8u /* --dirty-limit */
 
 /* What the measurements say about the guest, bytes and seconds. */
 struct policy_estimate {

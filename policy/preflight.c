@@ -153,6 +153,9 @@ levers(const struct policy_config *cfg)
     if (cfg->timeout_action == POLICY_TIMEOUT_FORCE_COMPLETE) {
         l |= POLICY_LEVER_PAUSE;
     }
+    if (cfg->dirty_limit_permitted) {
+        l |= POLICY_LEVER_DIRTY_LIMIT;
+    }
     return l;
 }
 
