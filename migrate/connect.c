@@ -140,6 +140,7 @@ reconnect_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 void
 engine_enter_reconnect(struct engine *e)
 {
+    engine_measure_abandon(e, "the source monitor was lost");
     e->reconnected = true; /* the one attempt is used */
     engine_error(e, "lost the source monitor (%s); reconnecting once",
                  e->lost_why);

@@ -291,6 +291,8 @@ void engine_enter_setup(struct engine *e);
 void engine_enter_measure(struct engine *e);
 /* During the migration: a measurement the policy asks for, if any. */
 void engine_measure_more(struct engine *e);
+/* The source is lost: a measurement under way is given up. */
+void engine_measure_abandon(struct engine *e, const char *why);
 /* A measurement that ended since the last sample, into s. */
 void sample_measured(struct engine *e, struct policy_sample *s);
 

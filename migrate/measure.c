@@ -193,6 +193,16 @@ engine_enter_measure(struct engine *e)
 }
 
 void
+engine_measure_abandon(struct engine *e, const char *why)
+{
+    ev_timer_stop(e->loop, &e->measure.timer);
+    if (e->measure.running) {
+        e->measure.running = false;
+        policy_measure_failed(&e->pstate, engine_now(e), why);
+    }
+}
+
+void
 engine_measure_more(struct engine *e)
 {
     if (e->cfg.mode == ENGINE_MIGRATE && phase_desc(e->phase)->acts &&

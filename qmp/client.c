@@ -684,6 +684,10 @@ client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
     (void)revents;
     client_hold(c);
     n = recv(c->fd, buf, sizeof(buf), 0);
+    if (n < 0 && errno == ECONNRESET) {
+        /* it closed with commands of ours unread: closed all the same */
+        n = 0;
+    }
     if (n < 0) {
         if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
             qmp_error_set(&err, QMP_ERROR_CLOSED, errno,

@@ -88,10 +88,12 @@ skip() {
 # (QMIGRATE_ACCEL=tcg forces TCG, to check what CI without KVM sees;
 # QMIGRATE_ACCEL=kvm,PROPS asks for KVM with properties, e.g. a dirty ring).
 accel_args() {
-    if [ "${QMIGRATE_ACCEL:-}" = tcg ]; then
+    local accel=${QMIGRATE_ACCEL:-}
+
+    if [ "$accel" = tcg ]; then
         echo "-accel tcg"
-    elif [ "${QMIGRATE_ACCEL#kvm,}" != "${QMIGRATE_ACCEL:-}" ]; then
-        echo "-accel $QMIGRATE_ACCEL"
+    elif [ "${accel#kvm,}" != "$accel" ]; then
+        echo "-accel $accel"
     elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
         echo "-accel kvm -accel tcg"
     else
