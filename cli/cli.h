@@ -166,6 +166,12 @@ int config_apply(struct qm_options *o, const char *text, const char *filename,
 json_t *sample_to_json(const struct policy_sample *s);
 int sample_from_json(json_t *obj, struct policy_sample *s, char *err,
                      size_t errlen);
+/* A "measure" line's members, and back (for replay): 0 or -1 with err. */
+json_t *measure_to_json(const struct engine_measure_event *ev);
+int measure_from_json(json_t *obj, struct engine_measure_event *ev,
+                      struct policy_measure_caps *caps,
+                      struct policy_dirty_rate *result, char *err,
+                      size_t errlen);
 
 /* lines.c */
 /* The start line's members: source, uri, policy, totals, settings. */

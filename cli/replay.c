@@ -81,6 +81,48 @@ emit(struct replay *r, struct qm_output *out, double t,
     }
 }
 
+/*
+ * What the policy was told of the dirty rate, told again at the same
+ * moments: a preflight's start, each measurement it asked for (its state
+ * moves as it asks), each result before migrate, a refusal, the verdict
+ * (whose actions are decisions like any other).
+ */
+static int
+replay_measure(struct replay *r, struct qm_output *out,
+               const struct qm_options *o, struct policy_state *st,
+               json_t *line, char *err, size_t errlen)
+{
+    struct engine_measure_event ev;
+    struct policy_measure_caps caps;
+    struct policy_measure_request req;
+    struct policy_dirty_rate result;
+    struct policy_output po;
+
+    if (measure_from_json(line, &ev, &caps, &result, err, errlen) < 0) {
+        return -1;
+    }
+    switch (ev.kind) {
+    case ENGINE_MEASURE_BEGIN:
+        policy_preflight_start(&o->policy, st, &caps, ev.ram_bytes, ev.t);
+        break;
+    case ENGINE_MEASURE_REQUEST:
+        (void)policy_measure_next(&o->policy, st, ev.t, &req);
+        break;
+    case ENGINE_MEASURE_RESULT:
+        policy_preflight_feed(&o->policy, st, &result);
+        break;
+    case ENGINE_MEASURE_FAILED:
+        policy_measure_failed(st, ev.t, ev.why);
+        break;
+    case ENGINE_MEASURE_FINISH:
+        memset(&po, 0, sizeof(po));
+        policy_preflight_finish(&o->policy, st, ev.t, &po);
+        emit(r, out, ev.t, &po);
+        break;
+    }
+    return 0;
+}
+
 json_t *
 trace_load(const char *path, char *err, size_t errlen)
 {
@@ -247,6 +289,13 @@ cmd_replay(struct qm_options *o)
             memset(&po, 0, sizeof(po));
             policy_step(&o->policy, &st, &s, &po);
             emit(&r, &out, s.t, &po);
+        } else if (strcmp(event, "measure") == 0) {
+            if (replay_measure(&r, &out, o, &st, line, err, sizeof(err)) < 0) {
+                fprintf(stderr, "qmigrate: error: replay: %s line %zu: %s\n",
+                        o->input, i + 1, err);
+                code = QM_EXIT_USAGE;
+                break;
+            }
         } else if (strcmp(event, "action") == 0 ||
                    strcmp(event, "advice") == 0) {
             json_t *value = json_object_get(line, "value");

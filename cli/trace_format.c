@@ -230,3 +230,102 @@ sample_from_json(json_t *obj, struct policy_sample *s, char *err, size_t errlen)
     }
     return 0;
 }
+
+/* --- "measure" lines: what the policy was told of the dirty rate ---------- */
+
+static const char *const measure_kinds[] = {
+    [ENGINE_MEASURE_BEGIN] = "begin",   [ENGINE_MEASURE_REQUEST] = "request",
+    [ENGINE_MEASURE_RESULT] = "result", [ENGINE_MEASURE_FAILED] = "failed",
+    [ENGINE_MEASURE_FINISH] = "finish",
+};
+
+/* A result's members are the sample's dirty_* fields (the table above). */
+json_t *
+measure_to_json(const struct engine_measure_event *ev)
+{
+    json_t *obj = json_pack("{s:s}", "kind", measure_kinds[ev->kind]);
+    struct policy_sample s;
+    size_t i;
+
+    switch (ev->kind) {
+    case ENGINE_MEASURE_BEGIN:
+        json_object_set_new(obj, "caps",
+                            json_pack("{s:b, s:b, s:b, s:b}", "calc_dirty_rate",
+                                      ev->caps->calc_dirty_rate, "sample_pages",
+                                      ev->caps->sample_pages, "milliseconds",
+                                      ev->caps->milliseconds, "dirty_ring",
+                                      ev->caps->dirty_ring));
+        json_object_set_new(obj, "ram_bytes",
+                            json_integer((json_int_t)ev->ram_bytes));
+        break;
+    case ENGINE_MEASURE_RESULT:
+        memset(&s, 0, sizeof(s));
+        s.dirty = *ev->result;
+        for (i = 0; i < N_FIELDS; i++) {
+            if (strncmp(fields[i].name, "dirty_", 6) == 0 &&
+                strcmp(fields[i].name, "dirty_measured") != 0 &&
+                strncmp(fields[i].name, "dirty_limit", 11) != 0) {
+                json_object_set_new(obj, fields[i].name,
+                                    field_to_json(&fields[i], &s));
+            }
+        }
+        break;
+    case ENGINE_MEASURE_FAILED:
+        json_object_set_new(obj, "why", json_string(ev->why ? ev->why : ""));
+        break;
+    default:
+        break;
+    }
+    return obj;
+}
+
+int
+measure_from_json(json_t *obj, struct engine_measure_event *ev,
+                  struct policy_measure_caps *caps,
+                  struct policy_dirty_rate *result, char *err, size_t errlen)
+{
+    const char *kind = json_string_value(json_object_get(obj, "kind"));
+    json_t *c = json_object_get(obj, "caps");
+    struct policy_sample s;
+    size_t i;
+
+    memset(ev, 0, sizeof(*ev));
+    ev->t = json_number_value(json_object_get(obj, "t"));
+    for (i = 0;
+         kind != NULL && i < sizeof(measure_kinds) / sizeof(*measure_kinds);
+         i++) {
+        if (strcmp(kind, measure_kinds[i]) == 0) {
+            break;
+        }
+    }
+    if (kind == NULL || i == sizeof(measure_kinds) / sizeof(*measure_kinds)) {
+        snprintf(err, errlen, "measure: 'kind' is missing or unknown");
+        return -1;
+    }
+    ev->kind = (enum engine_measure_kind)i;
+    memset(caps, 0, sizeof(*caps));
+    caps->calc_dirty_rate = json_is_true(json_object_get(c, "calc_dirty_rate"));
+    caps->sample_pages = json_is_true(json_object_get(c, "sample_pages"));
+    caps->milliseconds = json_is_true(json_object_get(c, "milliseconds"));
+    caps->dirty_ring = json_is_true(json_object_get(c, "dirty_ring"));
+    ev->caps = caps;
+    ev->ram_bytes =
+        (uint64_t)json_integer_value(json_object_get(obj, "ram_bytes"));
+    ev->why = json_string_value(json_object_get(obj, "why"));
+    memset(&s, 0, sizeof(s));
+    for (i = 0; ev->kind == ENGINE_MEASURE_RESULT && i < N_FIELDS; i++) {
+        json_t *v = json_object_get(obj, fields[i].name);
+
+        if (strncmp(fields[i].name, "dirty_", 6) != 0 || v == NULL) {
+            continue;
+        }
+        if (field_from_json(&fields[i], v, &s) < 0) {
+            snprintf(err, errlen, "measure: '%s' is not %s", fields[i].name,
+                     kind_words(fields[i].kind));
+            return -1;
+        }
+    }
+    *result = s.dirty;
+    ev->result = result;
+    return 0;
+}

@@ -128,6 +128,14 @@ sink_preflight(struct engine *e, void *opaque, double t,
 }
 
 static void
+sink_measure(struct engine *e, void *opaque,
+             const struct engine_measure_event *ev)
+{
+    (void)e;
+    trace_write(opaque, "measure", ev->t, measure_to_json(ev));
+}
+
+static void
 sink_end(struct engine *e, void *opaque, const struct engine_result *res)
 {
     struct trace_writer *t = opaque;
@@ -143,5 +151,6 @@ const struct engine_sink trace_sink = {
     .sample = sink_sample,
     .action = sink_action,
     .preflight = sink_preflight,
+    .measure = sink_measure,
     .end = sink_end,
 };

@@ -137,6 +137,17 @@ engine_emit_preflight(struct engine *e, const struct policy_preflight_report *r)
 }
 
 void
+engine_emit_measure(struct engine *e, const struct engine_measure_event *ev)
+{
+    size_t i;
+
+    FOR_EACH_SINK(e, i, measure)
+    {
+        e->sinks[i].sink->measure(e, e->sinks[i].opaque, ev);
+    }
+}
+
+void
 engine_emit_action(struct engine *e, double t, const struct policy_action *a,
                    bool advice)
 {

@@ -100,6 +100,29 @@ struct engine_start {
     unsigned interval_ms;       /* the poll period */
 };
 
+/*
+ * What the policy was told about the guest's dirty rate, in order, so a
+ * trace can tell it again (qmigrate replay): the preflight's start, each
+ * measurement the policy asked for, each result before migrate (after it,
+ * results ride in the samples), a refusal, and the verdict's moment.
+ */
+enum engine_measure_kind {
+    ENGINE_MEASURE_BEGIN,   /* caps, ram_bytes */
+    ENGINE_MEASURE_REQUEST, /* policy_measure_next() asked for one */
+    ENGINE_MEASURE_RESULT,  /* result: fed before migrate */
+    ENGINE_MEASURE_FAILED,  /* why */
+    ENGINE_MEASURE_FINISH,  /* policy_preflight_finish() */
+};
+
+struct engine_measure_event {
+    enum engine_measure_kind kind;
+    double t;
+    const struct policy_measure_caps *caps; /* BEGIN */
+    uint64_t ram_bytes;                     /* BEGIN */
+    const struct policy_dirty_rate *result; /* RESULT */
+    const char *why;                        /* FAILED */
+};
+
 struct engine;
 
 /*
@@ -119,6 +142,9 @@ struct engine_sink {
      * when measurements during the migration change it. */
     void (*preflight)(struct engine *e, void *opaque, double t,
                       const struct policy_preflight_report *r);
+    /* What the policy was told of the dirty rate, for a trace. */
+    void (*measure)(struct engine *e, void *opaque,
+                    const struct engine_measure_event *ev);
     /* Words for people: level 0 always, 1 with -v, 2 with -vv. */
     void (*note)(struct engine *e, void *opaque, int level, const char *text);
     /* Words for people that must always be shown. */

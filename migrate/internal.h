@@ -230,6 +230,8 @@ void engine_note(struct engine *e, int level, const char *fmt, ...)
 void engine_error(struct engine *e, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void engine_emit_start(struct engine *e);
+void engine_emit_measure(struct engine *e,
+                         const struct engine_measure_event *ev);
 void engine_emit_preflight(struct engine *e,
                            const struct policy_preflight_report *r);
 void engine_emit_action(struct engine *e, double t,

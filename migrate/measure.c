@@ -22,6 +22,23 @@
 
 static void measure_next(struct engine *e);
 
+/* Tells the sinks (a trace) what the policy is told. */
+static void
+measure_event(struct engine *e, enum engine_measure_kind kind,
+              const struct policy_dirty_rate *result, const char *why)
+{
+    struct engine_measure_event ev = {
+        .kind = kind,
+        .t = engine_now(e),
+        .caps = &e->measure.caps,
+        .ram_bytes = e->ram_size,
+        .result = result,
+        .why = why,
+    };
+
+    engine_emit_measure(e, &ev);
+}
+
 static bool
 measure_ms(const struct engine *e)
 {
@@ -45,6 +62,7 @@ measure_failed(struct engine *e, const char *what, const char *why)
 
     snprintf(text, sizeof(text), "%s: %s", what, why);
     engine_note(e, 1, "%spreflight: %s", engine_prefix(e), text);
+    measure_event(e, ENGINE_MEASURE_FAILED, NULL, text);
     policy_measure_failed(&e->pstate, engine_now(e), text);
     measure_done(e);
 }
@@ -81,6 +99,7 @@ query_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
     engine_note(e, 2, "%sdirty rate %lld MiB/s over %llu ms", engine_prefix(e),
                 (long long)m.dirty_rate, (unsigned long long)m.calc_time_ms);
     if (e->phase == PHASE_MEASURE) {
+        measure_event(e, ENGINE_MEASURE_RESULT, &m, NULL);
         policy_preflight_feed(&e->policy, &e->pstate, &m);
     } else {
         e->measure.result = m; /* for the next sample */
@@ -131,6 +150,7 @@ measure_start(struct engine *e)
         return false;
     }
     e->measure.running = true;
+    measure_event(e, ENGINE_MEASURE_REQUEST, NULL, NULL);
     engine_send(e, e->src,
                 qemu_calc_dirty_rate(
                     req->calc_time, req->milliseconds, req->sample_pages,
@@ -166,6 +186,7 @@ measure_finish(struct engine *e)
     struct policy_output out;
 
     memset(&out, 0, sizeof(out));
+    measure_event(e, ENGINE_MEASURE_FINISH, NULL, NULL);
     policy_preflight_finish(&e->policy, &e->pstate, engine_now(e), &out);
     measure_report(e);
     engine_apply_actions(e, &out, engine_now(e));
@@ -187,6 +208,8 @@ void
 engine_enter_measure(struct engine *e)
 {
     qemu_measure_caps(&e->version, &e->measure.caps);
+    engine_emit_start(e); /* the start line, then what is measured */
+    measure_event(e, ENGINE_MEASURE_BEGIN, NULL, NULL);
     policy_preflight_start(&e->policy, &e->pstate, &e->measure.caps,
                            e->ram_size, engine_now(e));
     measure_next(e);
@@ -198,6 +221,7 @@ engine_measure_abandon(struct engine *e, const char *why)
     ev_timer_stop(e->loop, &e->measure.timer);
     if (e->measure.running) {
         e->measure.running = false;
+        measure_event(e, ENGINE_MEASURE_FAILED, NULL, why);
         policy_measure_failed(&e->pstate, engine_now(e), why);
     }
 }

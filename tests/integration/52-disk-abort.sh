@@ -17,8 +17,11 @@ start_qemu dst 256 16 $(disk_args "$T/dst.qcow2") -incoming defer -S
 wait_guest src
 
 # 256 MiB at 16 MiB/s: the mirror needs ~16 s; interrupt it after 3
+# (--downtime 3000: the 16 MiB working set fits, so the dirty-rate
+# preflight does not refuse the migration before the mirror starts)
 "$QMIGRATE" migrate --source "$T/src.qmp" --dest "$T/dst.qmp" \
-    --to "unix:$T/mig.sock" --disk mirror --bandwidth 16 --json \
+    --to "unix:$T/mig.sock" --disk mirror --bandwidth 16 --downtime 3000 \
+    --json \
     >"$T/out.json" 2>"$T/err" &
 qm=$!
 sleep 3

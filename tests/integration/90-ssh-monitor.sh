@@ -140,7 +140,7 @@ wait_guest s4
 # shellcheck disable=SC2086
 "${in_a[@]}" "$QMIGRATE" migrate $SSH_OPTS --source "$(far "$T/s4.qmp")" \
     --dest "$(far "$T/d4.qmp")" --to "tcp:$HOST_B:$((port + 4))" \
-    --bandwidth 2 >"$T/int.out" 2>&1 &
+    --policy pray --bandwidth 2 >"$T/int.out" 2>&1 &
 qpid=$!
 for _ in $(seq 100); do
     grep -q "migrating" "$T/int.out" && break
@@ -158,7 +158,8 @@ no_tunnel_left
 ON_HOST=b start_qemu d5 256 24 -incoming "tcp:$HOST_B:$((port + 5))"
 # shellcheck disable=SC2086
 "${in_a[@]}" "$QMIGRATE" migrate $SSH_OPTS --source "$(far "$T/s4.qmp")" \
-    --to "tcp:$HOST_B:$((port + 5))" --bandwidth 2 >"$T/kill.out" 2>&1 &
+    --to "tcp:$HOST_B:$((port + 5))" --policy pray --bandwidth 2 \
+    >"$T/kill.out" 2>&1 &
 qpid=$!
 for _ in $(seq 100); do
     grep -q "migrating" "$T/kill.out" && break
