@@ -5,13 +5,16 @@
 
 #include "policy/internal.h"
 
-struct policy_action *
-policy_internal_emit(struct policy_output *out, const struct policy_sample *s,
-                     enum policy_action_kind kind, uint64_t value,
-                     const char *fmt, ...)
+static struct policy_action *
+vemit(struct policy_output *out, const struct policy_sample *s,
+      enum policy_action_kind kind, uint64_t value, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static struct policy_action *
+vemit(struct policy_output *out, const struct policy_sample *s,
+      enum policy_action_kind kind, uint64_t value, const char *fmt, va_list ap)
 {
     struct policy_action *a;
-    va_list ap;
     char *nl;
 
     if (out->n_actions >= POLICY_MAX_ACTIONS) {
@@ -26,14 +29,42 @@ policy_internal_emit(struct policy_output *out, const struct policy_sample *s,
     memset(a, 0, sizeof(*a));
     a->kind = kind;
     a->value = value;
-    va_start(ap, fmt);
     vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
-    va_end(ap);
     /* One line, whatever went into it. */
     while ((nl = strpbrk(a->reason, "\r\n")) != NULL) {
         *nl = ' ';
     }
     return a;
+}
+
+struct policy_action *
+policy_internal_emit(struct policy_output *out, const struct policy_sample *s,
+                     enum policy_action_kind kind, uint64_t value,
+                     const char *fmt, ...)
+{
+    struct policy_action *a;
+    va_list ap;
+
+    va_start(ap, fmt);
+    a = vemit(out, s, kind, value, fmt, ap);
+    va_end(ap);
+    return a;
+}
+
+bool
+policy_internal_cancel(struct policy_state *st, struct policy_output *out,
+                       const struct policy_sample *s, const char *fmt, ...)
+{
+    struct policy_action *a;
+    va_list ap;
+
+    va_start(ap, fmt);
+    a = vemit(out, s, POLICY_ACTION_CANCEL, 0, fmt, ap);
+    va_end(ap);
+    if (a != NULL) {
+        st->cancelled = true;
+    }
+    return a != NULL;
 }
 
 double

@@ -325,10 +325,7 @@ escalate(const struct policy_config *cfg, struct policy_state *st,
         }
         return;
     }
-    if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0, "%s: abort",
-                             why) != NULL) {
-        st->cancelled = true;
-    }
+    policy_internal_cancel(st, out, s, "%s: abort", why);
 }
 
 /* One pass boundary: leave alone, give the downtime, or escalate. */
@@ -387,15 +384,12 @@ backstops(const struct policy_config *cfg, struct policy_state *st,
 
     if (p > 0 && s->t - tr->t_moved > p) {
         /* Nothing to force over a dead link: cancel, whatever the action. */
-        if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0,
-                                 "no bytes moved for %.0f s (transferred "
-                                 "%.0f MB) > progress timeout %.0f s: "
-                                 "stream dead or frozen: abort",
-                                 s->t - tr->t_moved,
-                                 policy_internal_mb((double)tr->moved_prev),
-                                 p) != NULL) {
-            st->cancelled = true;
-        }
+        policy_internal_cancel(st, out, s,
+                               "no bytes moved for %.0f s (transferred "
+                               "%.0f MB) > progress timeout %.0f s: "
+                               "stream dead or frozen: abort",
+                               s->t - tr->t_moved,
+                               policy_internal_mb((double)tr->moved_prev), p);
         return true;
     }
     if (st->paused || pending_postcopy) {

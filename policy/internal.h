@@ -21,6 +21,11 @@ struct policy_action *policy_internal_emit(struct policy_output *out,
                                            enum policy_action_kind kind,
                                            uint64_t value, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* Emits a cancel and marks st cancelled; false when it could not (full, or
+ * post-copy). */
+bool policy_internal_cancel(struct policy_state *st, struct policy_output *out,
+                            const struct policy_sample *s, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Bytes as decimal megabytes, with one decimal below 10 MB. */
 int policy_internal_mb_prec(double bytes);
 double policy_internal_mb(double bytes);

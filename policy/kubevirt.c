@@ -81,10 +81,7 @@ static void
 abort_now(struct policy_state *st, const struct policy_sample *s,
           struct policy_output *out, const char *why)
 {
-    if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0, "%s: abort",
-                             why) != NULL) {
-        st->cancelled = true;
-    }
+    policy_internal_cancel(st, out, s, "%s: abort", why);
 }
 
 /*
@@ -172,11 +169,8 @@ switchover(const struct policy_config *cfg, struct policy_state *st,
     } else if (implied_ms <= max_ms * PRECOPY_POSSIBLE) {
         set_downtime(st, s, out, cfg->downtime_ms, why);
     } else {
-        if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0,
-                                 "%s > %.0f ms x %.1f: abort", why, max_ms,
-                                 PRECOPY_POSSIBLE) != NULL) {
-            st->cancelled = true;
-        }
+        policy_internal_cancel(st, out, s, "%s > %.0f ms x %.1f: abort", why,
+                               max_ms, PRECOPY_POSSIBLE);
         return;
     }
     ks->switched = true;

@@ -630,11 +630,8 @@ act(const struct policy_config *cfg, struct policy_state *st,
 
     switch (r->verdict) {
     case POLICY_VERDICT_HOPELESS:
-        if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0,
-                                 "preflight: %s: hopeless: %s", r->reason,
-                                 s == NULL ? "refuse" : "abort") != NULL) {
-            st->cancelled = true;
-        }
+        policy_internal_cancel(st, out, s, "preflight: %s: hopeless: %s",
+                               r->reason, s == NULL ? "refuse" : "abort");
         return;
     case POLICY_VERDICT_LEVER:
         ms = policy_internal_downtime_max(cfg);

@@ -12,10 +12,7 @@ policy_internal_timeout_action(const struct policy_config *cfg,
         return;
     }
     if (cfg->timeout_action == POLICY_TIMEOUT_ABORT) {
-        if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0, "%s: abort",
-                                 why) != NULL) {
-            st->cancelled = true;
-        }
+        policy_internal_cancel(st, out, s, "%s: abort", why);
         return;
     }
     if (cfg->postcopy_permitted && !st->postcopy_requested) {

@@ -134,14 +134,11 @@ fire_entry(const struct policy_config *cfg, struct policy_state *st,
         }
         break;
     case POLICY_SCHEDULE_ABORT:
-        if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0,
-                                 "iteration %llu > limit %s of schedule %s: "
-                                 "abort (downtime %llu ms did not converge)",
-                                 (unsigned long long)n, limit, name,
-                                 (unsigned long long)s->downtime_limit_ms) !=
-            NULL) {
-            st->cancelled = true;
-        }
+        policy_internal_cancel(st, out, s,
+                               "iteration %llu > limit %s of schedule %s: "
+                               "abort (downtime %llu ms did not converge)",
+                               (unsigned long long)n, limit, name,
+                               (unsigned long long)s->downtime_limit_ms);
         break;
     }
 }
@@ -210,13 +207,11 @@ vdsm_timed(const struct policy_config *cfg, struct policy_state *st,
     uint64_t ms;
 
     if (max_time > 0 && elapsed > (double)max_time) {
-        if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0,
-                                 "elapsed %.0f s > legacy maximum %llu s "
-                                 "(64 s/GiB x RAM %.1f GiB): abort",
-                                 elapsed, (unsigned long long)max_time,
-                                 (double)s->ram_total / POLICY_GIB) != NULL) {
-            st->cancelled = true;
-        }
+        policy_internal_cancel(st, out, s,
+                               "elapsed %.0f s > legacy maximum %llu s "
+                               "(64 s/GiB x RAM %.1f GiB): abort",
+                               elapsed, (unsigned long long)max_time,
+                               (double)s->ram_total / POLICY_GIB);
         return;
     }
     if (!vs->have_lowmark || vs->lowmark > remaining) {
@@ -253,16 +248,13 @@ vdsm_timed(const struct policy_config *cfg, struct policy_state *st,
     }
     if (cfg->progress_timeout_s > 0 &&
         s->t - vs->t_progress > cfg->progress_timeout_s) {
-        if (policy_internal_emit(out, s, POLICY_ACTION_CANCEL, 0,
-                                 "remaining %.0f MB, no new low since %.0f "
-                                 "MB %.0f s ago > progress timeout %.0f s: "
-                                 "abort",
-                                 policy_internal_mb((double)remaining),
-                                 policy_internal_mb((double)vs->lowmark),
-                                 s->t - vs->t_progress,
-                                 cfg->progress_timeout_s) != NULL) {
-            st->cancelled = true;
-        }
+        policy_internal_cancel(st, out, s,
+                               "remaining %.0f MB, no new low since %.0f "
+                               "MB %.0f s ago > progress timeout %.0f s: "
+                               "abort",
+                               policy_internal_mb((double)remaining),
+                               policy_internal_mb((double)vs->lowmark),
+                               s->t - vs->t_progress, cfg->progress_timeout_s);
     }
 }
 
