@@ -304,6 +304,8 @@ struct policy_track {
     double bw_ref_t; /* bandwidth window start */
     uint64_t bw_ref_bytes;
     double bandwidth;  /* bytes/s over the last window */
+    double t_prev;     /* time of the last sample */
+    double still_window_s; /* of the window, time nothing moved */
     bool have_base;    /* the first running sample was seen */
     uint64_t sync;     /* last pass number seen */
     bool boundary;     /* this sample began a new pass */
@@ -311,6 +313,8 @@ struct policy_track {
     uint64_t moved_boundary;
     double pass_bandwidth;     /* bytes/s over the last whole pass */
     double pass_s;             /* its length */
+    double pass_moving_s;      /* of which the stream moved */
+    double still_pass_s;       /* this pass so far, time nothing moved */
     uint64_t ram_rem_prev;     /* RAM remaining, last running sample */
     uint64_t ram_xfer_prev;    /* RAM transferred, same sample */
     size_t n_rem;              /* valid entries below, newest first */

@@ -30,7 +30,7 @@ double
 policy_internal_bandwidth(const struct policy_track *tr,
                           const struct policy_sample *s)
 {
-    if (tr->pass_bandwidth > 0 && tr->pass_s >= PASS_MIN_S) {
+    if (tr->pass_bandwidth > 0 && tr->pass_moving_s >= PASS_MIN_S) {
         return tr->pass_bandwidth;
     }
     if (tr->bw_valid && tr->bandwidth > 0) {
@@ -46,16 +46,22 @@ new_low(struct policy_track *tr, double t)
     tr->passes_since_low = 0;
 }
 
+/*
+ * The time the stream stood still (a link down, TCP waiting to resend) is
+ * not the link's: rates are bytes over the time bytes moved, so a pass
+ * that held an outage does not make the link look slow.
+ */
 static void
 track_bandwidth(struct policy_track *tr, const struct policy_sample *s,
                 uint64_t moved)
 {
-    double dt = s->t - tr->bw_ref_t;
+    double dt = s->t - tr->bw_ref_t - tr->still_window_s;
 
     if (moved < tr->bw_ref_bytes) {
         /* Counters went back (a new migration): start over. */
         tr->bw_ref_t = s->t;
         tr->bw_ref_bytes = moved;
+        tr->still_window_s = 0;
         return;
     }
     if (dt >= BW_WINDOW_S) {
@@ -63,6 +69,7 @@ track_bandwidth(struct policy_track *tr, const struct policy_sample *s,
         tr->bw_valid = true;
         tr->bw_ref_t = s->t;
         tr->bw_ref_bytes = moved;
+        tr->still_window_s = 0;
     }
 }
 
@@ -102,8 +109,11 @@ track_boundary(struct policy_track *tr, const struct policy_sample *s,
 
     tr->boundary = true;
     tr->pass_s = dt;
-    if (dt > 0 && moved >= tr->moved_boundary) {
-        tr->pass_bandwidth = (double)(moved - tr->moved_boundary) / dt;
+    tr->pass_moving_s = dt - tr->still_pass_s;
+    tr->still_pass_s = 0;
+    if (tr->pass_moving_s > 0 && moved >= tr->moved_boundary) {
+        tr->pass_bandwidth =
+            (double)(moved - tr->moved_boundary) / tr->pass_moving_s;
     }
     for (i = 2; i > 0; i--) {
         tr->rem_at_sync[i] = tr->rem_at_sync[i - 1];
@@ -167,10 +177,16 @@ policy_internal_track(struct policy_track *tr, const struct policy_sample *s)
         tr->moved_prev = moved;
         tr->bw_ref_t = s->t;
         tr->bw_ref_bytes = moved;
+        tr->t_prev = s->t;
     }
     if (moved > tr->moved_prev) {
         tr->t_moved = s->t;
+    } else if (running && tr->have_base && moved > 0) {
+        /* The stream stood still since the last sample. */
+        tr->still_window_s += s->t - tr->t_prev;
+        tr->still_pass_s += s->t - tr->t_prev;
     }
+    tr->t_prev = s->t;
     tr->moved_prev = moved;
     track_bandwidth(tr, s, moved);
     if (!running) {
@@ -188,6 +204,7 @@ policy_internal_track(struct policy_track *tr, const struct policy_sample *s)
         tr->sync = sync;
         tr->t_boundary = s->t;
         tr->moved_boundary = moved;
+        tr->still_pass_s = 0;
         tr->t_low = s->t;
         /* Time spent in setup is not time without progress. */
         tr->t_moved = s->t;
