@@ -7,7 +7,7 @@
 
 EASY=(--ram 4G --working-set 32M --link 10gbit)
 
-start_fake hup "${EASY[@]}" --fault 'at=1s hangup'
+start_fake hup "${EASY[@]}" --fault 'on=migrate after=1s hangup'
 timeout 60 "$QMIGRATE" migrate --source "$T/hup.qmp" --to tcp:127.0.0.1:4444 \
     --json >"$T/hup.json" 2>"$T/hup.err"
 expect_code 0 $? "hangup, then reconnect"
@@ -17,7 +17,7 @@ expect_grep '"result":"completed"' "$T/hup.json"
 "$QMP_CMD" "$T/hup.qmp" query-status | grep -q '"status":"postmigrate"' ||
     fail "the fake source is not postmigrate"
 
-start_fake die "${EASY[@]}" --fault 'at=1s die'
+start_fake die "${EASY[@]}" --fault 'on=migrate after=1s die'
 timeout 60 "$QMIGRATE" migrate --source "$T/die.qmp" --to tcp:127.0.0.1:4444 \
     --json >"$T/die.json" 2>"$T/die.err"
 expect_code 4 $? "QEMU died"

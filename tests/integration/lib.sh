@@ -71,7 +71,7 @@ trap 'exit 130' INT TERM
 
 fail() {
     echo "FAIL: $*" >&2
-    for f in "$T"/*.log; do
+    for f in "$T"/*.log "$T"/*.err; do
         [ -f "$f" ] || continue
         echo "--- $f" >&2
         tail -n 20 "$f" >&2
