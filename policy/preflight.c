@@ -408,12 +408,18 @@ policy_measure_failed(struct policy_state *st, double t, const char *why)
     }
 }
 
-/* The bandwidth a verdict may use: --bandwidth, else pass 1's. */
+/*
+ * The bandwidth a verdict may use: --bandwidth, else what the migration
+ * measured, and of that the best window so far: a dip (the link down for
+ * a while, the socket's buffers filling while it is) must not make a guest
+ * look hopeless; a verdict errs towards going on.
+ */
 static double
 verdict_bandwidth(const struct policy_config *cfg,
                   const struct policy_state *st, const struct policy_sample *s)
 {
     const struct policy_track *tr = &st->track;
+    double bw;
 
     if (cfg->bandwidth > 0) {
         return (double)cfg->bandwidth;
@@ -422,7 +428,8 @@ verdict_bandwidth(const struct policy_config *cfg,
         (tr->n_rem == 0 && s->t - tr->t_boundary < BW_SETTLE_S)) {
         return 0;
     }
-    return policy_internal_bandwidth(tr, s);
+    bw = policy_internal_bandwidth(tr, s);
+    return tr->best_bandwidth > bw ? tr->best_bandwidth : bw;
 }
 
 /* "measurement 2 (400 ms, page-sampling 1024/GiB)" */

@@ -32,21 +32,14 @@ flap ride
 wait $QM_PID
 rc=$?
 echo "end: $(end_reason ride)"
-# BUG (adaptive, reported): TCP resumes seconds after the link, so pass
-# 1's bandwidth counts the outage, and a tiny pass right after it measures
-# next to nothing: two "hopeless" pass boundaries, and adaptive aborts a
-# migration that would complete.  It happens in about one run in three;
-# the guest then stays on the source, and the exit code says so.
-if [ $rc -eq 3 ] && end_reason ride | grep -q "bandwidth 0.0 MB/s.*: abort"; then
-    echo "BUG: adaptive gave up after the outage: $(end_reason ride)"
-    runs_only_on src dst
-else
-    expect_code 0 $rc "a migration across a link that was down 4 s: $(end_reason ride)"
-    expect_grep '"result":"completed"' "$T/ride.json"
-    runs_only_on dst src
-    expect_status src postmigrate
-    verify_guest_memory dst 12
-fi
+# The pass that held the outage measures the outage, not the link: the
+# rates leave out the time nothing moved, and the preflight's verdict uses
+# the best rate seen (docs/policy.md).  This once aborted one run in three.
+expect_code 0 $rc "a migration across a link that was down 4 s: $(end_reason ride)"
+expect_grep '"result":"completed"' "$T/ride.json"
+runs_only_on dst src
+expect_status src postmigrate
+verify_guest_memory dst 12
 stop_qemu src dst
 
 # --- a short progress timeout aborts it during the outage -------------------
