@@ -85,6 +85,8 @@ fi
 wait_json a '"action":"migrate-pause"' 30
 t_pause=$(sed -n 's/.*"event":"action","t":\([0-9.]*\),"action":"migrate-pause".*/\1/p' "$T/a.json")
 sleep 2
+# the rest at full speed once recovered (faults alone take a minute)
+qmp ax migrate-set-parameters '{"max-postcopy-bandwidth": 0}' >/dev/null
 # shellcheck disable=SC2154 # set by start_qemu (eval)
 kill -CONT "$PID_ad"
 finished 0 "post-copy frozen and thawed"
