@@ -303,14 +303,14 @@ struct policy_track {
     bool bw_valid;
     double bw_ref_t; /* bandwidth window start */
     uint64_t bw_ref_bytes;
-    double bandwidth;  /* bytes/s over the last window */
-    double t_prev;     /* time of the last sample */
+    double bandwidth;      /* bytes/s over the last window */
+    double t_prev;         /* time of the last sample */
     double still_window_s; /* of the window, time nothing moved */
     double best_bandwidth; /* the highest window rate so far */
-    bool have_base;    /* the first running sample was seen */
-    uint64_t sync;     /* last pass number seen */
-    bool boundary;     /* this sample began a new pass */
-    double t_boundary; /* time of the last pass start seen */
+    bool have_base;        /* the first running sample was seen */
+    uint64_t sync;         /* last pass number seen */
+    bool boundary;         /* this sample began a new pass */
+    double t_boundary;     /* time of the last pass start seen */
     uint64_t moved_boundary;
     double pass_bandwidth;     /* bytes/s over the last whole pass */
     double pass_s;             /* its length */
