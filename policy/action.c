@@ -51,6 +51,18 @@ policy_internal_emit(struct policy_output *out, const struct policy_sample *s,
     return a;
 }
 
+void
+policy_internal_set_downtime(struct policy_state *st, struct policy_output *out,
+                             const struct policy_sample *s, uint64_t ms,
+                             const char *why)
+{
+    if (policy_internal_emit(out, s, POLICY_ACTION_SET_DOWNTIME, ms,
+                             "%s: downtime %llu ms", why,
+                             (unsigned long long)ms) != NULL) {
+        st->downtime_ms = ms;
+    }
+}
+
 bool
 policy_internal_cancel(struct policy_state *st, struct policy_output *out,
                        const struct policy_sample *s, const char *fmt, ...)

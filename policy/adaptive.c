@@ -167,17 +167,6 @@ gather(const struct policy_config *cfg, struct policy_state *st,
     return true;
 }
 
-static void
-set_downtime(struct policy_state *st, const struct policy_sample *s,
-             struct policy_output *out, uint64_t ms, const char *why)
-{
-    if (policy_internal_emit(out, s, POLICY_ACTION_SET_DOWNTIME, ms,
-                             "%s: downtime %llu ms", why,
-                             (unsigned long long)ms) != NULL) {
-        st->downtime_ms = ms;
-    }
-}
-
 /* The stall fits: the downtime it needs, at once. */
 static void
 give_downtime(const struct policy_config *cfg, struct policy_state *st,
@@ -215,7 +204,7 @@ give_downtime(const struct policy_config *cfg, struct policy_state *st,
                  policy_internal_mb(ev->dirty), policy_internal_mb_prec(ev->bw),
                  policy_internal_mb(ev->bw), ev->need_s, ev->allowed_s);
     }
-    set_downtime(st, s, out, ms, why);
+    policy_internal_set_downtime(st, out, s, ms, why);
 }
 
 /* After auto-converge was released: has QEMU's throttle run out? */
@@ -271,7 +260,7 @@ escalate(const struct policy_config *cfg, struct policy_state *st,
              seconds_precision(ev->need_s, ev->allowed_s), ev->allowed_s);
     ad->evidence++;
     if (limit_in_force(st, s) < top_ms(cfg, st)) {
-        set_downtime(st, s, out, top_ms(cfg, st), why);
+        policy_internal_set_downtime(st, out, s, top_ms(cfg, st), why);
     }
     if (policy_internal_dirty_limit(
             cfg, st, s, out,

@@ -26,6 +26,11 @@ struct policy_action *policy_internal_emit(struct policy_output *out,
 bool policy_internal_cancel(struct policy_state *st, struct policy_output *out,
                             const struct policy_sample *s, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Emits set-downtime ms ("WHY: downtime MS ms") and books it in st. */
+void policy_internal_set_downtime(struct policy_state *st,
+                                  struct policy_output *out,
+                                  const struct policy_sample *s, uint64_t ms,
+                                  const char *why);
 /* Bytes as decimal megabytes, with one decimal below 10 MB. */
 int policy_internal_mb_prec(double bytes);
 double policy_internal_mb(double bytes);

@@ -67,17 +67,6 @@ budget_s(const struct policy_config *cfg, const struct policy_sample *s)
 }
 
 static void
-set_downtime(struct policy_state *st, const struct policy_sample *s,
-             struct policy_output *out, uint64_t ms, const char *why)
-{
-    if (policy_internal_emit(out, s, POLICY_ACTION_SET_DOWNTIME, ms,
-                             "%s: downtime %llu ms", why,
-                             (unsigned long long)ms) != NULL) {
-        st->downtime_ms = ms;
-    }
-}
-
-static void
 abort_now(struct policy_state *st, const struct policy_sample *s,
           struct policy_output *out, const char *why)
 {
@@ -127,7 +116,7 @@ tune(const struct policy_config *cfg, struct policy_state *st,
     ks->tuned_ms = next;
     ks->t_tuned = s->t;
     if (next > st->downtime_ms) {
-        set_downtime(st, s, out, next, why);
+        policy_internal_set_downtime(st, out, s, next, why);
     }
 }
 
@@ -165,9 +154,9 @@ switchover(const struct policy_config *cfg, struct policy_state *st,
         return;
     }
     if (disruption_allowed(cfg)) {
-        set_downtime(st, s, out, QEMU_MAX_DOWNTIME_MS, why);
+        policy_internal_set_downtime(st, out, s, QEMU_MAX_DOWNTIME_MS, why);
     } else if (implied_ms <= max_ms * PRECOPY_POSSIBLE) {
-        set_downtime(st, s, out, cfg->downtime_ms, why);
+        policy_internal_set_downtime(st, out, s, cfg->downtime_ms, why);
     } else {
         policy_internal_cancel(st, out, s, "%s > %.0f ms x %.1f: abort", why,
                                max_ms, PRECOPY_POSSIBLE);
@@ -344,7 +333,7 @@ completion(const struct policy_config *cfg, struct policy_state *st,
         return true;
     }
     if (disruption_allowed(cfg) && fits) {
-        set_downtime(st, s, out, QEMU_MAX_DOWNTIME_MS, why);
+        policy_internal_set_downtime(st, out, s, QEMU_MAX_DOWNTIME_MS, why);
         ks->switched = true;
         ks->switch_deadline = fmin(hard, elapsed + SWITCHOVER_TIMEOUT_S);
         return true;
