@@ -246,13 +246,17 @@ test_numbers_close_to_qemu(void **unused)
 }
 
 /*
- * calc-dirty-rate on QEMU 7.2.22 under KVM, the test guest with -m 1024,
- * not migrating (docs/fake-qemu.md, "calc-dirty-rate"): each row is one
- * working set, period and sample-pages, with what QEMU reported in
- * successive runs.  The guest walked 64 MiB 10.9 times a second and
- * 256 MiB 2.0 times (178k and 130k pages/s, on a loaded host).
+ * calc-dirty-rate under KVM, the test guest with -m 1024, not migrating
+ * (docs/fake-qemu.md, "calc-dirty-rate"): each row is one QEMU, working
+ * set, period and sample-pages, with what QEMU reported in successive
+ * runs.  On QEMU 7.2.22 the guest walked 64 MiB 10.9 times a second and
+ * 256 MiB 2.0 times (178k and 130k pages/s, on a loaded host); on QEMU
+ * 10.0.2 (build/qemu/10.0), on another host, 18 and 3 times (295k and
+ * 197k pages/s), and 10.0 measures in milliseconds too (calc-time-unit,
+ * 8.2+): the 500 ms rows.
  */
 static const struct dirty_calib {
+    const char *qemu_version;
     unsigned ws_mib;
     double rate;    /* pages/s the guest wrote */
     int64_t ms;     /* calc-time */
@@ -260,17 +264,32 @@ static const struct dirty_calib {
     int n;
     int64_t qemu[3]; /* MiB/s */
 } dirty_runs[] = {
-    {0, 0, 1000, 512, 3, {0, 0, 0}},
-    {0, 0, 2000, 512, 3, {0, 0, 0}},
-    {0, 0, 1000, 16384, 2, {0, 0}},
-    {64, 178000, 1000, 512, 3, {72, 52, 80}},
-    {64, 178000, 2000, 512, 3, {34, 30, 39}},
-    {64, 178000, 1000, 16384, 2, {64, 66}},
-    {64, 178000, 2000, 16384, 2, {32, 33}},
-    {256, 130000, 1000, 512, 3, {262, 276, 284}},
-    {256, 130000, 2000, 512, 3, {125, 115, 126}},
-    {256, 130000, 1000, 16384, 2, {258, 256}},
-    {256, 130000, 2000, 16384, 2, {126, 129}},
+    {"7.2", 0, 0, 1000, 512, 3, {0, 0, 0}},
+    {"7.2", 0, 0, 2000, 512, 3, {0, 0, 0}},
+    {"7.2", 0, 0, 1000, 16384, 2, {0, 0}},
+    {"7.2", 64, 178000, 1000, 512, 3, {72, 52, 80}},
+    {"7.2", 64, 178000, 2000, 512, 3, {34, 30, 39}},
+    {"7.2", 64, 178000, 1000, 16384, 2, {64, 66}},
+    {"7.2", 64, 178000, 2000, 16384, 2, {32, 33}},
+    {"7.2", 256, 130000, 1000, 512, 3, {262, 276, 284}},
+    {"7.2", 256, 130000, 2000, 512, 3, {125, 115, 126}},
+    {"7.2", 256, 130000, 1000, 16384, 2, {258, 256}},
+    {"7.2", 256, 130000, 2000, 16384, 2, {126, 129}},
+    {"10.0", 0, 0, 500, 512, 3, {0, 0, 0}},
+    {"10.0", 0, 0, 1000, 512, 3, {0, 0, 0}},
+    {"10.0", 0, 0, 2000, 16384, 2, {0, 0}},
+    {"10.0", 64, 295000, 500, 512, 3, {136, 135, 144}},
+    {"10.0", 64, 295000, 500, 16384, 2, {129, 129}},
+    {"10.0", 64, 295000, 1000, 512, 3, {50, 76, 64}},
+    {"10.0", 64, 295000, 2000, 512, 3, {30, 35, 29}},
+    {"10.0", 64, 295000, 1000, 16384, 2, {62, 64}},
+    {"10.0", 64, 295000, 2000, 16384, 2, {30, 32}},
+    {"10.0", 256, 197000, 500, 512, 3, {484, 516, 510}},
+    {"10.0", 256, 197000, 500, 16384, 2, {518, 515}},
+    {"10.0", 256, 197000, 1000, 512, 3, {264, 221, 268}},
+    {"10.0", 256, 197000, 2000, 512, 3, {135, 117, 112}},
+    {"10.0", 256, 197000, 1000, 16384, 2, {253, 260}},
+    {"10.0", 256, 197000, 2000, 16384, 2, {127, 128}},
 };
 
 /*
@@ -285,8 +304,8 @@ test_dirty_rate_as_qemu(void **unused)
     int j, bad = 0;
 
     (void)unused;
-    print_message("%-6s %6s %6s  %-16s %-16s\n", "WS MiB", "ms", "pages",
-                  "QEMU MiB/s", "fake MiB/s");
+    print_message("%-5s %-6s %6s %6s  %-16s %-16s\n", "QEMU", "WS MiB", "ms",
+                  "pages", "QEMU MiB/s", "fake MiB/s");
     for (i = 0; i < sizeof(dirty_runs) / sizeof(dirty_runs[0]); i++) {
         const struct dirty_calib *r = &dirty_runs[i];
         double n = (double)r->pages; /* 1 GiB: per GiB is all */
@@ -329,8 +348,9 @@ test_dirty_rate_as_qemu(void **unused)
             bad += fabs((double)info.dirty_rate - expect) > 4 * sd + 1;
             fq_model_free(m);
         }
-        print_message("%-6u %6lld %6llu  %-16s %-16s\n", r->ws_mib,
-                      (long long)r->ms, (unsigned long long)r->pages, q, f);
+        print_message("%-5s %-6u %6lld %6llu  %-16s %-16s\n", r->qemu_version,
+                      r->ws_mib, (long long)r->ms, (unsigned long long)r->pages,
+                      q, f);
     }
     assert_int_equal(bad, 0);
 }
