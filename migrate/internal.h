@@ -102,6 +102,7 @@ struct engine_disk_copy {
 struct engine_measure {
     struct policy_measure_caps caps; /* what this QEMU can measure */
     struct policy_measure_request req;
+    double repoll_s;  /* the next query-dirty-rate after this long */
     bool running;     /* a calc-dirty-rate is under way */
     double t_start;   /* when it returned */
     ev_timer timer;   /* its period, then the re-polls */

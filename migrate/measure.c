@@ -10,7 +10,10 @@
 /*
  * The policy says which measurement to take next (policy_measure_next()),
  * the engine runs it: calc-dirty-rate, then query-dirty-rate when its
- * period is over and every 10 ms after, until QEMU says "measured".
+ * period is over and again after 10, 20, 40, 80, then every 160 ms, until
+ * QEMU says "measured" (hashing the sampled pages takes QEMU from a
+ * millisecond to seconds; a thousand migrations polling every 10 ms cost
+ * the controller more than their migrations do).
  * Before migrate each result goes to policy_preflight_feed() and the
  * verdict to policy_preflight_finish(), whose actions are applied like
  * any other (a cancel refuses the migration: nothing was sent); during the
@@ -19,6 +22,7 @@
  */
 
 #define MEASURE_REPOLL_S 0.01
+#define MEASURE_REPOLL_MAX_S 0.16
 
 static void measure_next(struct engine *e);
 
@@ -85,8 +89,11 @@ query_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
     }
     if (!r.measured) {
         /* "unstarted" right after the command, or still "measuring" */
-        ev_timer_set(&e->measure.timer, MEASURE_REPOLL_S, 0.0);
+        ev_timer_set(&e->measure.timer, e->measure.repoll_s, 0.0);
         ev_timer_start(e->loop, &e->measure.timer);
+        if (e->measure.repoll_s < MEASURE_REPOLL_MAX_S) {
+            e->measure.repoll_s *= 2;
+        }
         return;
     }
     memset(&m, 0, sizeof(m));
@@ -134,6 +141,7 @@ calc_reply(struct engine *e, json_t *ret, const struct qmp_error *err)
         return;
     }
     e->measure.t_start = engine_now(e);
+    e->measure.repoll_s = MEASURE_REPOLL_S;
     ev_set_cb(&e->measure.timer, measure_timer_cb);
     ev_timer_set(&e->measure.timer, period, 0.0);
     ev_timer_start(e->loop, &e->measure.timer);
