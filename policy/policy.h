@@ -306,7 +306,6 @@ struct policy_track {
     double bandwidth;      /* bytes/s over the last window */
     double t_prev;         /* time of the last sample */
     double still_window_s; /* of the window, time nothing moved */
-    double best_bandwidth; /* the highest window rate so far */
     bool have_base;        /* the first running sample was seen */
     uint64_t sync;         /* last pass number seen */
     bool boundary;         /* this sample began a new pass */

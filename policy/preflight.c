@@ -410,16 +410,18 @@ policy_measure_failed(struct policy_state *st, double t, const char *why)
 
 /*
  * The bandwidth a verdict may use: --bandwidth, else what the migration
- * measured, and of that the best window so far: a dip (the link down for
- * a while, the socket's buffers filling while it is) must not make a guest
- * look hopeless; a verdict errs towards going on.
+ * measured: the last window or pass, or the average of this pass so far
+ * over the time bytes moved, whichever is higher.  A dip (the link down
+ * for a while, the socket's buffers filling while it is) must not make a
+ * guest look hopeless, and the average, over seconds, is not one burst
+ * into the socket's buffers at the start either.
  */
 static double
 verdict_bandwidth(const struct policy_config *cfg,
                   const struct policy_state *st, const struct policy_sample *s)
 {
     const struct policy_track *tr = &st->track;
-    double bw;
+    double bw, moving_s;
 
     if (cfg->bandwidth > 0) {
         return (double)cfg->bandwidth;
@@ -429,7 +431,14 @@ verdict_bandwidth(const struct policy_config *cfg,
         return 0;
     }
     bw = policy_internal_bandwidth(tr, s);
-    return tr->best_bandwidth > bw ? tr->best_bandwidth : bw;
+    moving_s = s->t - tr->t_boundary - tr->still_pass_s;
+    if (moving_s >= BW_SETTLE_S / 2 && tr->moved_prev > tr->moved_boundary) {
+        double pass_avg =
+            (double)(tr->moved_prev - tr->moved_boundary) / moving_s;
+
+        bw = pass_avg > bw ? pass_avg : bw;
+    }
+    return bw;
 }
 
 /* "measurement 2 (400 ms, page-sampling 1024/GiB)" */

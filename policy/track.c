@@ -59,7 +59,6 @@ track_bandwidth(struct policy_track *tr, const struct policy_sample *s,
 
     if (moved < tr->bw_ref_bytes) {
         /* Counters went back (a new migration): start over. */
-        tr->best_bandwidth = 0;
         tr->bw_ref_t = s->t;
         tr->bw_ref_bytes = moved;
         tr->still_window_s = 0;
@@ -68,9 +67,6 @@ track_bandwidth(struct policy_track *tr, const struct policy_sample *s,
     if (dt >= BW_WINDOW_S) {
         tr->bandwidth = (double)(moved - tr->bw_ref_bytes) / dt;
         tr->bw_valid = true;
-        if (tr->bandwidth > tr->best_bandwidth) {
-            tr->best_bandwidth = tr->bandwidth;
-        }
         tr->bw_ref_t = s->t;
         tr->bw_ref_bytes = moved;
         tr->still_window_s = 0;

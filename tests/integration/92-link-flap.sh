@@ -34,7 +34,8 @@ rc=$?
 echo "end: $(end_reason ride)"
 # The pass that held the outage measures the outage, not the link: the
 # rates leave out the time nothing moved, and the preflight's verdict uses
-# the best rate seen (docs/policy.md).  This once aborted one run in three.
+# no less than the pass's average (docs/policy.md).  This once aborted one
+# run in three.
 expect_code 0 $rc "a migration across a link that was down 4 s: $(end_reason ride)"
 expect_grep '"result":"completed"' "$T/ride.json"
 runs_only_on dst src
