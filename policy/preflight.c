@@ -748,10 +748,6 @@ policy_internal_preflight_step(const struct policy_config *cfg,
     if (!pf->started || !pf->migrating) {
         return;
     }
-    if (pf->ram_bytes == 0 && s->ram_total > 0) {
-        /* No query-memory-size-summary before migrate: RAM from the sample */
-        pf->ram_bytes = s->ram_total;
-    }
     if (migration_status_is_final(s->status) ||
         migration_status_is_postcopy(s->status)) {
         pf->failed = true; /* nothing more to measure or judge */
