@@ -65,6 +65,13 @@ void policy_internal_track(struct policy_track *tr,
 double policy_internal_elapsed(const struct policy_track *tr,
                                const struct policy_sample *s);
 /* Best bandwidth estimate for decisions: whole pass, else window, else mbps. */
+/*
+ * Bytes moved in the current pass so far (to the last sample) over the time
+ * they moved, the sample intervals in which nothing moved left out; 0 when
+ * none.  *moving_s gets that time.
+ */
+double policy_internal_pass_rate(const struct policy_track *tr, double t,
+                                 double *moving_s);
 double policy_internal_bandwidth(const struct policy_track *tr,
                                  const struct policy_sample *s);
 

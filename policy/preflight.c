@@ -421,7 +421,7 @@ verdict_bandwidth(const struct policy_config *cfg,
                   const struct policy_state *st, const struct policy_sample *s)
 {
     const struct policy_track *tr = &st->track;
-    double bw, moving_s;
+    double bw, moving_s, pass_avg;
 
     if (cfg->bandwidth > 0) {
         return (double)cfg->bandwidth;
@@ -431,12 +431,9 @@ verdict_bandwidth(const struct policy_config *cfg,
         return 0;
     }
     bw = policy_internal_bandwidth(tr, s);
-    moving_s = s->t - tr->t_boundary - tr->still_pass_s;
-    if (moving_s >= BW_SETTLE_S / 2 && tr->moved_prev > tr->moved_boundary) {
-        double pass_avg =
-            (double)(tr->moved_prev - tr->moved_boundary) / moving_s;
-
-        bw = pass_avg > bw ? pass_avg : bw;
+    pass_avg = policy_internal_pass_rate(tr, s->t, &moving_s);
+    if (moving_s >= BW_SETTLE_S / 2 && pass_avg > bw) {
+        bw = pass_avg;
     }
     return bw;
 }

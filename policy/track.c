@@ -39,6 +39,17 @@ policy_internal_bandwidth(const struct policy_track *tr,
     return s->ram_mbps * 1e6 / 8;
 }
 
+double
+policy_internal_pass_rate(const struct policy_track *tr, double t,
+                          double *moving_s)
+{
+    *moving_s = t - tr->t_boundary - tr->still_pass_s;
+    if (!(*moving_s > 0) || tr->moved_prev < tr->moved_boundary) {
+        return 0;
+    }
+    return (double)(tr->moved_prev - tr->moved_boundary) / *moving_s;
+}
+
 static void
 new_low(struct policy_track *tr, double t)
 {
@@ -106,14 +117,13 @@ track_boundary(struct policy_track *tr, const struct policy_sample *s,
 {
     double dt = s->t - tr->t_boundary;
     size_t i;
+    double rate = policy_internal_pass_rate(tr, s->t, &tr->pass_moving_s);
 
     tr->boundary = true;
     tr->pass_s = dt;
-    tr->pass_moving_s = dt - tr->still_pass_s;
     tr->still_pass_s = 0;
     if (tr->pass_moving_s > 0 && moved >= tr->moved_boundary) {
-        tr->pass_bandwidth =
-            (double)(moved - tr->moved_boundary) / tr->pass_moving_s;
+        tr->pass_bandwidth = rate;
     }
     for (i = 2; i > 0; i--) {
         tr->rem_at_sync[i] = tr->rem_at_sync[i - 1];
